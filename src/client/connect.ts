@@ -1,0 +1,128 @@
+/**
+ * How a command reaches its supervisor, top to bottom: probe the socket; if nothing answers, take
+ * the spawn lock, spawn a detached supervisor and wait for its socket; then check versions, and
+ * replace a supervisor of another version when it holds nothing. Every wait is bounded.
+ */
+import {spawn} from 'node:child_process'
+import {closeSync, openSync, renameSync, statSync} from 'node:fs'
+import {setTimeout as delay} from 'node:timers/promises'
+import {fileURLToPath} from 'node:url'
+import {TunnelctlError} from '../errors.js'
+import {ensureRuntimeDir, type Paths, resolvePaths} from '../paths.js'
+import {isRunning} from '../process-alive.js'
+import type {SupervisorStatus} from '../protocol.js'
+import {VERSION} from '../version.js'
+import {readLogTail} from './supervisor-log.js'
+import {NotListening} from './socket-request.js'
+import {SupervisorClient} from './supervisor-client.js'
+import {tryAcquireSpawnLock} from './spawn-lock.js'
+
+const SUPERVISOR_ENTRY = fileURLToPath(new URL('../supervisor/main.js', import.meta.url))
+const CONNECT_DEADLINE_MS = 15_000
+const POLL_MS = 20
+const LOG_ROTATE_BYTES = 1024 * 1024
+
+/** A client of a running supervisor of this version, spawning or replacing one as needed. */
+export async function connectSupervisor(paths: Paths = resolvePaths()): Promise<SupervisorClient> {
+  ensureRuntimeDir(paths)
+  const client = new SupervisorClient(paths.socket)
+  const deadline = Date.now() + CONNECT_DEADLINE_MS
+  while (Date.now() < deadline) {
+    const status = await probe(client)
+    if (status?.version === VERSION) return client
+    if (status) {
+      await replaceOtherVersion(client, status)
+      continue
+    }
+
+    const release = tryAcquireSpawnLock(paths.spawnLock)
+    if (!release) {
+      // Someone else is spawning it: wait for their supervisor rather than start a second one.
+      await delay(POLL_MS)
+      continue
+    }
+
+    try {
+      if (!(await probe(client))) await spawnSupervisor(client, paths)
+    } finally {
+      release()
+    }
+  }
+
+  throw new TunnelctlError(
+    'SUPERVISOR_UNAVAILABLE',
+    `No supervisor answered on ${paths.socket} within ${CONNECT_DEADLINE_MS / 1000}s. See \`tunnelctl supervisor logs\`.`,
+  )
+}
+
+/** A client of the supervisor if one is running, without ever starting one. */
+export async function findSupervisor(paths: Paths = resolvePaths()): Promise<{client: SupervisorClient; status: SupervisorStatus} | undefined> {
+  const client = new SupervisorClient(paths.socket)
+  const status = await probe(client)
+  return status ? {client, status} : undefined
+}
+
+/** Waits until the supervisor with this pid has gone, after a shutdown. */
+export async function waitForExit(pid: number, timeoutMs = CONNECT_DEADLINE_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (!isRunning(pid)) return
+    await delay(POLL_MS)
+  }
+
+  throw new TunnelctlError('SUPERVISOR_UNAVAILABLE', `The supervisor (pid ${pid}) did not exit within ${timeoutMs / 1000}s.`)
+}
+
+async function probe(client: SupervisorClient): Promise<SupervisorStatus | undefined> {
+  try {
+    return await client.status()
+  } catch (error) {
+    if (error instanceof NotListening) return undefined
+    throw error
+  }
+}
+
+async function replaceOtherVersion(client: SupervisorClient, status: SupervisorStatus): Promise<void> {
+  if (status.tunnels > 0) {
+    throw new TunnelctlError(
+      'VERSION_MISMATCH',
+      `The running supervisor is tunnelctl ${status.version} and holds ${status.tunnels} tunnel(s); this is tunnelctl ${VERSION}. ` +
+        'Run `tunnelctl supervisor stop` (it stops those tunnels), then run this again.',
+    )
+  }
+
+  await client.shutdown()
+  await waitForExit(status.pid)
+}
+
+async function spawnSupervisor(client: SupervisorClient, paths: Paths): Promise<void> {
+  rotateLog(paths.supervisorLog)
+  const log = openSync(paths.supervisorLog, 'a', 0o600)
+  const child = spawn(process.execPath, [SUPERVISOR_ENTRY], {detached: true, stdio: ['ignore', log, log], env: process.env})
+  closeSync(log)
+  child.unref()
+  let exited = false
+  child.once('exit', () => (exited = true))
+
+  const deadline = Date.now() + CONNECT_DEADLINE_MS
+  while (Date.now() < deadline) {
+    if (await probe(client)) return
+    if (exited) {
+      // It may have lost a race to a supervisor that is now listening: the caller probes again.
+      if (await probe(client)) return
+      const tail = readLogTail(paths.supervisorLog, 10)
+      throw new TunnelctlError(
+        'SUPERVISOR_UNAVAILABLE',
+        `The supervisor exited while starting. Its log (${paths.supervisorLog}) ends with:\n${tail.map((l) => `  ${l}`).join('\n')}`,
+      )
+    }
+
+    await delay(POLL_MS)
+  }
+}
+
+function rotateLog(path: string): void {
+  try {
+    if (statSync(path).size > LOG_ROTATE_BYTES) renameSync(path, `${path}.1`)
+  } catch {}
+}

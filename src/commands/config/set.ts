@@ -1,0 +1,25 @@
+import {Args} from '@oclif/core'
+import {TunnelctlCommand} from '../../cli/base-command.js'
+import {parseSettingKey, Settings} from '../../config/settings.js'
+import {resolvePaths} from '../../paths.js'
+
+export default class ConfigSet extends TunnelctlCommand {
+  static override summary = 'Change a setting. A running supervisor picks it up at once.'
+  static override examples = [
+    '<%= config.bin %> config set notify.webhook https://hooks.example.com/tunnelctl',
+    '<%= config.bin %> config set supervisor.idleTimeout 600',
+  ]
+
+  static override args = {
+    key: Args.string({description: 'setting name (see `config list`)', required: true}),
+    value: Args.string({description: 'new value', required: true}),
+  }
+
+  async run(): Promise<{key: string; value: string | number}> {
+    const {args} = await this.parse(ConfigSet)
+    const key = parseSettingKey(args.key)
+    const value = new Settings(resolvePaths()).set(key, args.value)
+    this.log(`${key} = ${value}`)
+    return {key, value}
+  }
+}

@@ -1,0 +1,37 @@
+import {Args, Flags} from '@oclif/core'
+import {TunnelctlCommand} from '../../cli/base-command.js'
+import {parseTimeoutSeconds} from '../../cli/parse.js'
+import {connectSupervisor} from '../../client/connect.js'
+import {parsePortArgument} from '../../ports.js'
+import type {TunnelInfo} from '../../protocol.js'
+
+export default class TunnelStart extends TunnelctlCommand {
+  static override summary = 'Put a local port on a public https URL with a cloudflared quick tunnel.'
+  static override description =
+    'Starts `cloudflared tunnel --url http://localhost:<port>` under the supervisor and prints the URL once cloudflared has registered a connection. The port need not be listening yet.'
+
+  static override examples = [
+    '<%= config.bin %> tunnel start 3000',
+    '<%= config.bin %> tunnel start 8080 --timeout 60',
+    'URL=$(<%= config.bin %> tunnel start 3000 --json | jq -r .url)',
+  ]
+
+  static override args = {
+    port: Args.string({description: 'local port to expose (1-65535)', required: true}),
+  }
+
+  static override flags = {
+    timeout: Flags.string({description: 'seconds to wait for cloudflared to print its URL', default: '30'}),
+  }
+
+  async run(): Promise<TunnelInfo & {warnings: string[]}> {
+    const {args, flags} = await this.parse(TunnelStart)
+    const port = parsePortArgument(args.port)
+    const timeoutMs = parseTimeoutSeconds(flags.timeout)
+    const client = await connectSupervisor()
+    const {tunnel, warnings} = await client.startTunnel({port, timeoutMs})
+    for (const warning of warnings) this.warnUser(warning)
+    this.log(`Forwarding ${tunnel.url} -> http://localhost:${port}`)
+    return {...tunnel, warnings}
+  }
+}

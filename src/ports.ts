@@ -1,0 +1,15 @@
+import {badInput} from './errors.js'
+
+export function isValidPort(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65_535
+}
+
+/** Parses a port as typed on the command line: decimal digits only, so `0x10`, `+80`, `1e3` and `30.5` are refused. */
+export function parsePortArgument(input: string): number {
+  const port = /^\d{1,5}$/.test(input) ? Number(input) : Number.NaN
+  if (!isValidPort(port)) {
+    throw badInput(`Invalid port "${input}": give a whole number from 1 to 65535, for example 3000.`)
+  }
+
+  return port
+}

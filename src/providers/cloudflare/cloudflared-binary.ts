@@ -1,0 +1,32 @@
+import {constants} from 'node:fs'
+import {access} from 'node:fs/promises'
+import {delimiter, join} from 'node:path'
+import {TunnelctlError} from '../../errors.js'
+
+const INSTALL_HELP = `cloudflared was not found on PATH. Install it, then run this again:
+  macOS:          brew install cloudflared
+  Debian/Ubuntu:  add Cloudflare's apt repository (https://pkg.cloudflare.com/), then: sudo apt-get install cloudflared
+  Windows:        winget install --id Cloudflare.cloudflared
+  Anything else:  https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/`
+
+/** The first executable `cloudflared` on the supervisor's PATH. */
+export async function findCloudflared(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    const candidate = join(dir, 'cloudflared')
+    try {
+      await access(candidate, constants.X_OK)
+      return candidate
+    } catch {}
+  }
+
+  throw new TunnelctlError('CLOUDFLARED_NOT_FOUND', INSTALL_HELP)
+}
+
+/**
+ * cloudflared reads TUNNEL_* variables as flags (TUNNEL_URL, TUNNEL_METRICS, TUNNEL_TOKEN, …): a
+ * stray one in the user's shell would change what a quick tunnel does.
+ */
+export function cloudflaredEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('TUNNEL_')))
+}

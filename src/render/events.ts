@@ -1,0 +1,29 @@
+import type {SupervisorEvent} from '../protocol.js'
+
+/** One event as `<time>  <type>  <details>`, a crash followed by the last lines its process printed. */
+export function formatEvent(event: SupervisorEvent): string {
+  const head = `${event.time}  ${event.type}  ${details(event)}`
+  if (event.type !== 'tunnel.crashed' || event.lastLines.length === 0) return head
+  return [head, ...event.lastLines.map((line) => `    | ${line}`)].join('\n')
+}
+
+function details(event: SupervisorEvent): string {
+  switch (event.type) {
+    case 'supervisor.started':
+      return `pid ${event.pid}, tunnelctl ${event.version}`
+    case 'supervisor.stopped':
+      return `pid ${event.pid}: ${event.reason}`
+    case 'tunnel.started':
+    case 'tunnel.stopped':
+      return `port ${event.port}  ${event.url ?? '(no URL yet)'}`
+    case 'tunnel.crashed': {
+      const how = event.signal ? `killed by ${event.signal}` : `exited with code ${event.exitCode}`
+      return `port ${event.port}  ${event.url ?? '(no URL yet)'}  ${how}`
+    }
+
+    default: {
+      const {id: _id, time: _time, type: _type, ...rest} = event as Record<string, unknown>
+      return JSON.stringify(rest)
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {badInput, TunnelctlError} from '../errors.js'
+import {type ErrorBody, VERSION_HEADER} from '../protocol.js'
+
+export interface RouteRequest {
+  params: string[]
+  query: URLSearchParams
+  body: unknown
+  request: IncomingMessage
+  response: ServerResponse
+}
+
+/** A JSON reply, or 'streamed' when the handler writes the response itself. */
+export type RouteResult = {status: number; body: unknown} | 'streamed'
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE'
+  /** Anchored; capture groups become params. */
+  path: RegExp
+  /** Routes that must keep working across versions, so that an old supervisor can be asked and stopped. */
+  anyVersion?: boolean
+  handle(request: RouteRequest): Promise<RouteResult> | RouteResult
+}
+
+const MAX_BODY_BYTES = 64 * 1024
+
+/**
+ * The supervisor's HTTP server on its unix socket. It stamps every reply with its version, refuses
+ * requests a browser could have sent (Origin or Referer), and answers errors as {error: {code, message}}.
+ */
+export class ControlServer {
+  readonly server: Server
+  private openConnections = 0
+  private lastActivity = Date.now()
+
+  constructor(
+    private readonly routes: Route[],
+    private readonly version: string,
+  ) {
+    this.server = createServer((request, response) => this.dispatch(request, response))
+    this.server.headersTimeout = 10_000
+    this.server.requestTimeout = 30_000
+    this.server.on('connection', (socket) => {
+      this.openConnections++
+      socket.once('close', () => {
+        this.openConnections--
+        this.lastActivity = Date.now()
+      })
+    })
+  }
+
+  /** Milliseconds since the last connection closed, or 0 while any is open (an `events --follow` holds one). */
+  idleForMs(): number {
+    return this.openConnections > 0 ? 0 : Date.now() - this.lastActivity
+  }
+
+  private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    response.setHeader(VERSION_HEADER, this.version)
+    try {
+      if (request.headers.origin !== undefined || request.headers.referer !== undefined) {
+        reply(response, 403, errorBody('BAD_INPUT', 'Requests carrying Origin or Referer are refused: browsers may not drive the supervisor.'))
+        request.resume()
+        return
+      }
+
+      const url = new URL(request.url ?? '/', 'http://tunnelctl')
+      const candidates = this.routes.map((route) => ({route, match: route.path.exec(url.pathname)})).filter((c) => c.match)
+      if (candidates.length === 0) throw new TunnelctlError('NOT_FOUND', `No such endpoint: ${url.pathname}.`)
+      const found = candidates.find((c) => c.route.method === request.method)
+      if (!found) {
+        response.setHeader('allow', candidates.map((c) => c.route.method).join(', '))
+        reply(response, 405, errorBody('BAD_INPUT', `${request.method} is not allowed on ${url.pathname}.`))
+        request.resume()
+        return
+      }
+
+      const clientVersion = request.headers[VERSION_HEADER]
+      if (!found.route.anyVersion && typeof clientVersion === 'string' && clientVersion !== this.version) {
+        throw new TunnelctlError(
+          'VERSION_MISMATCH',
+          `This supervisor is tunnelctl ${this.version} and the client is ${clientVersion}. Run \`tunnelctl supervisor stop\`, then retry.`,
+        )
+      }
+
+      const body = await readJsonBody(request)
+      const result = await found.route.handle({params: found.match!.slice(1), query: url.searchParams, body, request, response})
+      if (result !== 'streamed') reply(response, result.status, result.body)
+    } catch (error) {
+      if (response.headersSent) {
+        response.destroy()
+        return
+      }
+
+      if (error instanceof TunnelctlError) {
+        // The rest of an oversized body is not read: the connection cannot carry another request.
+        if (error.code === 'TOO_LARGE') response.setHeader('connection', 'close')
+        reply(response, error.httpStatus, errorBody(error.code, error.message))
+        return
+      }
+
+      console.error('request failed:', error)
+      reply(response, 500, errorBody('INTERNAL', `Internal error: ${(error as Error).message}. See \`tunnelctl supervisor logs\`.`))
+    }
+  }
+}
+
+function errorBody(code: ErrorBody['error']['code'], message: string): ErrorBody {
+  return {error: {code, message}}
+}
+
+function reply(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  response.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)})
+  response.end(text)
+}
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) throw new TunnelctlError('TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`)
+
+    chunks.push(chunk as Buffer)
+  }
+
+  if (size === 0) return undefined
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw badInput('The request body is not valid JSON.')
+  }
+}

@@ -1,0 +1,112 @@
+import {spawn} from 'node:child_process'
+import {createInterface} from 'node:readline'
+import {setTimeout as delay} from 'node:timers/promises'
+
+export interface ExitInfo {
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+}
+
+export interface SpawnOptions {
+  env: NodeJS.ProcessEnv
+  /** Called for every line the process writes, stdout and stderr alike. */
+  onLine?: (line: string) => void
+}
+
+const LAST_LINES_KEPT = 20
+const GROUP_POLL_MS = 25
+const OUTPUT_DRAIN_MS = 200
+
+/**
+ * A child in a process group of its own, so that stopping it also stops whatever it spawned (npm
+ * shims and shell wrappers put the real binary one level down), and so that a terminal's Ctrl-C
+ * aimed at a client never reaches it.
+ */
+export class ManagedProcess {
+  readonly pid: number
+  readonly exited: Promise<ExitInfo>
+  private readonly lines: string[] = []
+  private exitInfo: ExitInfo | undefined
+  private stopping: Promise<ExitInfo> | undefined
+
+  private constructor(file: string, args: string[], options: SpawnOptions) {
+    const child = spawn(file, args, {detached: true, env: options.env, stdio: ['ignore', 'pipe', 'pipe']})
+    const outputClosed = new Promise((resolve) => child.once('close', resolve))
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      child.once('error', () => resolve({exitCode: null, signal: null}))
+      child.once('exit', (exitCode, signal) => resolve({exitCode, signal}))
+    }).then(async (info) => {
+      // 'exit' can come before the last lines are read; a crash report without them is useless. A
+      // grandchild holding the pipes open must not hold up the exit, hence the bound.
+      await Promise.race([outputClosed, delay(OUTPUT_DRAIN_MS)])
+      this.exitInfo = info
+      return info
+    })
+    // pid is undefined only when spawn failed outright (e.g. EACCES); exited settles at once then.
+    this.pid = child.pid ?? -1
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({input: stream, crlfDelay: Number.POSITIVE_INFINITY}).on('line', (line) => {
+        this.lines.push(line)
+        if (this.lines.length > LAST_LINES_KEPT) this.lines.shift()
+        options.onLine?.(line)
+      })
+    }
+  }
+
+  static spawn(file: string, args: string[], options: SpawnOptions): ManagedProcess {
+    return new ManagedProcess(file, args, options)
+  }
+
+  get hasExited(): boolean {
+    return this.exitInfo !== undefined
+  }
+
+  /** True once stop() was called: an exit after that is expected, not a crash. */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined
+  }
+
+  lastLines(): string[] {
+    return [...this.lines]
+  }
+
+  /** SIGTERM to the group; SIGKILL to whatever of it is left after graceMs. Safe to call twice. */
+  stop(graceMs: number): Promise<ExitInfo> {
+    this.stopping ??= this.terminate(graceMs)
+    return this.stopping
+  }
+
+  /** Ends what is left of the group at once, e.g. a wrapper's children after the wrapper died. */
+  killGroup(): void {
+    this.signalGroup('SIGKILL')
+  }
+
+  private async terminate(graceMs: number): Promise<ExitInfo> {
+    const deadline = Date.now() + graceMs
+    this.signalGroup('SIGTERM')
+    await Promise.race([this.exited, delay(graceMs)])
+    while (this.groupAlive() && Date.now() < deadline) await delay(GROUP_POLL_MS)
+    this.signalGroup('SIGKILL')
+    return this.exited
+  }
+
+  private groupAlive(): boolean {
+    return this.signalGroup(0)
+  }
+
+  private signalGroup(signal: NodeJS.Signals | 0): boolean {
+    if (this.pid <= 0) return false
+    try {
+      process.kill(-this.pid, signal)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+export function describeExit({exitCode, signal}: ExitInfo): string {
+  if (signal) return `signal ${signal}`
+  if (exitCode !== null) return `code ${exitCode}`
+  return 'an unknown status'
+}

@@ -1,0 +1,70 @@
+import {
+  type ListEventsResponse,
+  type ListTunnelsResponse,
+  parseEventsQuery,
+  parseStartTunnelRequest,
+  type StopAllTunnelsResponse,
+  type StopTunnelResponse,
+  type SupervisorStatus,
+  type TunnelInfo,
+} from '../protocol.js'
+import {parsePortArgument} from '../ports.js'
+import type {Route, RouteRequest} from './control-server.js'
+import type {EventLog} from './event-log.js'
+import type {TunnelRegistry} from './tunnel-registry.js'
+
+export interface RouteTargets {
+  status(): SupervisorStatus
+  shutdown(reason: string): Promise<TunnelInfo[]>
+  tunnels: TunnelRegistry
+  events: EventLog
+}
+
+/** The control API, one small handler a route; src/client/supervisor-client.ts is its mirror. */
+export function controlRoutes(target: RouteTargets): Route[] {
+  return [
+    {method: 'GET', path: /^\/v1\/status$/, anyVersion: true, handle: () => ok(target.status())},
+    {
+      method: 'POST',
+      path: /^\/v1\/shutdown$/,
+      anyVersion: true,
+      handle: async () => ok({stopped: await target.shutdown('stop requested')}),
+    },
+    {method: 'GET', path: /^\/v1\/tunnels$/, handle: () => ok<ListTunnelsResponse>({tunnels: target.tunnels.list()})},
+    {
+      method: 'POST',
+      path: /^\/v1\/tunnels$/,
+      handle: async ({body}) => ({status: 201, body: await target.tunnels.start(parseStartTunnelRequest(body))}),
+    },
+    {
+      method: 'DELETE',
+      path: /^\/v1\/tunnels$/,
+      handle: async () => ok<StopAllTunnelsResponse>({stopped: await target.tunnels.stopAll()}),
+    },
+    {
+      method: 'DELETE',
+      path: /^\/v1\/tunnels\/([^/]+)$/,
+      handle: async ({params}) => ok<StopTunnelResponse>({tunnel: await target.tunnels.stop(parsePortArgument(decodeURIComponent(params[0])))}),
+    },
+    {method: 'GET', path: /^\/v1\/events$/, handle: (request) => listEvents(target.events, request)},
+  ]
+}
+
+function ok<T>(body: T): {status: number; body: T} {
+  return {status: 200, body}
+}
+
+/** The recent events as one JSON document, or with follow=1 as NDJSON that goes on until the client leaves. */
+function listEvents(events: EventLog, {query, request, response}: RouteRequest) {
+  const {follow} = parseEventsQuery(query)
+  if (!follow) return ok<ListEventsResponse>({events: events.list()})
+
+  response.writeHead(200, {'content-type': 'application/x-ndjson'})
+  for (const event of events.list()) response.write(`${JSON.stringify(event)}\n`)
+  const unsubscribe = events.subscribe((event) => {
+    response.write(`${JSON.stringify(event)}\n`)
+    if (event.type === 'supervisor.stopped') response.end()
+  })
+  request.socket.once('close', unsubscribe)
+  return 'streamed' as const
+}

@@ -1,0 +1,131 @@
+import {chmod, rm, writeFile} from 'node:fs/promises'
+import {connect} from 'node:net'
+import {Settings} from '../config/settings.js'
+import type {Paths} from '../paths.js'
+import type {SupervisorStatus, TunnelInfo} from '../protocol.js'
+import {VERSION} from '../version.js'
+import {ControlServer} from './control-server.js'
+import {EventLog} from './event-log.js'
+import {controlRoutes} from './routes.js'
+import {TunnelRegistry} from './tunnel-registry.js'
+
+const IDLE_CHECK_MS = 1000
+const WEBHOOK_WAIT_ON_EXIT_MS = 2000
+const CONNECTIONS_CLOSE_GRACE_MS = 1000
+
+export class AlreadyRunning extends Error {}
+
+/** The daemon: owns the tunnels, the events and the control socket, and decides when to go. */
+export class Supervisor {
+  private readonly startedAt = new Date()
+  private readonly settings: Settings
+  private readonly events: EventLog
+  private readonly tunnels: TunnelRegistry
+  private readonly control: ControlServer
+  private idleTimer: NodeJS.Timeout | undefined
+  private shuttingDown: Promise<TunnelInfo[]> | undefined
+
+  constructor(private readonly paths: Paths) {
+    this.settings = new Settings(paths)
+    this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
+    this.tunnels = new TunnelRegistry({events: this.events, cloudflaredConfig: paths.cloudflaredConfig})
+    const routes = controlRoutes({
+      status: () => this.status(),
+      shutdown: (reason) => this.shutdown(reason),
+      tunnels: this.tunnels,
+      events: this.events,
+    })
+    this.control = new ControlServer(routes, VERSION)
+  }
+
+  /** Listens on the socket (replacing a stale one), writes the pid file, and starts the idle clock. */
+  async start(): Promise<void> {
+    await this.events.load()
+    await listenReplacingStale(this.control, this.paths.socket)
+    await chmod(this.paths.socket, 0o600)
+    await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
+    this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
+    this.idleTimer = setInterval(() => this.checkIdle(), IDLE_CHECK_MS)
+    this.idleTimer.unref()
+  }
+
+  status(): SupervisorStatus {
+    return {
+      version: VERSION,
+      pid: process.pid,
+      startedAt: this.startedAt.toISOString(),
+      socket: this.paths.socket,
+      configDir: this.paths.configDir,
+      tunnels: this.tunnels.size,
+    }
+  }
+
+  /**
+   * Stops every tunnel, records why, then closes the socket and exits. Resolves with the tunnels it
+   * stopped before the socket closes, so that a client that asked gets its answer.
+   */
+  shutdown(reason: string): Promise<TunnelInfo[]> {
+    this.shuttingDown ??= this.stopEverything(reason)
+    return this.shuttingDown
+  }
+
+  private async stopEverything(reason: string): Promise<TunnelInfo[]> {
+    clearInterval(this.idleTimer)
+    console.log(`shutting down: ${reason}`)
+    const stopped = await this.tunnels.close()
+    this.events.record({type: 'supervisor.stopped', pid: process.pid, reason})
+    await this.events.flush(WEBHOOK_WAIT_ON_EXIT_MS)
+    setImmediate(() => void this.exit())
+    return stopped
+  }
+
+  private async exit(): Promise<never> {
+    const {server} = this.control
+    const closed = new Promise((resolve) => server.close(resolve))
+    server.closeIdleConnections()
+    const forced = setTimeout(() => server.closeAllConnections(), CONNECTIONS_CLOSE_GRACE_MS)
+    await closed
+    clearTimeout(forced)
+    await Promise.all([rm(this.paths.socket, {force: true}), rm(this.paths.pidFile, {force: true})])
+    process.exit()
+  }
+
+  private checkIdle(): void {
+    const idleTimeoutS = this.settings.get('supervisor.idleTimeout') as number
+    if (idleTimeoutS === 0 || this.tunnels.size > 0) return
+    if (this.control.idleForMs() >= idleTimeoutS * 1000) void this.shutdown(`idle for ${idleTimeoutS}s with nothing running`)
+  }
+}
+
+async function listenReplacingStale(control: ControlServer, socket: string): Promise<void> {
+  try {
+    await listen(control, socket)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    if (await answers(socket)) throw new AlreadyRunning(`another supervisor already answers on ${socket}`)
+    await rm(socket, {force: true})
+    await listen(control, socket)
+  }
+}
+
+function listen(control: ControlServer, socket: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    control.server.once('error', reject)
+    control.server.listen(socket, () => {
+      control.server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/** Whether something accepts connections on the socket; a file with nothing behind it is stale. */
+export function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(socket)
+    probe.once('connect', () => {
+      probe.destroy()
+      resolve(true)
+    })
+    probe.once('error', () => resolve(false))
+  })
+}

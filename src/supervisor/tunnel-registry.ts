@@ -1,0 +1,156 @@
+import {connect} from 'node:net'
+import {TunnelctlError} from '../errors.js'
+import type {StartTunnelRequest, StartTunnelResponse, TunnelInfo} from '../protocol.js'
+import {CLOUDFLARED_STOP_GRACE_MS, type QuickTunnel, startQuickTunnel} from '../providers/cloudflare/quick-tunnel.js'
+import type {EventLog} from './event-log.js'
+
+export const DEFAULT_START_TIMEOUT_MS = 30_000
+// cloudflared's long disclaimer comes first; what explains a crash is at the end.
+const CRASH_REPORT_LINES = 10
+
+interface Tunnel {
+  port: number
+  startedAt: Date
+  /** Set once cloudflared is up; until then the tunnel is starting. */
+  running?: QuickTunnel
+  /** Aborts a start that is still under way. */
+  abort: AbortController
+}
+
+export interface TunnelRegistryOptions {
+  events: EventLog
+  cloudflaredConfig: string
+}
+
+/** The quick tunnels of this supervisor, one per local port. */
+export class TunnelRegistry {
+  private readonly tunnels = new Map<number, Tunnel>()
+  private closed = false
+
+  constructor(private readonly options: TunnelRegistryOptions) {}
+
+  get size(): number {
+    return this.tunnels.size
+  }
+
+  list(): TunnelInfo[] {
+    return [...this.tunnels.values()].sort((a, b) => a.port - b.port).map((tunnel) => describe(tunnel))
+  }
+
+  async start({port, timeoutMs = DEFAULT_START_TIMEOUT_MS}: StartTunnelRequest): Promise<StartTunnelResponse> {
+    if (this.closed) throw stopping()
+    const existing = this.tunnels.get(port)
+    if (existing) {
+      const where = existing.running ? ` (${existing.running.url})` : ''
+      throw new TunnelctlError(
+        'CONFLICT',
+        `Port ${port} already has a tunnel${where}. Stop it first with \`tunnelctl tunnel stop ${port}\`.`,
+      )
+    }
+
+    const tunnel: Tunnel = {port, startedAt: new Date(), abort: new AbortController()}
+    this.tunnels.set(port, tunnel)
+    let running: QuickTunnel
+    let listening: boolean
+    try {
+      ;[running, listening] = await Promise.all([
+        startQuickTunnel({port, timeoutMs, configFile: this.options.cloudflaredConfig, signal: tunnel.abort.signal}),
+        isListeningOnLocalhost(port),
+      ])
+    } catch (error) {
+      if (this.tunnels.get(port) === tunnel) this.tunnels.delete(port)
+      throw error
+    }
+
+    if (this.tunnels.get(port) !== tunnel) {
+      // Stopped (or the supervisor closed) in the instant between cloudflared coming up and now.
+      await running.process.stop(CLOUDFLARED_STOP_GRACE_MS)
+      throw tunnel.abort.signal.reason
+    }
+
+    tunnel.running = running
+    tunnel.startedAt = new Date()
+    running.process.exited.then((exit) => {
+      if (running.process.stopRequested || this.tunnels.get(port) !== tunnel) return
+      this.tunnels.delete(port)
+      // cloudflared itself is gone; anything a wrapper left in its group goes with it.
+      running.process.killGroup()
+      this.options.events.record({
+        type: 'tunnel.crashed',
+        port,
+        url: running.url,
+        exitCode: exit.exitCode,
+        signal: exit.signal,
+        lastLines: running.process.lastLines().slice(-CRASH_REPORT_LINES),
+      })
+    })
+    this.options.events.record({type: 'tunnel.started', port, url: running.url, pid: running.process.pid})
+    const warnings = listening
+      ? []
+      : [`Nothing is listening on localhost:${port} yet; visitors get 502 until something does.`]
+    return {tunnel: describe(tunnel), warnings}
+  }
+
+  async stop(port: number): Promise<TunnelInfo> {
+    const tunnel = this.tunnels.get(port)
+    if (!tunnel) {
+      throw new TunnelctlError('NOT_FOUND', `No tunnel on port ${port}. See the active ones with \`tunnelctl tunnel list\`.`)
+    }
+
+    await this.end(tunnel, new TunnelctlError('TUNNEL_FAILED', `The tunnel on port ${port} was stopped before it was up.`))
+    return describe(tunnel)
+  }
+
+  async stopAll(): Promise<TunnelInfo[]> {
+    const tunnels = [...this.tunnels.values()].sort((a, b) => a.port - b.port)
+    const reason = new TunnelctlError('TUNNEL_FAILED', 'The tunnel was stopped by `tunnel killall` before it was up.')
+    await Promise.all(tunnels.map((tunnel) => this.end(tunnel, this.closed ? stopping() : reason)))
+    return tunnels.map((tunnel) => describe(tunnel))
+  }
+
+  /** Stops everything and refuses new starts: the supervisor is going away. */
+  close(): Promise<TunnelInfo[]> {
+    this.closed = true
+    return this.stopAll()
+  }
+
+  private async end(tunnel: Tunnel, abortReason: TunnelctlError): Promise<void> {
+    this.tunnels.delete(tunnel.port)
+    if (!tunnel.running) {
+      tunnel.abort.abort(abortReason)
+      return
+    }
+
+    await tunnel.running.process.stop(CLOUDFLARED_STOP_GRACE_MS)
+    this.options.events.record({type: 'tunnel.stopped', port: tunnel.port, url: tunnel.running.url})
+  }
+}
+
+function describe(tunnel: Tunnel): TunnelInfo {
+  return {
+    port: tunnel.port,
+    url: tunnel.running?.url ?? null,
+    pid: tunnel.running?.process.pid ?? null,
+    startedAt: tunnel.startedAt.toISOString(),
+    status: tunnel.running ? 'up' : 'starting',
+  }
+}
+
+function stopping(): TunnelctlError {
+  return new TunnelctlError('SUPERVISOR_STOPPING', 'The supervisor is shutting down; start the tunnel again once it has stopped.')
+}
+
+/** Whether something accepts connections on localhost:<port>, over IPv4 or IPv6, as cloudflared will try. */
+function isListeningOnLocalhost(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({host: 'localhost', port, autoSelectFamily: true, timeout: 1000})
+    const finish = (listening: boolean) => {
+      socket.destroy()
+      resolve(listening)
+    }
+
+    socket.once('connect', () => finish(true))
+    socket.once('error', () => finish(false))
+    socket.once('timeout', () => finish(false))
+  })
+}

@@ -1,0 +1,148 @@
+import {execa, type ResultPromise} from 'execa'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {delimiter, join} from 'node:path'
+import {setTimeout as delay} from 'node:timers/promises'
+import {fileURLToPath} from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export const BIN = join(ROOT, 'bin', 'run.js')
+export const FIXTURE_BIN = join(ROOT, 'test', 'fixtures', 'bin')
+
+export interface CliResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+interface FakeRun {
+  pid: number
+  args: string[]
+  mode: string
+  tunnelEnv: string[]
+  childPid?: number
+}
+
+/**
+ * One isolated tunnelctl: its own TUNNELCTL_HOME, the fake cloudflared first on PATH, and a record
+ * of every process it starts, so that cleanup() can prove none is left behind.
+ */
+export class TestHome {
+  readonly home = mkdtempSync(join(tmpdir(), 'tc-'))
+  readonly fakeState = join(this.home, 'fake')
+  env: NodeJS.ProcessEnv
+
+  constructor(extraEnv: NodeJS.ProcessEnv = {}) {
+    mkdirSync(this.fakeState)
+    this.env = {
+      ...process.env,
+      TUNNELCTL_HOME: this.home,
+      FAKE_CLOUDFLARED_STATE: this.fakeState,
+      PATH: [FIXTURE_BIN, process.env.PATH].join(delimiter),
+      NO_COLOR: '1',
+      ...extraEnv,
+    }
+  }
+
+  async run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+    const result = await execa(process.execPath, [BIN, ...args], {env: {...this.env, ...env}, extendEnv: false, reject: false, timeout: 60_000})
+    return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
+  }
+
+  /** Runs a command expected to print one JSON document, and parses it. */
+  async json<T = any>(args: string[]): Promise<{exitCode: number; body: T; stderr: string}> {
+    const result = await this.run([...args, '--json'])
+    return {exitCode: result.exitCode, body: JSON.parse(result.stdout) as T, stderr: result.stderr}
+  }
+
+  /** A command left running (e.g. `events --follow`); the caller kills it. */
+  spawn(args: string[]): ResultPromise {
+    return execa(process.execPath, [BIN, ...args], {env: this.env, extendEnv: false, reject: false})
+  }
+
+  /** Makes the fake cloudflared for this origin port (or every port) behave as `mode`. */
+  fakeMode(mode: string, port?: number): void {
+    writeFileSync(join(this.fakeState, port === undefined ? 'mode' : `mode-${port}`), mode)
+  }
+
+  fakeRuns(): FakeRun[] {
+    return readdirSync(this.fakeState)
+      .filter((name) => /^\d+\.json$/.test(name))
+      .map((name) => JSON.parse(readFileSync(join(this.fakeState, name), 'utf8')) as FakeRun)
+  }
+
+  supervisorPid(): number | undefined {
+    try {
+      return Number(readFileSync(join(this.home, 'run', 'supervisor.pid'), 'utf8'))
+    } catch {
+      return undefined
+    }
+  }
+
+  eventsLog(): Array<Record<string, any>> {
+    try {
+      return readFileSync(join(this.home, 'events.log'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+    } catch {
+      return []
+    }
+  }
+
+  /** Processes whose environment names this home: the supervisor and everything it started. */
+  processes(): Array<{pid: number; cmdline: string}> {
+    return processesWithEnv(`TUNNELCTL_HOME=${this.home}`).filter((p) => p.pid !== process.pid)
+  }
+
+  /**
+   * Stops the supervisor the way a user would, then kills and returns whatever is still alive:
+   * the caller asserts that nothing was.
+   */
+  async cleanup(): Promise<Array<{pid: number; cmdline: string}>> {
+    await this.run(['supervisor', 'stop'])
+    let left = this.processes()
+    for (let i = 0; i < 40 && left.length > 0; i++) {
+      await delay(50)
+      left = this.processes()
+    }
+
+    for (const {pid} of left) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {}
+    }
+
+    rmSync(this.home, {recursive: true, force: true})
+    return left
+  }
+}
+
+export {isRunning as isAlive} from '../../src/process-alive.js'
+
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const value = await check()
+    if (value) return value
+    await delay(25)
+  }
+
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+}
+
+function processesWithEnv(entry: string): Array<{pid: number; cmdline: string}> {
+  const found: Array<{pid: number; cmdline: string}> = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const environ = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0')
+      if (!environ.includes(entry)) continue
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim()
+      // A zombie has no cmdline: it is dead, only not yet reaped by its parent.
+      if (cmdline) found.push({pid: Number(name), cmdline})
+    } catch {}
+  }
+
+  return found
+}
