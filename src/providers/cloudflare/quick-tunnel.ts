@@ -79,9 +79,14 @@ export function quickTunnelArgs(port: number, metricsPort: number, configFile: s
   ]
 }
 
+const QUOTED_LINES = 8
+// cloudflared's disclaimer alone is 600 characters; an error message should stay readable.
+const QUOTED_LINE_CHARS = 160
+
 function withLastLines(message: string, lines: string[]): string {
   const hint = failureHint(lines)
-  const tail = lines.length > 0 ? `\ncloudflared's last lines:\n${lines.slice(-8).map((l) => `  ${l}`).join('\n')}` : ''
+  const quoted = lines.slice(-QUOTED_LINES).map((l) => `  ${l.length > QUOTED_LINE_CHARS ? `${l.slice(0, QUOTED_LINE_CHARS)}…` : l}`)
+  const tail = quoted.length > 0 ? `\ncloudflared's last lines:\n${quoted.join('\n')}` : ''
   return `${message}${hint ? ` ${hint}` : ''}${tail}`
 }
 

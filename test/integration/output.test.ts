@@ -1,0 +1,231 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {type CliResult, TestHome, waitFor} from '../helpers/cli.js'
+
+let t: TestHome
+beforeEach(() => {
+  t = new TestHome()
+})
+afterEach(async () => {
+  expect(await t.cleanup(), 'processes left behind').toEqual([])
+})
+
+/**
+ * What a user sees, with the parts that change from run to run made fixed: the random
+ * trycloudflare words (by x's of the same length, so table columns keep their width), times,
+ * uptimes, pids and the temporary home.
+ */
+function screen({stdout, stderr, exitCode}: CliResult): string {
+  const text = [stdout && `stdout:\n${stdout}`, stderr && `stderr:\n${stderr}`, `exit ${exitCode}`].filter(Boolean).join('\n')
+  return text
+    .replaceAll(t.home, '<home>')
+    .replace(/https:\/\/([a-z0-9-]+)\.trycloudflare\.com/g, (_, words: string) => `https://${'x'.repeat(words.length)}.trycloudflare.com`)
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+    .replace(/\bpid \d+/g, 'pid <pid>')
+    .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
+    .replace(/[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}/g, '<uuid>')
+    .replace(/\b(up|UPTIME\n.*?) ?\d+[smhd]( \d+[smh])?$/gm, (m) => m.replace(/\d+[smhd]( \d+[smh])?$/, '<uptime>'))
+    .replace(/  (\d+[smhd]( \d+[smh])?)$/gm, '  <uptime>')
+}
+
+describe('human output', () => {
+  it('tunnel start, list, stop, killall', async () => {
+    expect(screen(await t.run(['tunnel', 'start', '3000']))).toMatchInlineSnapshot(`
+      "stdout:
+      Forwarding https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com -> http://localhost:3000
+      stderr:
+      Warning: Nothing is listening on localhost:3000 yet; visitors get 502 until something does.
+      exit 0"
+    `)
+    await t.run(['tunnel', 'start', '4000'])
+    expect(screen(await t.run(['tunnel', 'list']))).toMatchInlineSnapshot(`
+      "stdout:
+      PORT  URL                                                    STATUS  UPTIME
+      3000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  up      <uptime>
+      4000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  up      <uptime>
+      exit 0"
+    `)
+    expect(screen(await t.run(['tunnel', 'stop', '4000']))).toMatchInlineSnapshot(`
+      "stdout:
+      Stopped the tunnel on port 4000 (https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com).
+      exit 0"
+    `)
+    expect(screen(await t.run(['tunnel', 'killall']))).toMatchInlineSnapshot(`
+      "stdout:
+      Stopped 1 tunnel.
+      exit 0"
+    `)
+    expect(screen(await t.run(['tunnel', 'list']))).toMatchInlineSnapshot(`
+      "stdout:
+      No active tunnels.
+      exit 0"
+    `)
+  })
+
+  it('errors', async () => {
+    expect(screen(await t.run(['tunnel', 'start', '70000']))).toMatchInlineSnapshot(`
+      "stderr:
+      Error: Invalid port "70000": give a whole number from 1 to 65535, for example 3000.
+      exit 2"
+    `)
+    await t.run(['tunnel', 'start', '3000'])
+    expect(screen(await t.run(['tunnel', 'start', '3000']))).toMatchInlineSnapshot(`
+      "stderr:
+      Error: Port 3000 already has a tunnel (https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com). Stop it first with \`tunnelctl tunnel stop 3000\`.
+      exit 1"
+    `)
+    expect(screen(await t.run(['tunnel', 'stop', '3001']))).toMatchInlineSnapshot(`
+      "stderr:
+      Error: No tunnel on port 3001. See the active ones with \`tunnelctl tunnel list\`.
+      exit 1"
+    `)
+    t.fakeMode('rate-limited', 3002)
+    expect(screen(await t.run(['tunnel', 'start', '3002']))).toMatchInlineSnapshot(`
+      "stderr:
+      Error: cloudflared exited with code 1 before the tunnel was up. TryCloudflare is rate limiting this machine (HTTP 429). Wait a few minutes before starting more quick tunnels.
+      cloudflared's last lines:
+        <time> INF Thank you for trying Cloudflare Tunnel. Doing so, without a Cloudflare account, is a quick way to experiment and try it out. However, b…
+        <time> INF Requesting new quick Tunnel on trycloudflare.com...
+        <time> ERR Error unmarshaling QuickTunnel response: error code: 1015 error="invalid character 'e' looking for beginning of value" status_code="429…
+        failed to unmarshal quick Tunnel: invalid character 'e' looking for beginning of value
+      exit 1"
+    `)
+  })
+
+  it('events with a crash', async () => {
+    t.fakeMode('crash-after-start', 3000)
+    await t.run(['tunnel', 'start', '3000'])
+    await waitFor('the crash', async () => (await t.run(['events'])).stdout.includes('tunnel.crashed'))
+    expect(screen(await t.run(['events']))).toMatchInlineSnapshot(`
+      "stdout:
+      <time>  supervisor.started  pid <pid>, tunnelctl 0.1.0
+      <time>  tunnel.started  port 3000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com
+      <time>  tunnel.crashed  port 3000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  exited with code 2
+          | <time> INF Initial protocol quic
+          | <time> INF ICMP proxy will use 10.0.2.15 as source for IPv4
+          | <time> INF ICMP proxy will use ::1 in zone lo as source for IPv6
+          | <time> INF Starting metrics server on 127.0.0.1:<port>/metrics
+          | <time> INF Tunnel connection curve preferences: [X25519MLKEM768 CurveP256] connIndex=0 event=0 ip=198.41.200.73
+          | <time> INF Registered tunnel connection connIndex=0 connection=<uuid> event=0 ip=198.41.200.73 location=fra03 protocol=quic
+          | panic: runtime error: invalid memory address or nil pointer dereference
+          | [signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1a2b3c]
+          | 
+          | goroutine 1 [running]:
+      exit 0"
+    `)
+  })
+
+  it('supervisor status and stop', async () => {
+    expect(screen(await t.run(['supervisor', 'status']))).toMatchInlineSnapshot(`
+      "stdout:
+      The supervisor is not running. Any tunnel command starts it.
+      exit 0"
+    `)
+    await t.run(['tunnel', 'start', '3000'])
+    expect(screen(await t.run(['supervisor', 'status']))).toMatchInlineSnapshot(`
+      "stdout:
+      Running:  pid <pid>, tunnelctl 0.1.0, up <uptime>
+      Tunnels:  1
+      Socket:   <home>/run/supervisor.sock
+      Config:   <home>
+      exit 0"
+    `)
+    expect(screen(await t.run(['supervisor', 'stop']))).toMatchInlineSnapshot(`
+      "stdout:
+      Stopped the supervisor (pid <pid>) and 1 tunnel.
+      exit 0"
+    `)
+  })
+
+  it('config list, set, get, unset', async () => {
+    expect(screen(await t.run(['config', 'set', 'notify.webhook', 'https://hooks.example.test/tunnelctl']))).toMatchInlineSnapshot(`
+      "stdout:
+      notify.webhook = https://hooks.example.test/tunnelctl
+      exit 0"
+    `)
+    expect(screen(await t.run(['config', 'get', 'notify.webhook']))).toMatchInlineSnapshot(`
+      "stdout:
+      https://hooks.example.test/tunnelctl
+      exit 0"
+    `)
+    expect(screen(await t.run(['config', 'list']))).toMatchInlineSnapshot(`
+      "stdout:
+      KEY                     VALUE                                 DESCRIPTION
+      notify.webhook          https://hooks.example.test/tunnelctl  URL that every event is POSTed to as JSON (http or https).
+      supervisor.idleTimeout  300 (default)                         Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.
+
+      Settings file: <home>/config.json
+      exit 0"
+    `)
+    expect(screen(await t.run(['config', 'unset', 'notify.webhook']))).toMatchInlineSnapshot(`
+      "stdout:
+      notify.webhook unset
+      exit 0"
+    `)
+    expect(screen(await t.run(['config', 'get', 'supervisor.idleTimeout']))).toMatchInlineSnapshot(`
+      "stdout:
+      300
+      exit 0"
+    `)
+  })
+
+  it('`tunnel` and `tunnel help` print the tunnel commands', async () => {
+    const topic = await t.run(['tunnel'])
+    expect(screen(topic)).toMatchInlineSnapshot(`
+      "stdout:
+      Quick cloudflared tunnels: a public https URL for a local port.
+
+      USAGE
+        $ tunnelctl tunnel COMMAND
+
+      COMMANDS
+        tunnel help     Show help for the tunnel commands.
+        tunnel killall  Stop every tunnel.
+        tunnel list     List the active tunnels, sorted by port.
+        tunnel start    Put a local port on a public https URL with a cloudflared
+                        quick tunnel.
+        tunnel stop     Stop the tunnel on a port (SIGTERM, then SIGKILL if
+                        cloudflared lingers).
+
+      exit 0"
+    `)
+    const help = await t.run(['tunnel', 'help'])
+    expect(help.stdout).toBe(topic.stdout)
+    expect(help.exitCode).toBe(0)
+  })
+
+  it('tunnel start --help shows its examples', async () => {
+    expect(screen(await t.run(['tunnel', 'start', '--help']))).toMatchInlineSnapshot(`
+      "stdout:
+      Put a local port on a public https URL with a cloudflared quick tunnel.
+
+      USAGE
+        $ tunnelctl tunnel start PORT [--json] [--timeout <value>]
+
+      ARGUMENTS
+        PORT  local port to expose (1-65535)
+
+      FLAGS
+        --timeout=<value>  [default: 30] seconds to wait for cloudflared to print its
+                           URL
+
+      GLOBAL FLAGS
+        --json  Format output as json.
+
+      DESCRIPTION
+        Put a local port on a public https URL with a cloudflared quick tunnel.
+
+        Starts \`cloudflared tunnel --url http://localhost:<port>\` under the supervisor
+        and prints the URL once cloudflared has registered a connection. The port need
+        not be listening yet.
+
+      EXAMPLES
+        $ tunnelctl tunnel start 3000
+
+        $ tunnelctl tunnel start 8080 --timeout 60
+
+        URL=$(tunnelctl tunnel start 3000 --json | jq -r .url)
+
+      exit 0"
+    `)
+  })
+})

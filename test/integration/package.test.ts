@@ -1,0 +1,44 @@
+import {execa} from 'execa'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {ROOT, TestHome} from '../helpers/cli.js'
+
+describe('the npm package', () => {
+  const out = mkdtempSync(join(tmpdir(), 'tc-pack-'))
+  let tarball: string
+  let filename: string
+  let t: TestHome
+
+  beforeAll(async () => {
+    // --ignore-scripts: prepack would rebuild dist/ under the feet of the tests running beside this one;
+    // the test command has just built it.
+    const pack = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], {cwd: ROOT})
+    filename = JSON.parse(pack.stdout)[0].filename
+    tarball = join(out, filename)
+    t = new TestHome()
+  }, 120_000)
+
+  afterAll(async () => {
+    expect(await t.cleanup(), 'processes left behind').toEqual([])
+    rmSync(out, {recursive: true, force: true})
+  })
+
+  it('ships the built CLI, the oclif manifest and nothing of the sources or tests', async () => {
+    const list = await execa('tar', ['-tzf', tarball])
+    const files = list.stdout.split('\n')
+    expect(files).toEqual(expect.arrayContaining(['package/bin/run.js', 'package/oclif.manifest.json', 'package/dist/commands/tunnel/start.js', 'package/dist/supervisor/main.js']))
+    expect(files.filter((f) => /^package\/(src|test)\//.test(f))).toEqual([])
+  })
+
+  it('runs as `npx ./tunnelctl-<version>.tgz tunnel list`', async () => {
+    // npx takes a path with ./ as a package; without it, as a command to run.
+    // A cache of its own: a clean install from the registry, never an earlier build npx kept.
+    const env = {...t.env, npm_config_cache: join(out, 'npm-cache')}
+    const npx = await execa('npx', ['--yes', `./${filename}`, 'tunnel', 'list'], {cwd: out, env, extendEnv: false, reject: false})
+    expect(npx.stderr).not.toMatch(/Error/)
+    expect(npx.stdout).toBe('No active tunnels.')
+    expect(npx.exitCode).toBe(0)
+  }, 180_000)
+})

@@ -1,0 +1,179 @@
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, statSync} from 'node:fs'
+import {createServer, type Server} from 'node:http'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {isAlive, TestHome, waitFor} from '../helpers/cli.js'
+import {socketRequest} from '../helpers/socket.js'
+
+let t: TestHome
+let socket: string
+beforeEach(() => {
+  t = new TestHome()
+  socket = join(t.home, 'run', 'supervisor.sock')
+})
+afterEach(async () => {
+  expect(await t.cleanup(), 'processes left behind').toEqual([])
+})
+
+describe('auto-spawn', () => {
+  it('20 commands started at once against no supervisor leave exactly one, and all succeed', async () => {
+    const results = await Promise.all(Array.from({length: 20}, () => t.run(['tunnel', 'list'])))
+    expect(results.map((r) => r.exitCode)).toEqual(Array.from({length: 20}, () => 0))
+    const supervisors = t.processes().filter((p) => p.cmdline.includes('supervisor/main.js'))
+    expect(supervisors).toHaveLength(1)
+    expect(t.eventsLog().filter((e) => e.type === 'supervisor.started')).toHaveLength(1)
+  })
+
+  it('replaces a stale socket that nothing listens on', async () => {
+    // A listener killed with SIGKILL leaves its socket file behind.
+    mkdirSync(join(t.home, 'run'), {mode: 0o700})
+    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], {stdio: ['ignore', 'pipe', 'inherit']})
+    await new Promise((resolve) => holder.stdout!.once('data', resolve))
+    holder.kill('SIGKILL')
+    await new Promise((resolve) => holder.once('exit', resolve))
+    expect(existsSync(socket)).toBe(true)
+
+    expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+    expect((await t.json(['supervisor', 'status'])).body.running).toBe(true)
+  })
+
+  it('keeps the runtime dir 0700 and the socket 0600', async () => {
+    await t.run(['tunnel', 'list'])
+    expect(statSync(join(t.home, 'run')).mode & 0o777).toBe(0o700)
+    expect(statSync(socket).mode & 0o777).toBe(0o600)
+  })
+
+  it('says where the log is when the supervisor cannot start', async () => {
+    const result = await t.run(['tunnel', 'list'], {TUNNELCTL_HOME: join(t.home, 'x'.repeat(120))})
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toMatch(/longer than 103 bytes.*Set TUNNELCTL_HOME to a shorter directory/)
+  })
+})
+
+describe('version checks', () => {
+  let old: Server | undefined
+  afterEach(() => {
+    old?.closeAllConnections()
+    old?.close()
+    old = undefined
+  })
+
+  /** A supervisor of another version, as far as the protocol shows. */
+  async function startOldSupervisor(tunnels: number): Promise<void> {
+    mkdirSync(join(t.home, 'run'), {mode: 0o700})
+    old = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json')
+      if (req.url === '/v1/status') {
+        res.end(JSON.stringify({version: '0.0.1', pid: process.pid + 1_000_000, startedAt: new Date().toISOString(), socket, configDir: t.home, tunnels}))
+      } else if (req.url === '/v1/shutdown') {
+        res.end(JSON.stringify({stopped: []}), () => old!.close())
+      } else {
+        res.statusCode = 409
+        res.end(JSON.stringify({error: {code: 'VERSION_MISMATCH', message: 'old'}}))
+      }
+    })
+    await new Promise<void>((resolve) => old!.listen(socket, resolve))
+  }
+
+  it('replaces a supervisor of another version that holds nothing', async () => {
+    await startOldSupervisor(0)
+    const list = await t.run(['tunnel', 'list'])
+    expect(list).toMatchObject({exitCode: 0, stdout: 'No active tunnels.'})
+    expect((await t.json(['supervisor', 'status'])).body.version).toBe('0.1.0')
+  })
+
+  it('leaves a supervisor of another version that holds tunnels, and says how to replace it', async () => {
+    await startOldSupervisor(2)
+    const list = await t.run(['tunnel', 'list'])
+    expect(list.exitCode).toBe(1)
+    expect(list.stderr).toContain('The running supervisor is tunnelctl 0.0.1 and holds 2 tunnel(s); this is tunnelctl 0.1.0.')
+    expect(list.stderr).toContain('Run `tunnelctl supervisor stop`')
+  })
+
+  it('the supervisor refuses a client of another version, but still answers status', async () => {
+    await t.run(['tunnel', 'list'])
+    const refused = await socketRequest(socket, 'GET', '/v1/tunnels', {headers: {'tunnelctl-version': '9.9.9'}})
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.code).toBe('VERSION_MISMATCH')
+    const status = await socketRequest(socket, 'GET', '/v1/status', {headers: {'tunnelctl-version': '9.9.9'}})
+    expect(status.status).toBe(200)
+    expect(status.headers['tunnelctl-version']).toBe('0.1.0')
+  })
+})
+
+describe('the control API', () => {
+  beforeEach(async () => {
+    await t.run(['tunnel', 'list'])
+  })
+
+  it('answers curl-style requests without a version header', async () => {
+    const created = await socketRequest(socket, 'POST', '/v1/tunnels', {body: JSON.stringify({port: 3000}), headers: {'content-type': 'application/json'}})
+    expect(created.status).toBe(201)
+    expect(created.body.tunnel).toMatchObject({port: 3000, status: 'up'})
+    expect((await socketRequest(socket, 'GET', '/v1/tunnels')).body.tunnels).toHaveLength(1)
+    expect((await socketRequest(socket, 'DELETE', '/v1/tunnels/3000')).status).toBe(200)
+  })
+
+  it.each([
+    ['Origin', {origin: 'http://evil.test'}],
+    ['Referer', {referer: 'http://evil.test/page'}],
+  ])('refuses requests carrying %s', async (_, headers) => {
+    const reply = await socketRequest(socket, 'GET', '/v1/tunnels', {headers})
+    expect(reply.status).toBe(403)
+  })
+
+  it.each([
+    ['malformed JSON', '{"port": 30', 400, 'not valid JSON'],
+    ['a wrong type', '{"port": "3000"}', 400, '"port" must be an integer'],
+    ['an unknown field', '{"port": 3000, "host": "x"}', 400, 'Unknown field "host"'],
+    ['a bad timeout', '{"port": 3000, "timeoutMs": -1}', 400, '"timeoutMs" must be'],
+    ['a body over 64 KiB', JSON.stringify({port: 3000, pad: 'x'.repeat(100_000)}), 413, 'larger than'],
+  ])('answers %s with a 4xx that says what is wrong', async (_, body, status, message) => {
+    const reply = await socketRequest(socket, 'POST', '/v1/tunnels', {body, headers: {'content-type': 'application/json'}})
+    expect(reply.status).toBe(status)
+    expect(reply.body.error.message).toContain(message)
+    expect((await socketRequest(socket, 'GET', '/v1/tunnels')).body.tunnels).toEqual([])
+  })
+
+  it('answers unknown paths 404 and wrong methods 405', async () => {
+    expect((await socketRequest(socket, 'GET', '/v1/nothing')).status).toBe(404)
+    const wrong = await socketRequest(socket, 'PUT', '/v1/tunnels')
+    expect(wrong.status).toBe(405)
+    expect(wrong.headers.allow).toBe('GET, POST, DELETE')
+  })
+})
+
+describe('supervisor status and logs', () => {
+  it('status says when nothing runs, and never starts one', async () => {
+    const status = await t.run(['supervisor', 'status'])
+    expect(status).toMatchObject({exitCode: 0, stdout: 'The supervisor is not running. Any tunnel command starts it.'})
+    expect(t.processes()).toEqual([])
+    expect((await t.json(['supervisor', 'status'])).body).toEqual({running: false, socket})
+  })
+
+  it('status describes a running supervisor', async () => {
+    await t.run(['tunnel', 'start', '3000'])
+    const status = (await t.json(['supervisor', 'status'])).body
+    expect(status).toMatchObject({running: true, version: '0.1.0', tunnels: 1, socket, configDir: t.home})
+    expect(isAlive(status.pid)).toBe(true)
+  })
+
+  it('logs prints the end of the supervisor log', async () => {
+    await t.run(['tunnel', 'list'])
+    const logs = await t.run(['supervisor', 'logs', '-n', '5'])
+    expect(logs.stdout).toMatch(/supervisor \d+ listening on /)
+  })
+
+  it('stop when nothing runs says so, exit 0', async () => {
+    expect(await t.run(['supervisor', 'stop'])).toMatchObject({exitCode: 0, stdout: 'The supervisor is not running.'})
+  })
+
+  it('waits for the supervisor to be gone before it returns', async () => {
+    await t.run(['tunnel', 'list'])
+    const pid = t.supervisorPid()!
+    await t.run(['supervisor', 'stop'])
+    expect(isAlive(pid)).toBe(false)
+    await waitFor('the socket to go', () => !existsSync(socket))
+  })
+})
