@@ -1,7 +1,7 @@
 import envPaths from 'env-paths'
 import {chmodSync, mkdirSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {join, resolve} from 'node:path'
 import {badInput, TunnelctlError} from './errors.js'
 
 /** Where every piece of tunnelctl state lives. One object, so client and supervisor cannot disagree. */
@@ -23,8 +23,9 @@ export interface Paths {
 const MAX_SOCKET_PATH_BYTES = 103
 
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
-  const home = env.TUNNELCTL_HOME
-  const configDir = home || envPaths('tunnelctl', {suffix: ''}).config
+  // Absolute, so that commands run from other directories, and the supervisor, agree on it.
+  const home = env.TUNNELCTL_HOME ? resolve(env.TUNNELCTL_HOME) : undefined
+  const configDir = home ?? envPaths('tunnelctl', {suffix: ''}).config
   const runtimeDir = home ? join(home, 'run') : defaultRuntimeDir(env)
   const socket = join(runtimeDir, 'supervisor.sock')
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {

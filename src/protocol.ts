@@ -77,8 +77,6 @@ export type SupervisorEvent = EventBase &
       }
   )
 
-export type EventType = SupervisorEvent['type']
-
 /** An event before the event log has numbered and stamped it. */
 export type NewEvent = SupervisorEvent extends infer E ? (E extends SupervisorEvent ? Omit<E, 'id' | 'time'> : never) : never
 

@@ -98,7 +98,10 @@ async function replaceOtherVersion(client: SupervisorClient, status: SupervisorS
 async function spawnSupervisor(client: SupervisorClient, paths: Paths): Promise<void> {
   rotateLog(paths.supervisorLog)
   const log = openSync(paths.supervisorLog, 'a', 0o600)
-  const child = spawn(process.execPath, [SUPERVISOR_ENTRY], {detached: true, stdio: ['ignore', log, log], env: process.env})
+  // The daemon outlives this command: it must not hold on to the command's working directory, nor
+  // read a relative TUNNELCTL_HOME against another one.
+  const env = process.env.TUNNELCTL_HOME ? {...process.env, TUNNELCTL_HOME: paths.configDir} : process.env
+  const child = spawn(process.execPath, [SUPERVISOR_ENTRY], {detached: true, stdio: ['ignore', log, log], env, cwd: paths.runtimeDir})
   closeSync(log)
   child.unref()
   let exited = false

@@ -119,7 +119,7 @@ function listen(control: ControlServer, socket: string): Promise<void> {
 }
 
 /** Whether something accepts connections on the socket; a file with nothing behind it is stale. */
-export function answers(socket: string): Promise<boolean> {
+function answers(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = connect(socket)
     probe.once('connect', () => {

@@ -4,7 +4,7 @@ import type {StartTunnelRequest, StartTunnelResponse, TunnelInfo} from '../proto
 import {CLOUDFLARED_STOP_GRACE_MS, type QuickTunnel, startQuickTunnel} from '../providers/cloudflare/quick-tunnel.js'
 import type {EventLog} from './event-log.js'
 
-export const DEFAULT_START_TIMEOUT_MS = 30_000
+const DEFAULT_START_TIMEOUT_MS = 30_000
 // cloudflared's long disclaimer comes first; what explains a crash is at the end.
 const CRASH_REPORT_LINES = 10
 

@@ -1,27 +1,23 @@
 import {setTimeout as delay} from 'node:timers/promises'
 import type {SupervisorEvent} from '../protocol.js'
 
-export interface WebhookOptions {
-  attempts: number
-  timeoutMs: number
-  backoffMs: number
-}
-
-const DEFAULTS: WebhookOptions = {attempts: 3, timeoutMs: 5000, backoffMs: 1000}
+const ATTEMPTS = 3
+const TIMEOUT_MS = 5000
+const FIRST_BACKOFF_MS = 1000
 
 /**
  * POSTs one event as JSON. Network errors, timeouts and 5xx are retried a bounded number of times;
  * nothing here throws, because a receiver that is down must never hurt the supervisor.
  */
-export async function deliverWebhook(url: string, event: SupervisorEvent, options: WebhookOptions = DEFAULTS): Promise<boolean> {
-  for (let attempt = 1; attempt <= options.attempts; attempt++) {
+export async function deliverWebhook(url: string, event: SupervisorEvent): Promise<boolean> {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     let problem: string
     try {
       const response = await fetch(url, {
         method: 'POST',
         headers: {'content-type': 'application/json', 'user-agent': 'tunnelctl'},
         body: JSON.stringify(event),
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
       })
       await response.body?.cancel()
       if (response.ok) return true
@@ -34,8 +30,8 @@ export async function deliverWebhook(url: string, event: SupervisorEvent, option
       problem = (error as Error).message
     }
 
-    console.error(`webhook ${url} failed for event ${event.id} (attempt ${attempt}/${options.attempts}): ${problem}`)
-    if (attempt < options.attempts) await delay(options.backoffMs * 2 ** (attempt - 1))
+    console.error(`webhook ${url} failed for event ${event.id} (attempt ${attempt}/${ATTEMPTS}): ${problem}`)
+    if (attempt < ATTEMPTS) await delay(FIRST_BACKOFF_MS * 2 ** (attempt - 1))
   }
 
   return false

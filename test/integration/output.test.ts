@@ -1,5 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {type CliResult, TestHome, waitFor} from '../helpers/cli.js'
+import {execa} from 'execa'
+import {BIN, type CliResult, TestHome, waitFor} from '../helpers/cli.js'
 
 let t: TestHome
 beforeEach(() => {
@@ -228,4 +229,28 @@ describe('human output', () => {
       exit 0"
     `)
   })
+})
+
+describe('colour', () => {
+  // `script` runs the command on a pseudo-terminal, as a person at a terminal would.
+  async function onTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')
+    const result = await execa('script', ['-qec', command, '/dev/null'], {env, extendEnv: false, reject: false})
+    return result.stdout
+  }
+
+  it('is used on a terminal, and not when NO_COLOR is set or stdout is not a terminal', async () => {
+    await t.run(['tunnel', 'start', '3000'])
+    const {NO_COLOR: _, ...colourful} = t.env
+    expect(await onTerminal(['tunnel', 'list'], {...colourful, TERM: 'xterm'})).toContain('\u001B[1mPORT')
+    expect(await onTerminal(['tunnel', 'list'], {...colourful, TERM: 'xterm', NO_COLOR: '1'})).not.toContain('\u001B')
+    const piped = await execa(process.execPath, [BIN, 'tunnel', 'list'], {env: {...colourful, TERM: 'xterm'}, extendEnv: false})
+    expect(piped.stdout).toMatch(/^PORT/)
+    expect(piped.stdout).not.toContain('\u001B')
+  })
+})
+
+it('`tunnel help --json` lists the tunnel commands', async () => {
+  const help = await t.json(['tunnel', 'help'])
+  expect(help.body.commands.map((c: {command: string}) => c.command)).toEqual(['tunnel help', 'tunnel killall', 'tunnel list', 'tunnel start', 'tunnel stop'])
 })

@@ -1,9 +1,10 @@
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, statSync} from 'node:fs'
+import {execa} from 'execa'
+import {existsSync, mkdirSync, readlinkSync, statSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
-import {join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {isAlive, TestHome, waitFor} from '../helpers/cli.js'
+import {BIN, isAlive, TestHome, waitFor} from '../helpers/cli.js'
 import {socketRequest} from '../helpers/socket.js'
 
 let t: TestHome
@@ -175,5 +176,17 @@ describe('supervisor status and logs', () => {
     await t.run(['supervisor', 'stop'])
     expect(isAlive(pid)).toBe(false)
     await waitFor('the socket to go', () => !existsSync(socket))
+  })
+})
+
+describe('a relative TUNNELCTL_HOME', () => {
+  it('names the same home from every working directory, and the supervisor does not keep the command’s', async () => {
+    const run = (cwd: string, home: string) =>
+      execa(process.execPath, [BIN, 'tunnel', 'start', '3000', '--json'], {cwd, env: {...t.env, TUNNELCTL_HOME: home}, extendEnv: false, reject: false})
+    expect((await run(dirname(t.home), basename(t.home))).exitCode).toBe(0)
+    const again = await run(join(t.home, 'fake'), '..')
+    expect(again.exitCode).toBe(1)
+    expect(again.stdout).toContain('already has a tunnel')
+    expect(readlinkSync(`/proc/${t.supervisorPid()}/cwd`)).toBe(join(t.home, 'run'))
   })
 })

@@ -45,7 +45,7 @@ export class QuickTunnelOutput {
   }
 }
 
-export function parseBoxUrlRow(message: string): string | undefined {
+function parseBoxUrlRow(message: string): string | undefined {
   const match = BOX_URL_ROW.exec(message)
   if (!match || RESERVED_SUBDOMAINS.has(match[2])) return undefined
   return match[1]

@@ -65,7 +65,7 @@ export async function startQuickTunnel(options: QuickTunnelOptions): Promise<Qui
   throw new TunnelctlError('TUNNEL_FAILED', withLastLines(what, child.lastLines()))
 }
 
-export function quickTunnelArgs(port: number, metricsPort: number, configFile: string): string[] {
+function quickTunnelArgs(port: number, metricsPort: number, configFile: string): string[] {
   return [
     'tunnel',
     '--no-autoupdate',
