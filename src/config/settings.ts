@@ -52,7 +52,8 @@ export class Settings {
   private readonly conf: Conf<Record<string, unknown>>
 
   constructor(paths: Paths) {
-    this.conf = new Conf({projectName: 'tunnelctl', cwd: paths.configDir, configName: 'config', projectSuffix: ''})
+    // 0600: a webhook URL often carries a token.
+    this.conf = new Conf({projectName: 'tunnelctl', cwd: paths.configDir, configName: 'config', projectSuffix: '', configFileMode: 0o600})
   }
 
   get path(): string {

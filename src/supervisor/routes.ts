@@ -1,3 +1,5 @@
+import type {ServerResponse} from 'node:http'
+import {TunnelctlError} from '../errors.js'
 import {
   type ListEventsResponse,
   type ListTunnelsResponse,
@@ -34,7 +36,10 @@ export function controlRoutes(target: RouteTargets): Route[] {
     {
       method: 'POST',
       path: /^\/v1\/tunnels$/,
-      handle: async ({body}) => ({status: 201, body: await target.tunnels.start(parseStartTunnelRequest(body))}),
+      handle: async ({body, response}) => ({
+        status: 201,
+        body: await target.tunnels.start(parseStartTunnelRequest(body), clientGone(response)),
+      }),
     },
     {
       method: 'DELETE',
@@ -48,6 +53,17 @@ export function controlRoutes(target: RouteTargets): Route[] {
     },
     {method: 'GET', path: /^\/v1\/events$/, handle: (request) => listEvents(target.events, request)},
   ]
+}
+
+/** Aborts when the client disconnects before its answer is written: nobody waits for the result any more. */
+function clientGone(response: ServerResponse): AbortSignal {
+  const controller = new AbortController()
+  response.once('close', () => {
+    if (!response.writableFinished) {
+      controller.abort(new TunnelctlError('TUNNEL_FAILED', 'The client went away before the tunnel was up; it was stopped.'))
+    }
+  })
+  return controller.signal
 }
 
 function ok<T>(body: T): {status: number; body: T} {

@@ -37,7 +37,8 @@ export class TunnelRegistry {
     return [...this.tunnels.values()].sort((a, b) => a.port - b.port).map((tunnel) => describe(tunnel))
   }
 
-  async start({port, timeoutMs = DEFAULT_START_TIMEOUT_MS}: StartTunnelRequest): Promise<StartTunnelResponse> {
+  /** `cancel` aborts a start still under way, e.g. when the client that asked has gone (Ctrl-C). */
+  async start({port, timeoutMs = DEFAULT_START_TIMEOUT_MS}: StartTunnelRequest, cancel?: AbortSignal): Promise<StartTunnelResponse> {
     if (this.closed) throw stopping()
     const existing = this.tunnels.get(port)
     if (existing) {
@@ -50,6 +51,10 @@ export class TunnelRegistry {
 
     const tunnel: Tunnel = {port, startedAt: new Date(), abort: new AbortController()}
     this.tunnels.set(port, tunnel)
+    const onCancel = () => {
+      if (this.tunnels.get(port) === tunnel && !tunnel.running) void this.end(tunnel, cancel!.reason)
+    }
+    cancel?.addEventListener('abort', onCancel, {once: true})
     let running: QuickTunnel
     let listening: boolean
     try {
@@ -60,6 +65,8 @@ export class TunnelRegistry {
     } catch (error) {
       if (this.tunnels.get(port) === tunnel) this.tunnels.delete(port)
       throw error
+    } finally {
+      cancel?.removeEventListener('abort', onCancel)
     }
 
     if (this.tunnels.get(port) !== tunnel) {
@@ -70,20 +77,7 @@ export class TunnelRegistry {
 
     tunnel.running = running
     tunnel.startedAt = new Date()
-    running.process.exited.then((exit) => {
-      if (running.process.stopRequested || this.tunnels.get(port) !== tunnel) return
-      this.tunnels.delete(port)
-      // cloudflared itself is gone; anything a wrapper left in its group goes with it.
-      running.process.killGroup()
-      this.options.events.record({
-        type: 'tunnel.crashed',
-        port,
-        url: running.url,
-        exitCode: exit.exitCode,
-        signal: exit.signal,
-        lastLines: running.process.lastLines().slice(-CRASH_REPORT_LINES),
-      })
-    })
+    this.reportCrash(tunnel, running)
     this.options.events.record({type: 'tunnel.started', port, url: running.url, pid: running.process.pid})
     const warnings = listening
       ? []
@@ -112,6 +106,24 @@ export class TunnelRegistry {
   close(): Promise<TunnelInfo[]> {
     this.closed = true
     return this.stopAll()
+  }
+
+  /** An exit nobody asked for is a crash: the tunnel goes, and an event says why. */
+  private reportCrash(tunnel: Tunnel, running: QuickTunnel): void {
+    running.process.exited.then((exit) => {
+      if (running.process.stopRequested || this.tunnels.get(tunnel.port) !== tunnel) return
+      this.tunnels.delete(tunnel.port)
+      // cloudflared itself is gone; anything a wrapper left in its group goes with it.
+      running.process.killGroup()
+      this.options.events.record({
+        type: 'tunnel.crashed',
+        port: tunnel.port,
+        url: running.url,
+        exitCode: exit.exitCode,
+        signal: exit.signal,
+        lastLines: running.process.lastLines().slice(-CRASH_REPORT_LINES),
+      })
+    })
   }
 
   private async end(tunnel: Tunnel, abortReason: TunnelctlError): Promise<void> {

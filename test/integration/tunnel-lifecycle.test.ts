@@ -167,6 +167,16 @@ describe('supervisor shutdown', () => {
     expect(isAlive(run.pid)).toBe(false)
   })
 
+  it('Ctrl-C on a `tunnel start` still waiting for its URL stops that cloudflared', async () => {
+    t.fakeMode('no-url')
+    const start = t.spawn(['tunnel', 'start', '3000'])
+    const [run] = await waitFor('cloudflared to start', () => t.fakeRuns().length > 0 && t.fakeRuns())
+    start.kill('SIGINT')
+    await start
+    await waitFor('cloudflared to be stopped', () => !isAlive(run.pid))
+    expect((await t.json(['tunnel', 'list'])).body).toEqual([])
+  })
+
   it('exits by itself after the configured idle time with nothing running', async () => {
     await t.run(['config', 'set', 'supervisor.idleTimeout', '1'])
     await t.run(['tunnel', 'list'])
