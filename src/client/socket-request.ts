@@ -4,7 +4,11 @@ import {VERSION_HEADER} from '../protocol.js'
 import {VERSION} from '../version.js'
 
 /** Nothing is listening on the socket (no file, or a stale one): a supervisor may be spawned. */
-export class NotListening extends Error {}
+export class NotListening extends TunnelctlError {
+  constructor(socket: string) {
+    super('SUPERVISOR_UNAVAILABLE', `The supervisor is not running (nothing answers on ${socket}). Run the command again to start one.`)
+  }
+}
 
 export interface JsonReply {
   status: number
@@ -40,7 +44,7 @@ export function requestJson(socket: string, method: string, path: string, body?:
         })
       },
     )
-    req.on('error', (error) => reject(connectionError(error)))
+    req.on('error', (error) => reject(connectionError(socket, error)))
     req.end(text)
   })
 }
@@ -61,13 +65,13 @@ export function requestLines(socket: string, path: string, onLine: (line: string
       // The supervisor going away ends a follow; that is not an error for the follower.
       res.on('error', () => resolve(res.statusCode ?? 0))
     })
-    req.on('error', (error) => reject(connectionError(error)))
+    req.on('error', (error) => reject(connectionError(socket, error)))
     req.end()
   })
 }
 
-function connectionError(error: NodeJS.ErrnoException): Error {
-  if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') return new NotListening(error.message)
+function connectionError(socket: string, error: NodeJS.ErrnoException): Error {
+  if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') return new NotListening(socket)
   return lostConnection(error)
 }
 
