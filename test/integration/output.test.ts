@@ -21,7 +21,7 @@ function screen({stdout, stderr, exitCode}: CliResult): string {
     .replaceAll(t.home, '<home>')
     .replace(/https:\/\/([a-z0-9-]+)\.trycloudflare\.com/g, (_, words: string) => `https://${'x'.repeat(words.length)}.trycloudflare.com`)
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
-    .replace(/\bpid \d+/g, 'pid <pid>')
+    .replace(/\b(pid|supervisor) \d+/g, '$1 <pid>')
     .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
     .replace(/[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}/g, '<uuid>')
     .replace(/\b(up|UPTIME\n.*?) ?\d+[smhd]( \d+[smh])?$/gm, (m) => m.replace(/\d+[smhd]( \d+[smh])?$/, '<uptime>'))
@@ -133,6 +133,17 @@ describe('human output', () => {
     expect(screen(await t.run(['supervisor', 'stop']))).toMatchInlineSnapshot(`
       "stdout:
       Stopped the supervisor (pid <pid>) and 1 tunnel.
+      exit 0"
+    `)
+  })
+
+  it('supervisor logs', async () => {
+    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'stop'])
+    expect(screen(await t.run(['supervisor', 'logs']))).toMatchInlineSnapshot(`
+      "stdout:
+      <time> supervisor <pid> listening on <home>/run/supervisor.sock
+      <time> shutting down: stop requested
       exit 0"
     `)
   })

@@ -113,6 +113,17 @@ describe('how cloudflared is run', () => {
     expect(config).not.toMatch(/ingress/)
   })
 
+  it('prints the hostname cloudflared itself reports on /quicktunnel, once /ready says it is connected', async () => {
+    const start = await t.json(['tunnel', 'start', '3000'])
+    const [run] = t.fakeRuns()
+    const metrics = `http://${run.args[run.args.indexOf('--metrics') + 1]}`
+    const ready = await fetch(`${metrics}/ready`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toMatchObject({status: 200, readyConnections: 1})
+    const {hostname} = await (await fetch(`${metrics}/quicktunnel`)).json()
+    expect(start.body.url).toBe(`https://${hostname}`)
+  })
+
   it('gives each tunnel a metrics port of its own', async () => {
     await Promise.all(['3000', '3001', '3002'].map((port) => t.run(['tunnel', 'start', port])))
     const metrics = t.fakeRuns().map((run) => run.args[run.args.indexOf('--metrics') + 1])
