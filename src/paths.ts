@@ -17,6 +17,8 @@ export interface Paths {
   eventsLog: string
   /** An empty cloudflared config, so a user's ~/.cloudflared/config.yml cannot hijack quick tunnels. */
   cloudflaredConfig: string
+  /** The children the supervisor has running, for its successor after a hard kill. */
+  childLedger: string
 }
 
 // sun_path is 104 bytes on macOS and 108 on Linux, both including the terminating NUL.
@@ -44,6 +46,7 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
     supervisorLog: join(runtimeDir, 'supervisor.log'),
     eventsLog: join(configDir, 'events.log'),
     cloudflaredConfig: join(runtimeDir, 'cloudflared.yml'),
+    childLedger: join(runtimeDir, 'children.json'),
   }
 }
 

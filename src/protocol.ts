@@ -67,6 +67,8 @@ export type SupervisorEvent = EventBase &
     | {type: 'supervisor.stopped'; pid: number; reason: string}
     | {type: 'tunnel.started'; port: number; url: string; pid: number}
     | {type: 'tunnel.stopped'; port: number; url: string | null}
+    /** The tunnel's supervisor died without stopping it; its successor ended the cloudflared. */
+    | {type: 'tunnel.lost'; port: number; pid: number}
     | {
         type: 'tunnel.crashed'
         port: number

@@ -16,6 +16,8 @@ function details(event: SupervisorEvent): string {
     case 'tunnel.started':
     case 'tunnel.stopped':
       return `port ${event.port}  ${event.url ?? '(no URL yet)'}`
+    case 'tunnel.lost':
+      return `port ${event.port}  cloudflared ${event.pid} outlived its supervisor and was stopped`
     case 'tunnel.crashed': {
       const how = event.signal ? `killed by ${event.signal}` : `exited with code ${event.exitCode}`
       return `port ${event.port}  ${event.url ?? '(no URL yet)'}  ${how}`

@@ -24,12 +24,15 @@ const OUTPUT_DRAIN_MS = 200
  */
 export class ManagedProcess {
   readonly pid: number
+  /** The file run and its arguments. */
+  readonly command: string[]
   readonly exited: Promise<ExitInfo>
   private readonly lines: string[] = []
   private exitInfo: ExitInfo | undefined
   private stopping: Promise<ExitInfo> | undefined
 
   private constructor(file: string, args: string[], options: SpawnOptions) {
+    this.command = [file, ...args]
     const child = spawn(file, args, {detached: true, env: options.env, stdio: ['ignore', 'pipe', 'pipe']})
     const outputClosed = new Promise((resolve) => child.once('close', resolve))
     this.exited = new Promise<ExitInfo>((resolve) => {

@@ -4,6 +4,7 @@ import {Settings} from '../config/settings.js'
 import type {Paths} from '../paths.js'
 import type {SupervisorStatus, TunnelInfo} from '../protocol.js'
 import {VERSION} from '../version.js'
+import {ChildLedger} from './child-ledger.js'
 import {ControlServer} from './control-server.js'
 import {EventLog} from './event-log.js'
 import {controlRoutes} from './routes.js'
@@ -20,6 +21,7 @@ export class Supervisor {
   private readonly startedAt = new Date()
   private readonly settings: Settings
   private readonly events: EventLog
+  private readonly ledger: ChildLedger
   private readonly tunnels: TunnelRegistry
   private readonly control: ControlServer
   private idleTimer: NodeJS.Timeout | undefined
@@ -28,7 +30,8 @@ export class Supervisor {
   constructor(private readonly paths: Paths) {
     this.settings = new Settings(paths)
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
-    this.tunnels = new TunnelRegistry({events: this.events, cloudflaredConfig: paths.cloudflaredConfig})
+    this.ledger = new ChildLedger(paths.childLedger)
+    this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig})
     const routes = controlRoutes({
       status: () => this.status(),
       shutdown: (reason) => this.shutdown(reason),
@@ -38,10 +41,17 @@ export class Supervisor {
     this.control = new ControlServer(routes, VERSION)
   }
 
-  /** Listens on the socket (replacing a stale one), writes the pid file, and starts the idle clock. */
+  /**
+   * Listens on the socket (replacing a stale one), ends what a killed predecessor left running,
+   * writes the pid file, and starts the idle clock.
+   */
   async start(): Promise<void> {
     await this.events.load()
     await listenReplacingStale(this.control, this.paths.socket)
+    for (const lost of await this.ledger.reapPrevious()) {
+      this.events.record({type: 'tunnel.lost', port: lost.owner.port, pid: lost.pid})
+    }
+
     await chmod(this.paths.socket, 0o600)
     await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
     this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
@@ -73,6 +83,7 @@ export class Supervisor {
     clearInterval(this.idleTimer)
     console.log(`shutting down: ${reason}`)
     const stopped = await this.tunnels.close()
+    await this.ledger.flush()
     this.events.record({type: 'supervisor.stopped', pid: process.pid, reason})
     await this.events.flush(WEBHOOK_WAIT_ON_EXIT_MS)
     setImmediate(() => void this.exit())

@@ -2,6 +2,7 @@ import {connect} from 'node:net'
 import {TunnelctlError} from '../errors.js'
 import type {StartTunnelRequest, StartTunnelResponse, TunnelInfo} from '../protocol.js'
 import {CLOUDFLARED_STOP_GRACE_MS, type QuickTunnel, startQuickTunnel} from '../providers/cloudflare/quick-tunnel.js'
+import type {ChildLedger} from './child-ledger.js'
 import type {EventLog} from './event-log.js'
 
 const DEFAULT_START_TIMEOUT_MS = 30_000
@@ -19,6 +20,7 @@ interface Tunnel {
 
 export interface TunnelRegistryOptions {
   events: EventLog
+  ledger: ChildLedger
   cloudflaredConfig: string
 }
 
@@ -59,7 +61,13 @@ export class TunnelRegistry {
     let listening: boolean
     try {
       ;[running, listening] = await Promise.all([
-        startQuickTunnel({port, timeoutMs, configFile: this.options.cloudflaredConfig, signal: tunnel.abort.signal}),
+        startQuickTunnel({
+          port,
+          timeoutMs,
+          configFile: this.options.cloudflaredConfig,
+          signal: tunnel.abort.signal,
+          onSpawn: (child) => this.options.ledger.track(child, {kind: 'tunnel', port}),
+        }),
         isListeningOnLocalhost(port),
       ])
     } catch (error) {

@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 import {execa} from 'execa'
-import {existsSync, mkdirSync, readlinkSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {basename, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -176,6 +176,45 @@ describe('supervisor status and logs', () => {
     await t.run(['supervisor', 'stop'])
     expect(isAlive(pid)).toBe(false)
     await waitFor('the socket to go', () => !existsSync(socket))
+  })
+})
+
+describe('after the supervisor is killed with SIGKILL', () => {
+  it('the next supervisor ends the cloudflareds it left, up or starting, and reports them lost', async () => {
+    t.fakeMode('no-url', 3002)
+    await t.run(['tunnel', 'start', '3000'])
+    await t.run(['tunnel', 'start', '3001'])
+    const starting = t.spawn(['tunnel', 'start', '3002'])
+    await waitFor('three cloudflareds', () => t.fakeRuns().length === 3)
+    const old = t.supervisorPid()!
+    process.kill(old, 'SIGKILL')
+    await starting
+    await waitFor('the supervisor to die', () => !isAlive(old))
+    const left = t.fakeRuns()
+    expect(left.every((run) => isAlive(run.pid))).toBe(true)
+
+    expect((await t.json(['tunnel', 'list'])).body).toEqual([])
+    for (const run of left) expect(isAlive(run.pid), `cloudflared ${run.pid}`).toBe(false)
+    const lost = await waitFor('three tunnel.lost events', () => {
+      const events = t.eventsLog().filter((e) => e.type === 'tunnel.lost')
+      return events.length === 3 && events
+    })
+    expect(lost.map((e) => e.port).sort()).toEqual([3000, 3001, 3002])
+    expect(lost.map((e) => e.pid).sort()).toEqual(left.map((run) => run.pid).sort())
+  })
+
+  it('leaves alone a process that has since taken a recorded pid', async () => {
+    mkdirSync(join(t.home, 'run'), {mode: 0o700})
+    const stranger = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore', env: t.env})
+    try {
+      const ledger = [{pid: stranger.pid, command: ['/usr/bin/cloudflared', 'tunnel', '--url', 'http://localhost:3000'], owner: {kind: 'tunnel', port: 3000}}]
+      writeFileSync(join(t.home, 'run', 'children.json'), JSON.stringify(ledger))
+      expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+      expect(isAlive(stranger.pid!)).toBe(true)
+      expect(t.eventsLog().filter((e) => e.type === 'tunnel.lost')).toEqual([])
+    } finally {
+      stranger.kill('SIGKILL')
+    }
   })
 })
 

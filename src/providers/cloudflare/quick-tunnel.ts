@@ -19,6 +19,8 @@ export interface QuickTunnelOptions {
   configFile: string
   /** Aborting stops the process; the start rejects with the signal's reason. */
   signal: AbortSignal
+  /** Called as soon as cloudflared runs, before it is up: whoever owns processes may want to know. */
+  onSpawn?: (child: ManagedProcess) => void
 }
 
 export interface QuickTunnel {
@@ -42,6 +44,7 @@ export async function startQuickTunnel(options: QuickTunnelOptions): Promise<Qui
       if (output.push(line)) progressed()
     },
   })
+  options.onSpawn?.(child)
 
   let timer: NodeJS.Timeout | undefined
   const outcome = await new Promise<'up' | 'exited' | 'timeout' | 'aborted'>((resolve) => {

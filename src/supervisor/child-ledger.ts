@@ -1,0 +1,138 @@
+import {execFile} from 'node:child_process'
+import {readFile, rename, writeFile} from 'node:fs/promises'
+import {basename} from 'node:path'
+import {setTimeout as delay} from 'node:timers/promises'
+import {promisify} from 'node:util'
+import {isRunning} from '../process-alive.js'
+import type {ManagedProcess} from './managed-process.js'
+
+/** What a child was for, so that a successor can say what was lost. */
+export type ChildOwner = {kind: 'tunnel'; port: number}
+
+export interface LedgerEntry {
+  pid: number
+  /** The file that was run and its arguments: with the pid, the child's identity. */
+  command: string[]
+  owner: ChildOwner
+}
+
+const REAP_GRACE_MS = 2000
+
+/**
+ * The children this supervisor has running, on disk. A supervisor killed with SIGKILL cannot stop
+ * its children (each has a process group of its own, so nothing else does either); the next one
+ * reads this file and ends those still running, by pid *and* command line, never by name alone.
+ */
+export class ChildLedger {
+  private readonly entries = new Map<number, LedgerEntry>()
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor(private readonly file: string) {}
+
+  /** Records the child until it exits. */
+  track(child: ManagedProcess, owner: ChildOwner): void {
+    if (child.pid <= 0) return
+    this.entries.set(child.pid, {pid: child.pid, command: child.command, owner})
+    this.save()
+    child.exited.then(() => {
+      this.entries.delete(child.pid)
+      this.save()
+    })
+  }
+
+  /** Waits until the file says what is running now. */
+  flush(): Promise<void> {
+    return this.writing
+  }
+
+  /** Ends the children a previous supervisor left running, and says which they were. */
+  async reapPrevious(): Promise<LedgerEntry[]> {
+    // Requests are served while this runs: a child this supervisor just started is not a leftover.
+    const left = (await this.readPrevious()).filter((entry) => !this.entries.has(entry.pid) && isRunning(entry.pid))
+    const ours = (await Promise.all(left.map(async (entry) => ((await isSameProcess(entry)) ? entry : undefined)))).filter(
+      (entry): entry is LedgerEntry => entry !== undefined,
+    )
+    await Promise.all(ours.map((entry) => endGroup(entry.pid)))
+    this.save()
+    await this.writing
+    return ours
+  }
+
+  private async readPrevious(): Promise<LedgerEntry[]> {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(await readFile(this.file, 'utf8'))
+    } catch {
+      return []
+    }
+
+    return Array.isArray(parsed) ? parsed.filter(isLedgerEntry) : []
+  }
+
+  private save(): void {
+    const text = JSON.stringify([...this.entries.values()])
+    const temp = `${this.file}.${process.pid}.tmp`
+    this.writing = this.writing
+      .then(async () => {
+        await writeFile(temp, text, {mode: 0o600})
+        await rename(temp, this.file)
+      })
+      .catch((error) => console.error(`could not write ${this.file}: ${(error as Error).message}`))
+  }
+}
+
+function isLedgerEntry(value: unknown): value is LedgerEntry {
+  if (typeof value !== 'object' || value === null) return false
+  const {pid, command, owner} = value as Record<string, unknown>
+  return (
+    typeof pid === 'number' &&
+    Number.isInteger(pid) &&
+    pid > 1 &&
+    Array.isArray(command) &&
+    command.length > 0 &&
+    command.every((part) => typeof part === 'string') &&
+    typeof owner === 'object' &&
+    owner !== null &&
+    (owner as Record<string, unknown>).kind === 'tunnel' &&
+    typeof (owner as Record<string, unknown>).port === 'number'
+  )
+}
+
+/**
+ * Whether the pid still runs the command recorded for it, not some process that got the pid since.
+ * The arguments must match to the letter (cloudflared's carry a metrics port and config path of
+ * their own); before them, the file may appear as given or behind an interpreter (`node file`).
+ */
+async function isSameProcess({pid, command}: LedgerEntry): Promise<boolean> {
+  const running = await commandLine(pid)
+  if (!running) return false
+  const [file, ...args] = command
+  const expectedTail = args.join(' ')
+  return running.endsWith(expectedTail) && running.slice(0, running.length - expectedTail.length).includes(basename(file))
+}
+
+async function commandLine(pid: number): Promise<string | undefined> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean).join(' ')
+  } catch {}
+
+  try {
+    const {stdout} = await promisify(execFile)('ps', ['-o', 'args=', '-p', String(pid)])
+    return stdout.trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+async function endGroup(pid: number): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name)
+    } catch {}
+  }
+
+  signal('SIGTERM')
+  const deadline = Date.now() + REAP_GRACE_MS
+  while (isRunning(pid) && Date.now() < deadline) await delay(25)
+  signal('SIGKILL')
+}
