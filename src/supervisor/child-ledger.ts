@@ -1,10 +1,9 @@
 import {execFile} from 'node:child_process'
 import {readFile, rename, writeFile} from 'node:fs/promises'
 import {basename} from 'node:path'
-import {setTimeout as delay} from 'node:timers/promises'
 import {promisify} from 'node:util'
 import {isRunning} from '../process-alive.js'
-import type {ManagedProcess} from './managed-process.js'
+import {type ManagedProcess, terminateGroup} from './managed-process.js'
 
 /** What a child was for, so that a successor can say what was lost. */
 export type ChildOwner = {kind: 'tunnel'; port: number}
@@ -52,7 +51,7 @@ export class ChildLedger {
     const ours = (await Promise.all(left.map(async (entry) => ((await isSameProcess(entry)) ? entry : undefined)))).filter(
       (entry): entry is LedgerEntry => entry !== undefined,
     )
-    await Promise.all(ours.map((entry) => endGroup(entry.pid)))
+    await Promise.all(ours.map((entry) => terminateGroup(entry.pid, REAP_GRACE_MS)))
     this.save()
     await this.writing
     return ours
@@ -122,17 +121,4 @@ async function commandLine(pid: number): Promise<string | undefined> {
   } catch {
     return undefined
   }
-}
-
-async function endGroup(pid: number): Promise<void> {
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, name)
-    } catch {}
-  }
-
-  signal('SIGTERM')
-  const deadline = Date.now() + REAP_GRACE_MS
-  while (isRunning(pid) && Date.now() < deadline) await delay(25)
-  signal('SIGKILL')
 }

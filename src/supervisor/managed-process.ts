@@ -75,36 +75,35 @@ export class ManagedProcess {
 
   /** SIGTERM to the group; SIGKILL to whatever of it is left after graceMs. Safe to call twice. */
   stop(graceMs: number): Promise<ExitInfo> {
-    this.stopping ??= this.terminate(graceMs)
+    this.stopping ??= terminateGroup(this.pid, graceMs, this.exited).then(() => this.exited)
     return this.stopping
   }
 
   /** Ends what is left of the group at once, e.g. a wrapper's children after the wrapper died. */
   killGroup(): void {
-    this.signalGroup('SIGKILL')
+    signalGroup(this.pid, 'SIGKILL')
   }
+}
 
-  private async terminate(graceMs: number): Promise<ExitInfo> {
-    const deadline = Date.now() + graceMs
-    this.signalGroup('SIGTERM')
-    await Promise.race([this.exited, delay(graceMs)])
-    while (this.groupAlive() && Date.now() < deadline) await delay(GROUP_POLL_MS)
-    this.signalGroup('SIGKILL')
-    return this.exited
-  }
+/**
+ * SIGTERM to a process group, then SIGKILL to whatever of it is left once the leader has exited and
+ * the rest had until graceMs. `leaderExited` ends the first wait early for a child of ours.
+ */
+export async function terminateGroup(pgid: number, graceMs: number, leaderExited?: Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + graceMs
+  if (!signalGroup(pgid, 'SIGTERM')) return
+  if (leaderExited) await Promise.race([leaderExited, delay(graceMs)])
+  while (signalGroup(pgid, 0) && Date.now() < deadline) await delay(GROUP_POLL_MS)
+  signalGroup(pgid, 'SIGKILL')
+}
 
-  private groupAlive(): boolean {
-    return this.signalGroup(0)
-  }
-
-  private signalGroup(signal: NodeJS.Signals | 0): boolean {
-    if (this.pid <= 0) return false
-    try {
-      process.kill(-this.pid, signal)
-      return true
-    } catch {
-      return false
-    }
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  if (pgid <= 0) return false
+  try {
+    process.kill(-pgid, signal)
+    return true
+  } catch {
+    return false
   }
 }
 
