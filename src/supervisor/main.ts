@@ -17,18 +17,7 @@ const paths = resolvePaths()
 ensureRuntimeDir(paths)
 const supervisor = new Supervisor(paths)
 
-try {
-  await supervisor.start()
-} catch (error) {
-  if (error instanceof AlreadyRunning) {
-    console.log(`${error.message}; exiting`)
-    process.exit(0)
-  }
-
-  throw error
-}
-
-console.log(`supervisor ${process.pid} listening on ${paths.socket}`)
+// Installed before start(): from its first child on, no way out may skip stopping the children.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => void supervisor.shutdown(`signal ${signal}`))
 }
@@ -40,3 +29,13 @@ process.on('uncaughtException', (error) => {
   process.exitCode = 1
   void supervisor.shutdown(`internal error: ${error.message}`)
 })
+
+try {
+  await supervisor.start()
+} catch (error) {
+  if (!(error instanceof AlreadyRunning)) throw error
+  console.log(`${error.message}; exiting`)
+  process.exit(0)
+}
+
+console.log(`supervisor ${process.pid} listening on ${paths.socket}`)

@@ -4,7 +4,7 @@ import {existsSync, mkdirSync, readlinkSync, statSync, writeFileSync} from 'node
 import {createServer, type Server} from 'node:http'
 import {basename, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {BIN, isAlive, TestHome, waitFor} from '../helpers/cli.js'
+import {BIN, isAlive, ROOT, TestHome, waitFor} from '../helpers/cli.js'
 import {socketRequest} from '../helpers/socket.js'
 
 let t: TestHome
@@ -37,6 +37,16 @@ describe('auto-spawn', () => {
 
     expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
     expect((await t.json(['supervisor', 'status'])).body.running).toBe(true)
+  })
+
+  it('a second supervisor on the same home leaves the first alone and exits', async () => {
+    await t.run(['tunnel', 'start', '3000'])
+    const first = t.supervisorPid()
+    const second = await execa(process.execPath, [join(ROOT, 'dist', 'supervisor', 'main.js')], {env: t.env, extendEnv: false, reject: false})
+    expect(second.exitCode).toBe(0)
+    expect(second.stdout).toMatch(/another supervisor already answers on .*; exiting$/)
+    expect(t.supervisorPid()).toBe(first)
+    expect((await t.json(['tunnel', 'list'])).body).toHaveLength(1)
   })
 
   it('keeps the runtime dir 0700 and the socket 0600', async () => {
