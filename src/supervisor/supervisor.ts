@@ -48,13 +48,13 @@ export class Supervisor {
   async start(): Promise<void> {
     await this.events.load()
     await listenReplacingStale(this.control, this.paths.socket)
+    await chmod(this.paths.socket, 0o600)
+    await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
+    this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
     for (const lost of await this.ledger.reapPrevious()) {
       this.events.record({type: 'tunnel.lost', port: lost.owner.port, pid: lost.pid})
     }
 
-    await chmod(this.paths.socket, 0o600)
-    await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
-    this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
     this.idleTimer = setInterval(() => this.checkIdle(), IDLE_CHECK_MS)
     this.idleTimer.unref()
   }
@@ -92,12 +92,15 @@ export class Supervisor {
 
   private async exit(): Promise<never> {
     const {server} = this.control
+    // Stopped before it listened (a signal during start-up): the socket and pid file, if any, are
+    // another supervisor's.
+    const ownsFiles = server.listening
     const closed = new Promise((resolve) => server.close(resolve))
     server.closeIdleConnections()
     const forced = setTimeout(() => server.closeAllConnections(), CONNECTIONS_CLOSE_GRACE_MS)
     await closed
     clearTimeout(forced)
-    await Promise.all([rm(this.paths.socket, {force: true}), rm(this.paths.pidFile, {force: true})])
+    if (ownsFiles) await Promise.all([rm(this.paths.socket, {force: true}), rm(this.paths.pidFile, {force: true})])
     process.exit()
   }
 

@@ -49,6 +49,21 @@ describe('auto-spawn', () => {
     expect((await t.json(['tunnel', 'list'])).body).toHaveLength(1)
   })
 
+  it('a supervisor stopped before it listens leaves the socket and pid file of the one that runs', async () => {
+    await t.run(['tunnel', 'list'])
+    const first = t.supervisorPid()
+    // What a SIGTERM during start-up does: shut down a supervisor that never listened.
+    const script = `
+      import {Supervisor} from ${JSON.stringify(join(ROOT, 'dist', 'supervisor', 'supervisor.js'))}
+      import {resolvePaths} from ${JSON.stringify(join(ROOT, 'dist', 'paths.js'))}
+      await new Supervisor(resolvePaths()).shutdown('signal SIGTERM')`
+    const stopped = await execa(process.execPath, ['--input-type=module', '-e', script], {env: t.env, extendEnv: false, reject: false})
+    expect(stopped.exitCode).toBe(0)
+    expect(existsSync(socket)).toBe(true)
+    expect(t.supervisorPid()).toBe(first)
+    expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+  })
+
   it('keeps the runtime dir 0700 and the socket 0600', async () => {
     await t.run(['tunnel', 'list'])
     expect(statSync(join(t.home, 'run')).mode & 0o777).toBe(0o700)
@@ -211,6 +226,9 @@ describe('after the supervisor is killed with SIGKILL', () => {
     })
     expect(lost.map((e) => e.port).sort()).toEqual([3000, 3001, 3002])
     expect(lost.map((e) => e.pid).sort()).toEqual(left.map((run) => run.pid).sort())
+    // Reported by the new supervisor, after its own start.
+    const types = t.eventsLog().map((e) => e.type)
+    expect(types.lastIndexOf('supervisor.started')).toBeLessThan(types.indexOf('tunnel.lost'))
   })
 
   it('leaves alone a process that has since taken a recorded pid', async () => {
