@@ -1,5 +1,6 @@
 import {execFile} from 'node:child_process'
-import {readFile, rename, writeFile} from 'node:fs/promises'
+import {renameSync, writeFileSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
 import {basename} from 'node:path'
 import {promisify} from 'node:util'
 import {isRunning} from '../process-alive.js'
@@ -24,7 +25,6 @@ const REAP_GRACE_MS = 2000
  */
 export class ChildLedger {
   private readonly entries = new Map<number, LedgerEntry>()
-  private writing: Promise<void> = Promise.resolve()
 
   constructor(private readonly file: string) {}
 
@@ -39,11 +39,6 @@ export class ChildLedger {
     })
   }
 
-  /** Waits until the file says what is running now. */
-  flush(): Promise<void> {
-    return this.writing
-  }
-
   /** Ends the children a previous supervisor left running, and says which they were. */
   async reapPrevious(): Promise<LedgerEntry[]> {
     // Requests are served while this runs: a child this supervisor just started is not a leftover.
@@ -53,7 +48,6 @@ export class ChildLedger {
     )
     await Promise.all(ours.map((entry) => terminateGroup(entry.pid, REAP_GRACE_MS)))
     this.save()
-    await this.writing
     return ours
   }
 
@@ -68,15 +62,15 @@ export class ChildLedger {
     return Array.isArray(parsed) ? parsed.filter(isLedgerEntry) : []
   }
 
+  // Written synchronously, before the spawn returns: a SIGKILL a moment after a spawn must not lose the child.
   private save(): void {
-    const text = JSON.stringify([...this.entries.values()])
     const temp = `${this.file}.${process.pid}.tmp`
-    this.writing = this.writing
-      .then(async () => {
-        await writeFile(temp, text, {mode: 0o600})
-        await rename(temp, this.file)
-      })
-      .catch((error) => console.error(`could not write ${this.file}: ${(error as Error).message}`))
+    try {
+      writeFileSync(temp, JSON.stringify([...this.entries.values()]), {mode: 0o600})
+      renameSync(temp, this.file)
+    } catch (error) {
+      console.error(`could not write ${this.file}: ${(error as Error).message}`)
+    }
   }
 }
 

@@ -83,7 +83,6 @@ export class Supervisor {
     clearInterval(this.idleTimer)
     console.log(`shutting down: ${reason}`)
     const stopped = await this.tunnels.close()
-    await this.ledger.flush()
     this.events.record({type: 'supervisor.stopped', pid: process.pid, reason})
     await this.events.flush(WEBHOOK_WAIT_ON_EXIT_MS)
     setImmediate(() => void this.exit())

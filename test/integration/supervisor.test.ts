@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 import {execa} from 'execa'
-import {existsSync, mkdirSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {basename, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -211,6 +211,7 @@ describe('after the supervisor is killed with SIGKILL', () => {
     await t.run(['tunnel', 'start', '3001'])
     const starting = t.spawn(['tunnel', 'start', '3002'])
     await waitFor('three cloudflareds', () => t.fakeRuns().length === 3)
+    await waitFor('the ledger to list them', () => JSON.parse(readFileSync(join(t.home, 'run', 'children.json'), 'utf8')).length === 3)
     const old = t.supervisorPid()!
     process.kill(old, 'SIGKILL')
     await starting
