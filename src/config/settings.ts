@@ -1,14 +1,27 @@
 import Conf from 'conf'
+import {isIP} from 'node:net'
+import {hostname} from 'node:os'
 import {badInput, TunnelctlError} from '../errors.js'
 import type {Paths} from '../paths.js'
+import {isValidPort} from '../ports.js'
 
 type Value = string | number
 
 interface Setting {
   description: string
   default?: Value
+  /** Shown as (hidden) by `config list`: it grants access to something. */
+  secret?: boolean
   /** Turns what the user typed into the stored value, or throws a BAD_INPUT error that says what is allowed. */
   parse(raw: string): Value
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/
+
+function parseHostname(key: string, raw: string): string {
+  const host = raw.toLowerCase().replace(/\.$/, '')
+  if (!HOSTNAME.test(host)) throw badInput(`${key} must be a DNS hostname such as example.com, not "${raw}".`)
+  return host
 }
 
 export const SETTINGS = {
@@ -37,14 +50,96 @@ export const SETTINGS = {
       return Number(raw)
     },
   },
+  'cloudflare.token': {
+    description: 'Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.',
+    secret: true,
+    parse(raw: string): string {
+      if (!/^[A-Za-z0-9+/=_-]{20,}$/.test(raw)) {
+        throw badInput('cloudflare.token must be the tunnel token Cloudflare shows for `cloudflared tunnel run --token` (one long base64 string).')
+      }
+
+      return raw
+    },
+  },
+  'cloudflare.domain': {
+    description: 'Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).',
+    parse: (raw: string): string => parseHostname('cloudflare.domain', raw),
+  },
+  'local.port': {
+    description: 'Port the local provider listens on.',
+    default: 18_221,
+    parse(raw: string): number {
+      if (!/^\d+$/.test(raw) || !isValidPort(Number(raw))) throw badInput(`local.port must be a port from 1 to 65535, not "${raw}".`)
+      return Number(raw)
+    },
+  },
+  'local.address': {
+    description: 'Address the local provider listens on: 0.0.0.0 for every interface, or one interface\'s address.',
+    default: '0.0.0.0',
+    parse(raw: string): string {
+      if (isIP(raw) === 0) throw badInput(`local.address must be an IP address such as 0.0.0.0 or 192.168.1.20, not "${raw}".`)
+      return raw
+    },
+  },
+  'local.hostname': {
+    description: "Name other machines on the network reach this one by; the local provider's URL is http://<it>:<local.port>.",
+    default: hostname().toLowerCase(),
+    parse: (raw: string): string => parseHostname('local.hostname', raw),
+  },
 } satisfies Record<string, Setting>
+
+const CUSTOM_KEY = /^custom\.([a-z][a-z0-9-]{0,30})\.(command|match|url)$/
+
+/** custom.<name>.*: a provider of the user's own, run as a shell command given the proxy's port. */
+const CUSTOM_SETTINGS: Record<'command' | 'match' | 'url', Setting> = {
+  command: {
+    description: 'Shell command that publishes the proxy; {port} is replaced by its port.',
+    parse(raw: string): string {
+      if (!raw.includes('{port}')) throw badInput('A custom command must contain {port}, where the proxy port goes, e.g. "ssh -N -R 0:127.0.0.1:{port} host".')
+      return raw
+    },
+  },
+  match: {
+    description: "Regular expression for the line of the command's output that gives the URL.",
+    parse(raw: string): string {
+      try {
+        new RegExp(raw)
+      } catch (error) {
+        throw badInput(`The custom match is not a valid regular expression: ${(error as Error).message}.`)
+      }
+
+      return raw
+    },
+  },
+  url: {
+    description: 'The URL, built from the match: {0} is the whole match, {1}… its groups.',
+    default: '{0}',
+    parse(raw: string): string {
+      if (!/^https?:\/\//.test(raw)) throw badInput(`A custom url must start with http:// or https://, e.g. "http://localhost:{1}", not "${raw}".`)
+      return raw
+    },
+  },
+}
 
 export type SettingKey = keyof typeof SETTINGS
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[]
+export const BUILT_IN_PROVIDERS = ['cloudflare', 'tailscale', 'local'] as const
 
-export function parseSettingKey(key: string): SettingKey {
-  if (key in SETTINGS) return key as SettingKey
-  throw badInput(`Unknown setting "${key}". Known settings: ${SETTING_KEYS.join(', ')}.`)
+/** The definition behind a key, or a BAD_INPUT error that lists the keys there are. */
+export function settingFor(key: string): Setting {
+  if (key in SETTINGS) return SETTINGS[key as SettingKey]
+  const custom = CUSTOM_KEY.exec(key)
+  if (custom && !(BUILT_IN_PROVIDERS as readonly string[]).includes(custom[1])) return CUSTOM_SETTINGS[custom[2] as 'command' | 'match' | 'url']
+  throw badInput(
+    `Unknown setting "${key}". Known settings: ${SETTING_KEYS.join(', ')}, and custom.<name>.command|match|url for a provider of your own.`,
+  )
+}
+
+export interface CustomProviderSettings {
+  name: string
+  command?: string
+  match?: string
+  url: string
 }
 
 /** The user's settings file, <config dir>/config.json. Read afresh on every get, so a running supervisor sees changes. */
@@ -52,7 +147,7 @@ export class Settings {
   private readonly conf: Conf<Record<string, unknown>>
 
   constructor(paths: Paths) {
-    // 0600: a webhook URL often carries a token.
+    // 0600: a webhook URL or a tunnel token grants access.
     this.conf = new Conf({projectName: 'tunnelctl', cwd: paths.configDir, configName: 'config', projectSuffix: '', configFileMode: 0o600})
   }
 
@@ -61,30 +156,55 @@ export class Settings {
   }
 
   /** The stored value if it is valid, else the default. */
-  get(key: SettingKey): Value | undefined {
+  get(key: string): Value | undefined {
+    const setting = settingFor(key)
     const stored = this.read(() => this.conf.get(key))
     if (stored !== undefined) {
       try {
-        return SETTINGS[key].parse(String(stored))
+        return setting.parse(String(stored))
       } catch {}
     }
 
-    const setting: Setting = SETTINGS[key]
     return setting.default
   }
 
-  isSet(key: SettingKey): boolean {
+  isSet(key: string): boolean {
     return this.read(() => this.conf.has(key))
   }
 
-  set(key: SettingKey, raw: string): Value {
-    const value = SETTINGS[key].parse(raw)
+  set(key: string, raw: string): Value {
+    const value = settingFor(key).parse(raw)
     this.read(() => this.conf.set(key, value))
     return value
   }
 
-  unset(key: SettingKey): void {
-    this.read(() => this.conf.delete(key))
+  unset(key: string): void {
+    settingFor(key)
+    this.read(() => {
+      this.conf.delete(key)
+      const custom = CUSTOM_KEY.exec(key)
+      if (custom && Object.keys(this.conf.get(`custom.${custom[1]}`) ?? {}).length === 0) this.conf.delete(`custom.${custom[1]}`)
+    })
+  }
+
+  /** Every key that has a value or a default, custom providers' included, in a stable order. */
+  keys(): string[] {
+    return [...SETTING_KEYS, ...this.customProviders().flatMap((c) => ['command', 'match', 'url'].map((part) => `custom.${c.name}.${part}`))]
+  }
+
+  /** The custom providers the user has configured, by name. */
+  customProviders(): CustomProviderSettings[] {
+    const custom = this.read(() => this.conf.get('custom'))
+    if (typeof custom !== 'object' || custom === null) return []
+    return Object.keys(custom)
+      .filter((name) => CUSTOM_KEY.test(`custom.${name}.command`) && !(BUILT_IN_PROVIDERS as readonly string[]).includes(name))
+      .sort()
+      .map((name) => ({
+        name,
+        command: this.get(`custom.${name}.command`) as string | undefined,
+        match: this.get(`custom.${name}.match`) as string | undefined,
+        url: this.get(`custom.${name}.url`) as string,
+      }))
   }
 
   private read<T>(action: () => T): T {

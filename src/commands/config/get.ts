@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {parseSettingKey, Settings} from '../../config/settings.js'
+import {settingFor, Settings} from '../../config/settings.js'
 import {resolvePaths} from '../../paths.js'
 
 export default class ConfigGet extends TunnelctlCommand {
@@ -12,7 +12,8 @@ export default class ConfigGet extends TunnelctlCommand {
 
   async run(): Promise<{key: string; value: string | number | null}> {
     const {args} = await this.parse(ConfigGet)
-    const key = parseSettingKey(args.key)
+    const {key} = args
+    settingFor(key)
     const value = new Settings(resolvePaths()).get(key) ?? null
     if (value !== null) this.log(String(value))
     return {key, value}

@@ -1,5 +1,5 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {SETTING_KEYS, SETTINGS, Settings} from '../../config/settings.js'
+import {settingFor, Settings} from '../../config/settings.js'
 import {resolvePaths} from '../../paths.js'
 import {renderTable} from '../../render/table.js'
 
@@ -17,12 +17,11 @@ export default class ConfigList extends TunnelctlCommand {
   async run(): Promise<SettingRow[]> {
     await this.parse(ConfigList)
     const settings = new Settings(resolvePaths())
-    const rows = SETTING_KEYS.map((key) => ({
-      key,
-      value: settings.get(key) ?? null,
-      isSet: settings.isSet(key),
-      description: SETTINGS[key].description,
-    }))
+    const rows = settings.keys().map((key) => {
+      const {description, secret} = settingFor(key)
+      const value = settings.get(key) ?? null
+      return {key, value: secret && value !== null ? '(hidden)' : value, isSet: settings.isSet(key), description}
+    })
     const shown = rows.map((r) => [r.key, r.value === null ? '(not set)' : `${r.value}${r.isSet ? '' : ' (default)'}`, r.description])
     this.log(renderTable(['KEY', 'VALUE', 'DESCRIPTION'], shown))
     this.log(`\nSettings file: ${settings.path}`)

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {parseSettingKey, Settings} from '../../config/settings.js'
+import {settingFor, Settings} from '../../config/settings.js'
 import {resolvePaths} from '../../paths.js'
 
 export default class ConfigSet extends TunnelctlCommand {
@@ -8,6 +8,7 @@ export default class ConfigSet extends TunnelctlCommand {
   static override examples = [
     '<%= config.bin %> config set notify.webhook https://hooks.example.com/tunnelctl',
     '<%= config.bin %> config set supervisor.idleTimeout 600',
+    '<%= config.bin %> config set custom.myssh.command "ssh -N -R 0:127.0.0.1:{port} tunnel.example.com"',
   ]
 
   static override args = {
@@ -17,7 +18,8 @@ export default class ConfigSet extends TunnelctlCommand {
 
   async run(): Promise<{key: string; value: string | number}> {
     const {args} = await this.parse(ConfigSet)
-    const key = parseSettingKey(args.key)
+    const {key} = args
+    settingFor(key)
     const value = new Settings(resolvePaths()).set(key, args.value)
     this.log(`${key} = ${value}`)
     return {key, value}

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {parseSettingKey, Settings} from '../../config/settings.js'
+import {settingFor, Settings} from '../../config/settings.js'
 import {resolvePaths} from '../../paths.js'
 
 export default class ConfigUnset extends TunnelctlCommand {
@@ -12,7 +12,8 @@ export default class ConfigUnset extends TunnelctlCommand {
 
   async run(): Promise<{key: string}> {
     const {args} = await this.parse(ConfigUnset)
-    const key = parseSettingKey(args.key)
+    const {key} = args
+    settingFor(key)
     new Settings(resolvePaths()).unset(key)
     this.log(`${key} unset`)
     return {key}

@@ -1,7 +1,5 @@
-import {constants} from 'node:fs'
-import {access} from 'node:fs/promises'
-import {delimiter, join} from 'node:path'
 import {TunnelctlError} from '../../errors.js'
+import {findOnPath} from '../find-executable.js'
 
 const INSTALL_HELP = `cloudflared was not found on PATH. Install it, then run this again:
   macOS:          brew install cloudflared
@@ -11,16 +9,9 @@ const INSTALL_HELP = `cloudflared was not found on PATH. Install it, then run th
 
 /** The first executable `cloudflared` on the supervisor's PATH. */
 export async function findCloudflared(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue
-    const candidate = join(dir, 'cloudflared')
-    try {
-      await access(candidate, constants.X_OK)
-      return candidate
-    } catch {}
-  }
-
-  throw new TunnelctlError('CLOUDFLARED_NOT_FOUND', INSTALL_HELP)
+  const found = await findOnPath('cloudflared', env)
+  if (!found) throw new TunnelctlError('CLOUDFLARED_NOT_FOUND', INSTALL_HELP)
+  return found
 }
 
 /**
