@@ -1,0 +1,508 @@
+import {once} from 'node:events'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, request as httpRequest, type RequestListener, type Server} from 'node:http'
+import {type AddressInfo, connect, createServer as createNetServer, type Socket} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import bcrypt from 'bcryptjs'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {WebSocket, WebSocketServer} from 'ws'
+import {hashPassword, newPassword} from '../../src/supervisor/proxy/basic-auth.js'
+import {ReverseProxy} from '../../src/supervisor/proxy/reverse-proxy.js'
+
+let cleanups: (() => unknown)[] = []
+let proxy: ReverseProxy
+let verifications = 0
+
+beforeEach(async () => {
+  verifications = 0
+  proxy = new ReverseProxy({
+    verifyPassword: (password, hash) => {
+      verifications++
+      return bcrypt.compare(password, hash)
+    },
+  })
+  cleanups.push(() => proxy.close())
+  await proxy.listen()
+})
+
+afterEach(async () => {
+  const pending = cleanups.reverse()
+  cleanups = []
+  await Promise.allSettled(pending.map(async (cleanup) => cleanup()))
+})
+
+/** A local HTTP server that counts the connections made to it. */
+class Upstream {
+  readonly server: Server
+  connections = 0
+  private readonly sockets = new Set<Socket>()
+
+  constructor(handler: RequestListener = (request, response) => response.end(`upstream saw ${request.url}`)) {
+    this.server = createServer(handler)
+    this.server.on('connection', (socket) => {
+      this.connections++
+      this.sockets.add(socket)
+      socket.once('close', () => this.sockets.delete(socket))
+    })
+    cleanups.push(() => this.close())
+  }
+
+  async listen(where: {host: string} | {path: string} = {host: '127.0.0.1'}): Promise<number> {
+    this.server.listen('path' in where ? where.path : {port: 0, host: where.host})
+    await once(this.server, 'listening')
+    return (this.server.address() as AddressInfo).port
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy()
+    return new Promise((resolve) => this.server.close(() => resolve()))
+  }
+}
+
+async function upstreamOnPort(handler?: RequestListener): Promise<{upstream: Upstream; port: number}> {
+  const upstream = new Upstream(handler)
+  return {upstream, port: await upstream.listen()}
+}
+
+interface Reply {
+  status: number
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+/** One request to the proxy with the given Host header (none when undefined). */
+function send(host: string | undefined, options: {path?: string; headers?: OutgoingHttpHeaders; port?: number} = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port: options.port ?? proxy.port,
+      agent: false,
+      setHost: false,
+      path: options.path ?? '/',
+      headers: {...options.headers, ...(host === undefined ? {} : {host})},
+    })
+    request.on('response', (response) => {
+      readAll(response).then((body) => resolve({status: response.statusCode!, headers: response.headers, body}), reject)
+    })
+    request.on('error', reject)
+    request.end()
+  })
+}
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<string> {
+  let text = ''
+  for await (const chunk of stream) text += chunk
+  return text
+}
+
+/** Writes raw bytes to the proxy and returns everything it answers until it closes the connection. */
+function sendRaw(text: string): Promise<string> {
+  const socket = connect(proxy.port, '127.0.0.1')
+  cleanups.push(() => socket.destroy())
+  socket.end(text)
+  return readAll(socket)
+}
+
+function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+}
+
+/** A port nothing listens on, on either loopback address. */
+async function closedPort(): Promise<number> {
+  const {upstream, port} = await upstreamOnPort()
+  await upstream.close()
+  return port
+}
+
+describe('routing by Host', () => {
+  it('sends each host to its own upstream', async () => {
+    const a = await upstreamOnPort((_request, response) => response.end('from a'))
+    const b = await upstreamOnPort((_request, response) => response.end('from b'))
+    proxy.setRoute('a.test', {target: {kind: 'port', port: a.port}})
+    proxy.setRoute('b.test', {target: {kind: 'port', port: b.port}})
+
+    expect(await send('a.test')).toMatchObject({status: 200, body: 'from a'})
+    expect(await send('b.test')).toMatchObject({status: 200, body: 'from b'})
+  })
+
+  it('ignores case, the port, and a trailing dot; IPv6 literals route by address', async () => {
+    const {port} = await upstreamOnPort()
+    proxy.setRoute('App.Test', {target: {kind: 'port', port}})
+    proxy.setRoute('::1', {target: {kind: 'port', port}})
+
+    for (const host of ['app.test', 'APP.TEST', 'app.test:8080', 'app.test.', 'App.Test.:443', '[::1]', '[::1]:8080']) {
+      expect((await send(host, {path: '/x'})).body, host).toBe('upstream saw /x')
+    }
+  })
+
+  it('answers 404 for an unknown or missing host without connecting upstream', async () => {
+    const {upstream, port} = await upstreamOnPort()
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const unknown = await send('other.test')
+    expect(unknown.status).toBe(404)
+    expect(unknown.headers['content-type']).toMatch(/^text\/plain/)
+    expect(unknown.body).toMatch(/^tunnelctl: /)
+    expect((await send(undefined)).status).toBe(404)
+    expect(upstream.connections).toBe(0)
+  })
+
+  it('serves connections accepted elsewhere and handed over', async () => {
+    const {port} = await upstreamOnPort()
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    const elsewhere = createNetServer((socket) => proxy.accept(socket))
+    cleanups.push(() => new Promise((resolve) => elsewhere.close(resolve)))
+    elsewhere.listen(0, '127.0.0.1')
+    await once(elsewhere, 'listening')
+
+    const reply = await send('app.test', {port: (elsewhere.address() as AddressInfo).port})
+    expect(reply).toMatchObject({status: 200, body: 'upstream saw /'})
+  })
+
+  it('answers 404 once a route is removed', async () => {
+    const {port} = await upstreamOnPort()
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    proxy.removeRoute('APP.test')
+    expect((await send('app.test')).status).toBe(404)
+  })
+})
+
+describe('reaching the upstream', () => {
+  it('answers 502 naming the target when nothing listens', async () => {
+    const port = await closedPort()
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const reply = await send('app.test')
+    expect(reply.status).toBe(502)
+    expect(reply.body).toBe(`tunnelctl: nothing answers at localhost:${port}\n`)
+  })
+
+  it('reaches a dev server that listens only on ::1', async () => {
+    const upstream = new Upstream()
+    const port = await upstream.listen({host: '::1'})
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    expect(await send('app.test')).toMatchObject({status: 200, body: 'upstream saw /'})
+  })
+
+  it('forwards to a unix socket, and answers 502 when the socket file is missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tunnelctl-proxy-'))
+    cleanups.push(() => rm(dir, {recursive: true, force: true}))
+    const path = join(dir, 'app.sock')
+    await new Upstream().listen({path})
+    proxy.setRoute('app.test', {target: {kind: 'unix', path}})
+    proxy.setRoute('gone.test', {target: {kind: 'unix', path: join(dir, 'gone.sock')}})
+
+    expect(await send('app.test', {path: '/over-a-socket'})).toMatchObject({status: 200, body: 'upstream saw /over-a-socket'})
+    expect(await send('gone.test')).toMatchObject({status: 502, body: `tunnelctl: nothing answers at ${join(dir, 'gone.sock')}\n`})
+  })
+})
+
+describe('streaming', () => {
+  it('passes an upload on chunk by chunk, before the client has finished sending', async () => {
+    let firstChunk!: (chunk: string) => void
+    const firstChunkArrived = new Promise<string>((resolve) => (firstChunk = resolve))
+    const {port} = await upstreamOnPort(async (request, response) => {
+      let body = ''
+      for await (const chunk of request) {
+        if (body === '') firstChunk(String(chunk))
+        body += chunk
+      }
+
+      response.end(`received ${body}`)
+    })
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const upload = httpRequest({host: '127.0.0.1', port: proxy.port, agent: false, method: 'POST', headers: {host: 'app.test'}})
+    cleanups.push(() => upload.destroy())
+    const replied = once(upload, 'response')
+    upload.write('first,')
+    expect(await firstChunkArrived).toBe('first,')
+    upload.end('second')
+
+    const [response] = await replied
+    expect(await readAll(response)).toBe('received first,second')
+  })
+
+  it('passes server-sent events on one by one, before the upstream has finished', async () => {
+    let sendTheRest!: () => void
+    const restMaySend = new Promise<void>((resolve) => (sendTheRest = resolve))
+    const {port} = await upstreamOnPort(async (_request, response) => {
+      response.writeHead(200, {'content-type': 'text/event-stream'})
+      response.write('data: one\n\n')
+      await restMaySend
+      response.end('data: two\n\n')
+    })
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const events = httpRequest({host: '127.0.0.1', port: proxy.port, agent: false, headers: {host: 'app.test'}})
+    cleanups.push(() => events.destroy())
+    events.end()
+    const [response] = await once(events, 'response')
+    expect(response.headers['content-type']).toBe('text/event-stream')
+    const chunks = response[Symbol.asyncIterator]()
+    expect(String((await chunks.next()).value)).toBe('data: one\n\n')
+    sendTheRest()
+    expect(String((await chunks.next()).value)).toBe('data: two\n\n')
+    expect((await chunks.next()).done).toBe(true)
+  })
+})
+
+describe('an upstream that dies mid-response', () => {
+  it('cuts the client off rather than end the body as if it were whole', async () => {
+    const {port} = await upstreamOnPort((request, response) => {
+      response.writeHead(200, {'content-length': 100})
+      response.write('only part', () => request.socket.destroy())
+    })
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const download = httpRequest({host: '127.0.0.1', port: proxy.port, agent: false, headers: {host: 'app.test'}})
+    cleanups.push(() => download.destroy())
+    download.end()
+    const [response] = await once(download, 'response')
+    await expect(readAll(response)).rejects.toThrow(/aborted/)
+  })
+})
+
+describe('closing the proxy', () => {
+  it('ends open WebSockets and event streams, and stops listening', async () => {
+    const events = await upstreamOnPort((_request, response) => response.writeHead(200, {'content-type': 'text/event-stream'}).write('data: one\n\n'))
+    proxy.setRoute('events.test', {target: {kind: 'port', port: events.port}})
+    const echo = new Upstream()
+    new WebSocketServer({server: echo.server})
+    proxy.setRoute('ws.test', {target: {kind: 'port', port: await echo.listen()}})
+
+    const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/`, {headers: {host: 'ws.test'}})
+    cleanups.push(() => client.terminate())
+    const stream = httpRequest({host: '127.0.0.1', port: proxy.port, agent: false, headers: {host: 'events.test'}})
+    cleanups.push(() => stream.destroy())
+    stream.end()
+    const [[response]] = await Promise.all([once(stream, 'response'), once(client, 'open')])
+
+    await proxy.close()
+    await once(client, 'close')
+    await expect(readAll(response)).rejects.toThrow(/aborted/)
+    await expect(send('events.test')).rejects.toThrow(/ECONNREFUSED/)
+  })
+})
+
+describe('headers', () => {
+  const echoHeaders: RequestListener = (request, response) => {
+    response.setHeader('content-type', 'application/json')
+    response.end(JSON.stringify(request.headers))
+  }
+
+  it('adds X-Forwarded-*, keeps Host, and drops hop-by-hop request headers', async () => {
+    const {port} = await upstreamOnPort(echoHeaders)
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const reply = await send('App.Test:8080', {
+      headers: {
+        connection: 'keep-alive, x-private-hop',
+        'x-private-hop': 'secret',
+        'keep-alive': 'timeout=5',
+        te: 'trailers',
+        'proxy-authorization': 'Basic cHJveHk6cHJveHk=',
+        authorization: 'Bearer for-the-app',
+        'x-forwarded-for': '203.0.113.7',
+        'x-forwarded-proto': 'https',
+        'x-app': 'kept',
+      },
+    })
+    const seen = JSON.parse(reply.body)
+    expect(seen).toMatchObject({
+      host: 'App.Test:8080',
+      'x-forwarded-for': '203.0.113.7, 127.0.0.1',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'App.Test:8080',
+      'x-app': 'kept',
+      authorization: 'Bearer for-the-app',
+    })
+    for (const name of ['x-private-hop', 'keep-alive', 'te', 'proxy-authorization']) expect(seen, name).not.toHaveProperty(name)
+  })
+
+  it('says http and names the client when nothing came before it', async () => {
+    const {port} = await upstreamOnPort(echoHeaders)
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    expect(JSON.parse((await send('app.test')).body)).toMatchObject({'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'app.test'})
+  })
+
+  it('drops hop-by-hop response headers and keeps the rest', async () => {
+    const {port} = await upstreamOnPort((_request, response) => {
+      response.writeHead(200, {
+        connection: 'x-upstream-hop',
+        'x-upstream-hop': 'private',
+        'keep-alive': 'timeout=99',
+        'proxy-authenticate': 'Basic realm="upstream"',
+        'x-app': 'kept',
+      })
+      response.end('ok')
+    })
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const reply = await send('app.test', {headers: {connection: 'close'}})
+    expect(reply).toMatchObject({status: 200, body: 'ok'})
+    expect(reply.headers['x-app']).toBe('kept')
+    for (const name of ['x-upstream-hop', 'keep-alive', 'proxy-authenticate']) expect(reply.headers, name).not.toHaveProperty(name)
+  })
+})
+
+describe('never an open proxy', () => {
+  it('refuses absolute-URI requests, CONNECT and OPTIONS * without connecting upstream', async () => {
+    const {upstream, port} = await upstreamOnPort()
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const absolute = await sendRaw(`GET http://app.test/ HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n`)
+    expect(absolute).toMatch(/^HTTP\/1\.1 400 /)
+    const tunnel = await sendRaw(`CONNECT app.test:${port} HTTP/1.1\r\nHost: app.test:${port}\r\n\r\n`)
+    expect(tunnel).toMatch(/^HTTP\/1\.1 400 /)
+    const asterisk = await sendRaw('OPTIONS * HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')
+    expect(asterisk).toMatch(/^HTTP\/1\.1 400 /)
+    expect(upstream.connections).toBe(0)
+  })
+})
+
+describe('WebSockets', () => {
+  async function echoServer(): Promise<{port: number; server: WebSocketServer}> {
+    const upstream = new Upstream()
+    const server = new WebSocketServer({server: upstream.server})
+    server.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, {binary: isBinary})))
+    return {port: await upstream.listen(), server}
+  }
+
+  function openClient(host: string, headers: Record<string, string> = {}): WebSocket {
+    const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/echo`, {headers: {...headers, host}})
+    // Terminating a client whose handshake was refused reports an error nobody here is waiting for.
+    client.on('error', () => {})
+    cleanups.push(() => client.terminate())
+    return client
+  }
+
+  it('echoes messages through the proxy', async () => {
+    const {port} = await echoServer()
+    proxy.setRoute('ws.test', {target: {kind: 'port', port}})
+
+    const client = openClient('ws.test')
+    await once(client, 'open')
+    client.send('hello')
+    const [message] = await once(client, 'message')
+    expect(String(message)).toBe('hello')
+  })
+
+  it('closes the other side when either side closes', async () => {
+    const {port, server} = await echoServer()
+    proxy.setRoute('ws.test', {target: {kind: 'port', port}})
+
+    const leaving = openClient('ws.test')
+    const [[upstreamSide]] = await Promise.all([once(server, 'connection'), once(leaving, 'open')])
+    leaving.terminate()
+    await once(upstreamSide, 'close')
+
+    const staying = openClient('ws.test')
+    const [[closedByUpstream]] = await Promise.all([once(server, 'connection'), once(staying, 'open')])
+    closedByUpstream.terminate()
+    await once(staying, 'close')
+  })
+
+  it('refuses an upgrade for an unknown host or without credentials', async () => {
+    const {port} = await echoServer()
+    proxy.setRoute('ws.test', {target: {kind: 'port', port}, authHash: await hashPassword('right')})
+
+    const [, unknown] = await once(openClient('other.test'), 'unexpected-response')
+    expect(unknown.statusCode).toBe(404)
+    const [, anonymous] = await once(openClient('ws.test'), 'unexpected-response')
+    expect(anonymous.statusCode).toBe(401)
+    expect(anonymous.headers['www-authenticate']).toBe('Basic realm="tunnelctl"')
+
+    const client = openClient('ws.test', {authorization: basic('tunnelctl', 'right')})
+    await once(client, 'open')
+  })
+
+  it("passes on the upstream's answer when it declines to upgrade", async () => {
+    const {port} = await upstreamOnPort((_request, response) => response.writeHead(403, {'content-type': 'text/plain'}).end('no websockets here'))
+    proxy.setRoute('plain.test', {target: {kind: 'port', port}})
+
+    const [, response] = await once(openClient('plain.test'), 'unexpected-response')
+    expect(response.statusCode).toBe(403)
+    expect(await readAll(response)).toBe('no websockets here')
+  })
+})
+
+describe('Basic auth', () => {
+  let password: string
+  let hash: string
+  let port: number
+
+  beforeEach(async () => {
+    password = newPassword()
+    port = (await upstreamOnPort((request, response) => response.end(`authorization: ${request.headers.authorization ?? 'none'}`))).port
+    hash = await hashPassword(password)
+    proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
+  })
+
+  it('makes passwords of at least 128 random bits in URL-safe characters', () => {
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/)
+    expect(newPassword()).not.toBe(password)
+  })
+
+  it('answers 401 with WWW-Authenticate for a missing, wrong or malformed credential', async () => {
+    for (const authorization of [undefined, basic('tunnelctl', 'wrong'), basic('admin', password), `Bearer ${password}`, 'Basic !!!', basic('tunnelctl', '')]) {
+      const reply = await send('app.test', {headers: authorization === undefined ? {} : {authorization}})
+      expect(reply.status, authorization).toBe(401)
+      expect(reply.headers['www-authenticate']).toBe('Basic realm="tunnelctl"')
+      expect(reply.body).toMatch(/^tunnelctl: /)
+    }
+  })
+
+  it('lets the right credential through without passing it upstream', async () => {
+    expect(await send('app.test', {headers: {authorization: basic('tunnelctl', password)}})).toMatchObject({status: 200, body: 'authorization: none'})
+  })
+
+  it('verifies a credential once and remembers it', async () => {
+    const headers = {authorization: basic('tunnelctl', password)}
+    expect((await send('app.test', {headers})).status).toBe(200)
+    expect((await send('app.test', {headers})).status).toBe(200)
+    expect(verifications).toBe(1)
+  })
+
+  it('does not remember a wrong credential as good', async () => {
+    const headers = {authorization: basic('tunnelctl', 'wrong')}
+    expect((await send('app.test', {headers})).status).toBe(401)
+    expect((await send('app.test', {headers})).status).toBe(401)
+    expect(verifications).toBe(2)
+  })
+
+  it('keeps remembered credentials when the route is set again with the same hash', async () => {
+    const headers = {authorization: basic('tunnelctl', password)}
+    await send('app.test', {headers})
+    proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
+    expect((await send('app.test', {headers})).status).toBe(200)
+    expect(verifications).toBe(1)
+  })
+
+  it('forgets remembered credentials when auth is switched off and on again', async () => {
+    const headers = {authorization: basic('tunnelctl', password)}
+    await send('app.test', {headers})
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
+    expect((await send('app.test', {headers})).status).toBe(200)
+    expect(verifications).toBe(2)
+  })
+
+  it('forgets remembered credentials when the hash changes', async () => {
+    const oldHeaders = {authorization: basic('tunnelctl', password)}
+    expect((await send('app.test', {headers: oldHeaders})).status).toBe(200)
+
+    const replacement = newPassword()
+    proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: await hashPassword(replacement)})
+    expect((await send('app.test', {headers: oldHeaders})).status).toBe(401)
+    expect(verifications).toBe(2)
+    expect((await send('app.test', {headers: {authorization: basic('tunnelctl', replacement)}})).status).toBe(200)
+    expect(verifications).toBe(3)
+  })
+
+  it('passes Authorization through untouched when the route has no auth', async () => {
+    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    expect((await send('app.test', {headers: {authorization: 'Bearer for-the-app'}})).body).toBe('authorization: Bearer for-the-app')
+  })
+})
