@@ -1,3 +1,4 @@
+import {createServer} from 'node:net'
 import {badInput} from './errors.js'
 
 export function isValidPort(value: unknown): value is number {
@@ -12,4 +13,16 @@ export function parsePortArgument(input: string): number {
   }
 
   return port
+}
+
+/** A port nothing listens on right now, on 127.0.0.1, for a child that needs one of its own. */
+export function findFreeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address() as {port: number}
+      server.close(() => resolve(port))
+    })
+  })
 }

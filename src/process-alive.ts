@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 
 /**
  * Whether a process is running. An exited process stays a zombie until its parent reaps it, and
@@ -18,4 +18,35 @@ export function isRunning(pid: number): boolean {
   } catch {
     return true
   }
+}
+
+/**
+ * Whether any process of the group is running. Signal 0 to the group succeeds while a single zombie
+ * of it waits to be reaped, and a wrapper's children, once orphaned, wait on init; on Linux /proc
+ * shows which members are only zombies.
+ */
+export function isGroupRunning(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+
+  let pids: string[]
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
+  } catch {
+    return true
+  }
+
+  return pids.some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      // After the command's closing parenthesis: state, ppid, pgrp.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return Number(pgrp) === pgid && state !== 'Z'
+    } catch {
+      return false
+    }
+  })
 }

@@ -7,7 +7,8 @@ import {isRunning} from '../process-alive.js'
 import {type ManagedProcess, terminateGroup} from './managed-process.js'
 
 /** What a child was for, so that a successor can say what was lost. */
-export type ChildOwner = {kind: 'tunnel'; port: number}
+export type ProviderOwner = {kind: 'provider'; provider: string; endpoint?: string}
+export type ChildOwner = {kind: 'tunnel'; port: number} | ProviderOwner
 
 export interface LedgerEntry {
   pid: number
@@ -84,11 +85,15 @@ function isLedgerEntry(value: unknown): value is LedgerEntry {
     Array.isArray(command) &&
     command.length > 0 &&
     command.every((part) => typeof part === 'string') &&
-    typeof owner === 'object' &&
-    owner !== null &&
-    (owner as Record<string, unknown>).kind === 'tunnel' &&
-    typeof (owner as Record<string, unknown>).port === 'number'
+    isChildOwner(owner)
   )
+}
+
+function isChildOwner(value: unknown): value is ChildOwner {
+  if (typeof value !== 'object' || value === null) return false
+  const {kind, port, provider, endpoint} = value as Record<string, unknown>
+  if (kind === 'tunnel') return typeof port === 'number'
+  return kind === 'provider' && typeof provider === 'string' && (endpoint === undefined || typeof endpoint === 'string')
 }
 
 /**

@@ -1,6 +1,7 @@
 import {spawn} from 'node:child_process'
 import {createInterface} from 'node:readline'
 import {setTimeout as delay} from 'node:timers/promises'
+import {isGroupRunning} from '../process-alive.js'
 
 export interface ExitInfo {
   exitCode: number | null
@@ -93,11 +94,11 @@ export async function terminateGroup(pgid: number, graceMs: number, leaderExited
   const deadline = Date.now() + graceMs
   if (!signalGroup(pgid, 'SIGTERM')) return
   if (leaderExited) await Promise.race([leaderExited, delay(graceMs)])
-  while (signalGroup(pgid, 0) && Date.now() < deadline) await delay(GROUP_POLL_MS)
+  while (isGroupRunning(pgid) && Date.now() < deadline) await delay(GROUP_POLL_MS)
   signalGroup(pgid, 'SIGKILL')
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   if (pgid <= 0) return false
   try {
     process.kill(-pgid, signal)

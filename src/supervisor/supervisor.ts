@@ -51,8 +51,10 @@ export class Supervisor {
     await chmod(this.paths.socket, 0o600)
     await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
     this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
-    for (const lost of await this.ledger.reapPrevious()) {
-      this.events.record({type: 'tunnel.lost', port: lost.owner.port, pid: lost.pid})
+    for (const {owner, pid} of await this.ledger.reapPrevious()) {
+      // Endpoints come back by themselves; a tunnel is gone for good and its user should hear of it.
+      if (owner.kind === 'tunnel') this.events.record({type: 'tunnel.lost', port: owner.port, pid})
+      else console.log(`ended ${owner.provider} process ${pid} left by the previous supervisor`)
     }
 
     this.idleTimer = setInterval(() => this.checkIdle(), IDLE_CHECK_MS)

@@ -1,0 +1,133 @@
+import {TunnelctlError} from '../errors.js'
+import type {ProviderOwner} from './child-ledger.js'
+import {describeExit, type ExitInfo, type ManagedProcess} from './managed-process.js'
+
+const FIRST_DELAY_MS = 1000
+const MAX_DELAY_MS = 60_000
+/** Up this long, a process that dies is restarted after FIRST_DELAY_MS again. */
+const STABLE_AFTER_MS = 30_000
+
+export interface Started<T> {
+  process: ManagedProcess
+  /** What the process offers once up, e.g. its URL. */
+  value: T
+}
+
+export interface Down {
+  /** Restarts so far, this one included. */
+  restarts: number
+  delayMs: number
+  /** The exit of the process that died, or why a restart failed to come up. */
+  exit?: ExitInfo
+  reason: string
+  lastLines: string[]
+}
+
+export interface KeepAliveOptions<T> {
+  owner: ProviderOwner
+  /**
+   * Runs the process and resolves once it is up. Must call onSpawn with the child as soon as it runs;
+   * on failure, or when the signal aborts, must stop the child and reject.
+   */
+  start(onSpawn: (child: ManagedProcess) => void, signal: AbortSignal): Promise<Started<T>>
+  stopGraceMs: number
+  /** A restart came up. */
+  onUp?(value: T, restarts: number): void
+  /** The process died (or a restart failed); another try comes after delayMs. */
+  onDown?(down: Down): void
+  /** Called with every child spawned, restarts included. */
+  onSpawn?(child: ManagedProcess): void
+}
+
+/**
+ * A process kept running: when it dies unbidden it is started again after 1 s, doubling to 60 s
+ * while it keeps failing, back to 1 s once it has stayed up 30 s. Only the first start's failure
+ * is the caller's to handle (firstUp rejects, and nothing is retried); later ones are retried.
+ */
+export class KeptAlive<T> {
+  /** What the process offers once it first came up. */
+  readonly firstUp: Promise<T>
+  private current: Started<T> | undefined
+  private upSince = 0
+  private delayMs = 0
+  private restartCount = 0
+  private timer: NodeJS.Timeout | undefined
+  private restarting: Promise<void> | undefined
+  private readonly stopping = new AbortController()
+
+  constructor(private readonly options: KeepAliveOptions<T>) {
+    this.firstUp = this.startFirst()
+  }
+
+  get value(): T | undefined {
+    return this.current?.value
+  }
+
+  get restarts(): number {
+    return this.restartCount
+  }
+
+  /** Stops the process, or ends a start still under way: firstUp then rejects with the reason. */
+  async stop(reason: Error = new TunnelctlError('TUNNEL_FAILED', 'It was stopped before it was up.')): Promise<void> {
+    this.stopping.abort(reason)
+    clearTimeout(this.timer)
+    await Promise.allSettled([this.firstUp, this.restarting])
+    await this.current?.process.stop(this.options.stopGraceMs)
+  }
+
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted
+  }
+
+  private async startFirst(): Promise<T> {
+    const started = await this.options.start((child) => this.options.onSpawn?.(child), this.stopping.signal)
+    if (this.stopped) {
+      await started.process.stop(this.options.stopGraceMs)
+      throw this.stopping.signal.reason
+    }
+
+    this.running(started)
+    return started.value
+  }
+
+  private running(started: Started<T>): void {
+    this.current = started
+    this.upSince = Date.now()
+    started.process.exited.then((exit) => {
+      if (this.stopped || started.process.stopRequested) return
+      // A wrapper's children must not outlive it and hold the port or the tunnel.
+      started.process.killGroup()
+      const upForMs = Date.now() - this.upSince
+      this.scheduleRestart({exit, reason: `exited with ${describeExit(exit)}`, lastLines: started.process.lastLines()}, upForMs)
+    })
+  }
+
+  private scheduleRestart(why: Pick<Down, 'exit' | 'reason' | 'lastLines'>, upForMs = 0): void {
+    this.delayMs = upForMs >= STABLE_AFTER_MS || this.delayMs === 0 ? FIRST_DELAY_MS : Math.min(this.delayMs * 2, MAX_DELAY_MS)
+    this.restartCount++
+    this.options.onDown?.({...why, restarts: this.restartCount, delayMs: this.delayMs})
+    this.timer = setTimeout(() => {
+      this.restarting = this.restart()
+    }, this.delayMs)
+  }
+
+  private async restart(): Promise<void> {
+    let spawned: ManagedProcess | undefined
+    try {
+      const started = await this.options.start((child) => {
+        spawned = child
+        this.options.onSpawn?.(child)
+      }, this.stopping.signal)
+      if (this.stopped) {
+        await started.process.stop(this.options.stopGraceMs)
+        return
+      }
+
+      this.running(started)
+      this.options.onUp?.(started.value, this.restartCount)
+    } catch (error) {
+      if (this.stopped) return
+      this.scheduleRestart({reason: (error as Error).message.split('\n')[0], lastLines: spawned?.lastLines() ?? []})
+    }
+  }
+}
