@@ -19,9 +19,8 @@ export class QuickTunnelOutput {
 
   /** Feeds one line; returns true when it changed what is known. */
   push(line: string): boolean {
-    const match = LOG_LINE.exec(line.trimEnd())
-    if (!match || match[1] !== 'INF') return false
-    const message = match[2].trim()
+    const message = infoMessage(line)
+    if (message === undefined) return false
     if (BOX_HEADER.test(message)) {
       this.inBox = true
       return false
@@ -45,6 +44,17 @@ export class QuickTunnelOutput {
   }
 }
 
+/** cloudflared registered a connection with the edge: for a named tunnel, which has no URL to print, the sign that it is up. */
+export function isRegisteredLine(line: string): boolean {
+  const message = infoMessage(line)
+  return message !== undefined && REGISTERED.test(message)
+}
+
+function infoMessage(line: string): string | undefined {
+  const match = LOG_LINE.exec(line.trimEnd())
+  return match && match[1] === 'INF' ? match[2].trim() : undefined
+}
+
 function parseBoxUrlRow(message: string): string | undefined {
   const match = BOX_URL_ROW.exec(message)
   if (!match || RESERVED_SUBDOMAINS.has(match[2])) return undefined
@@ -60,6 +70,10 @@ export function failureHint(lines: string[]): string | undefined {
 
   if (/failed to request quick Tunnel/.test(text)) {
     return 'cloudflared could not reach api.trycloudflare.com. Check the internet connection, DNS and any proxy, then try again.'
+  }
+
+  if (/Provided Tunnel token is not valid/.test(text)) {
+    return 'cloudflare.token is not a tunnel token. Copy it again (`cloudflared tunnel token <tunnel>` prints it) and set it with `tunnelctl config set cloudflare.token <token>`.'
   }
 
   if (/Error opening metrics server listener/.test(text)) {

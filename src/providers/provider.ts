@@ -1,0 +1,56 @@
+import type {Socket} from 'node:net'
+import type {Settings} from '../config/settings.js'
+import type {KeepAliveOptions, KeptAlive} from '../supervisor/kept-alive.js'
+
+/** public: anyone on the internet; private: only the provider's own network (a tailnet). */
+export type ExposeMode = 'public' | 'private'
+export const EXPOSE_MODES: readonly ExposeMode[] = ['public', 'private']
+
+export interface Publication {
+  /** What visitors open. */
+  url: string
+  /** The Host header visitors' requests reach the proxy with: the proxy routes on it. */
+  host: string
+}
+
+/** What happened to a publication after publish() resolved. */
+export type PublicationState =
+  | {status: 'up'; publication: Publication; restarts: number}
+  | {status: 'restarting'; restarts: number; reason: string}
+
+export interface PublishRequest {
+  /** The endpoint's id. */
+  id: string
+  /** Stable for the endpoint's whole life: providers that make a hostname per endpoint use it. */
+  name: string
+  mode: ExposeMode
+  /** A kept-alive process went down or came back (perhaps under a new URL). */
+  onState(state: PublicationState): void
+}
+
+/** Turns "publish the proxy for this endpoint" into a URL, and takes it down again. */
+export interface Provider {
+  readonly name: string
+  /** The modes it offers, its default first. */
+  readonly modes: readonly ExposeMode[]
+  /** Why it cannot publish now (binary missing, not configured, …) and what to do; undefined when it can. */
+  unavailable(): Promise<string | undefined>
+  /** Resolves once visitors can reach the proxy at the URL; on failure leaves nothing running and rejects with a TunnelctlError. */
+  publish(request: PublishRequest): Promise<Publication>
+  unpublish(id: string): Promise<void>
+  /** Ends everything it runs: the supervisor is going away. The endpoints stay on disk. */
+  close(): Promise<void>
+}
+
+/** What the supervisor lends its providers. */
+export interface ProviderContext {
+  /** The reverse proxy's port on 127.0.0.1: what every provider publishes. */
+  proxyPort: number
+  /** For files a provider's processes read (cloudflared config), private to the user. */
+  runtimeDir: string
+  settings: Settings
+  /** Hands a connection accepted elsewhere to the proxy as if it had been made to it, so the proxy sees the visitor's own address. */
+  acceptConnection(socket: Socket): void
+  /** Runs a process that is restarted with backoff when it dies, tracked for the next supervisor, its restarts reported as events. */
+  keepAlive<T>(options: KeepAliveOptions<T>): KeptAlive<T>
+}
