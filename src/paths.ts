@@ -15,6 +15,8 @@ export interface Paths {
   spawnLock: string
   supervisorLog: string
   eventsLog: string
+  /** One JSON file per expose endpoint. */
+  endpointsDir: string
   /** An empty cloudflared config, so a user's ~/.cloudflared/config.yml cannot hijack quick tunnels. */
   cloudflaredConfig: string
   /** The children the supervisor has running, for its successor after a hard kill. */
@@ -45,6 +47,7 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
     spawnLock: join(runtimeDir, 'spawn.lock'),
     supervisorLog: join(runtimeDir, 'supervisor.log'),
     eventsLog: join(configDir, 'events.log'),
+    endpointsDir: join(configDir, 'expose', 'endpoints'),
     cloudflaredConfig: join(runtimeDir, 'cloudflared.yml'),
     childLedger: join(runtimeDir, 'children.json'),
   }

@@ -50,6 +50,10 @@ export interface SupervisorStatus {
   socket: string
   configDir: string
   tunnels: number
+  /** Absent from supervisors older than the expose topic, which must still be recognised to be replaced. */
+  endpoints?: number
+  /** The reverse proxy every endpoint is published through, on 127.0.0.1. */
+  proxyPort?: number
 }
 
 export interface ErrorBody {
@@ -77,6 +81,23 @@ export type SupervisorEvent = EventBase &
         signal: string | null
         lastLines: string[]
       }
+    | {type: 'expose.started'; endpoint: string; provider: string; url: string}
+    | {type: 'expose.stopped'; endpoint: string; provider: string; url: string | null}
+    /** A provider's process died; it is started again after delayMs. endpoint is null for a process shared by several. */
+    | {
+        type: 'expose.restarting'
+        provider: string
+        endpoint: string | null
+        restarts: number
+        delayMs: number
+        reason: string
+        lastLines: string[]
+      }
+    | {type: 'expose.url_changed'; endpoint: string; oldUrl: string; newUrl: string}
+    /** An endpoint that could not be brought back: its provider is not available, or failed. */
+    | {type: 'expose.unavailable'; endpoint: string; provider: string; reason: string}
+    /** An endpoint file that could not be read; it is left as it is. */
+    | {type: 'expose.broken'; file: string; reason: string}
   )
 
 /** An event before the event log has numbered and stamped it. */
@@ -121,19 +142,21 @@ export function parseErrorBody(body: unknown): TunnelctlError | undefined {
 
 export function parseSupervisorStatus(body: unknown): SupervisorStatus {
   const object = expectReply(body)
-  const {version, pid, startedAt, socket, configDir, tunnels} = object
+  const {version, pid, startedAt, socket, configDir, tunnels, endpoints, proxyPort} = object
   if (
     typeof version !== 'string' ||
     typeof pid !== 'number' ||
     typeof startedAt !== 'string' ||
     typeof socket !== 'string' ||
     typeof configDir !== 'string' ||
-    typeof tunnels !== 'number'
+    typeof tunnels !== 'number' ||
+    (endpoints !== undefined && typeof endpoints !== 'number') ||
+    (proxyPort !== undefined && typeof proxyPort !== 'number')
   ) {
     throw malformedReply('status')
   }
 
-  return {version, pid, startedAt, socket, configDir, tunnels}
+  return {version, pid, startedAt, socket, configDir, tunnels, endpoints, proxyPort}
 }
 
 export function parseTunnelInfo(value: unknown): TunnelInfo {
@@ -175,23 +198,23 @@ export function parseEvent(value: unknown): SupervisorEvent {
   return object as unknown as SupervisorEvent
 }
 
-function malformedReply(what: string): TunnelctlError {
+export function malformedReply(what: string): TunnelctlError {
   return new TunnelctlError(
     'SUPERVISOR_UNAVAILABLE',
     `The supervisor sent a malformed ${what} reply. Restart it with \`tunnelctl supervisor stop\` and try again.`,
   )
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function expectReply(value: unknown): Record<string, unknown> {
+export function expectReply(value: unknown): Record<string, unknown> {
   if (!isObject(value)) throw malformedReply('non-object')
   return value
 }
 
-function expectObject(value: unknown, allowedKeys: string[]): Record<string, unknown> {
+export function expectObject(value: unknown, allowedKeys: string[]): Record<string, unknown> {
   if (!isObject(value)) throw badInput('The request body must be a JSON object.')
   const unknown = Object.keys(value).filter((key) => !allowedKeys.includes(key))
   if (unknown.length > 0) {

@@ -83,11 +83,15 @@ async function probe(client: SupervisorClient): Promise<SupervisorStatus | undef
 }
 
 async function replaceOtherVersion(client: SupervisorClient, status: SupervisorStatus): Promise<void> {
-  if (status.tunnels > 0) {
+  const held = [
+    status.tunnels > 0 && `${status.tunnels} tunnel(s)`,
+    (status.endpoints ?? 0) > 0 && `${status.endpoints} endpoint(s)`,
+  ].filter(Boolean)
+  if (held.length > 0) {
     throw new TunnelctlError(
       'VERSION_MISMATCH',
-      `The running supervisor is tunnelctl ${status.version} and holds ${status.tunnels} tunnel(s); this is tunnelctl ${VERSION}. ` +
-        'Run `tunnelctl supervisor stop` (it stops those tunnels), then run this again.',
+      `The running supervisor is tunnelctl ${status.version} and holds ${held.join(' and ')}; this is tunnelctl ${VERSION}. ` +
+        'Run `tunnelctl supervisor stop` (it stops the tunnels; endpoints come back with the new one), then run this again.',
     )
   }
 

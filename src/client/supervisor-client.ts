@@ -1,5 +1,14 @@
 import {TunnelctlError} from '../errors.js'
 import {
+  type EndpointInfo,
+  type EndpointReply,
+  parseEndpointInfo,
+  parseEndpointList,
+  parseEndpointReply,
+  type StartEndpointRequest,
+  type UpdateEndpointRequest,
+} from '../expose-protocol.js'
+import {
   parseErrorBody,
   parseEvent,
   parseStartTunnelResponse,
@@ -41,6 +50,26 @@ export class SupervisorClient {
 
   async stopAllTunnels(): Promise<TunnelInfo[]> {
     return parseTunnelList(field(await this.call('DELETE', '/v1/tunnels'), 'stopped'))
+  }
+
+  async listEndpoints(): Promise<EndpointInfo[]> {
+    return parseEndpointList(field(await this.call('GET', '/v1/endpoints'), 'endpoints'))
+  }
+
+  async startEndpoint(request: StartEndpointRequest): Promise<EndpointReply> {
+    return parseEndpointReply(await this.call('POST', '/v1/endpoints', request))
+  }
+
+  async updateEndpoint(id: string, request: UpdateEndpointRequest): Promise<EndpointReply> {
+    return parseEndpointReply(await this.call('PATCH', `/v1/endpoints/${encodeURIComponent(id)}`, request))
+  }
+
+  async stopEndpoint(id: string): Promise<EndpointInfo> {
+    return parseEndpointInfo(field(await this.call('DELETE', `/v1/endpoints/${encodeURIComponent(id)}`), 'endpoint'))
+  }
+
+  async stopAllEndpoints(): Promise<EndpointInfo[]> {
+    return parseEndpointList(field(await this.call('DELETE', '/v1/endpoints'), 'stopped'))
   }
 
   async listEvents(): Promise<SupervisorEvent[]> {

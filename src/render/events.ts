@@ -3,8 +3,8 @@ import type {SupervisorEvent} from '../protocol.js'
 /** One event as `<time>  <type>  <details>`, a crash followed by the last lines its process printed. */
 export function formatEvent(event: SupervisorEvent): string {
   const head = `${event.time}  ${event.type}  ${details(event)}`
-  if (event.type !== 'tunnel.crashed' || event.lastLines.length === 0) return head
-  return [head, ...event.lastLines.map((line) => `    | ${line}`)].join('\n')
+  const lastLines = event.type === 'tunnel.crashed' || event.type === 'expose.restarting' ? event.lastLines : []
+  return [head, ...lastLines.map((line) => `    | ${line}`)].join('\n')
 }
 
 function details(event: SupervisorEvent): string {
@@ -23,8 +23,22 @@ function details(event: SupervisorEvent): string {
       return `port ${event.port}  ${event.url ?? '(no URL yet)'}  ${how}`
     }
 
+    case 'expose.started':
+    case 'expose.stopped':
+      return `${event.endpoint}  ${event.provider}  ${event.url ?? '(no URL yet)'}`
+    case 'expose.restarting': {
+      const whose = event.endpoint ? `${event.endpoint}  ${event.provider}` : `${event.provider} (shared)`
+      return `${whose}  ${event.reason}; restart ${event.restarts} in ${event.delayMs / 1000}s`
+    }
+
+    case 'expose.url_changed':
+      return `${event.endpoint}  ${event.oldUrl} -> ${event.newUrl}`
+    case 'expose.unavailable':
+      return `${event.endpoint}  ${event.provider}: ${event.reason}`
+    case 'expose.broken':
+      return `${event.file}: ${event.reason}`
     default: {
-      const {id: _id, time: _time, type: _type, ...rest} = event as Record<string, unknown>
+      const {id: _id, time: _time, type: _type, ...rest} = event as unknown as Record<string, unknown>
       return JSON.stringify(rest)
     }
   }

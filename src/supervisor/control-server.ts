@@ -14,7 +14,7 @@ export interface RouteRequest {
 export type RouteResult = {status: number; body: unknown} | 'streamed'
 
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE'
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** Anchored; capture groups become params. */
   path: RegExp
   /** Routes that must keep working across versions, so that an old supervisor can be asked and stopped. */

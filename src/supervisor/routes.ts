@@ -10,15 +10,18 @@ import {
   type SupervisorStatus,
   type TunnelInfo,
 } from '../protocol.js'
+import {parseStartEndpointRequest, parseUpdateEndpointRequest} from '../expose-protocol.js'
 import {parsePortArgument} from '../ports.js'
 import type {Route, RouteRequest} from './control-server.js'
 import type {EventLog} from './event-log.js'
+import type {ExposeRegistry} from './expose-registry.js'
 import type {TunnelRegistry} from './tunnel-registry.js'
 
 export interface RouteTargets {
   status(): SupervisorStatus
   shutdown(reason: string): Promise<TunnelInfo[]>
   tunnels: TunnelRegistry
+  exposes: ExposeRegistry
   events: EventLog
 }
 
@@ -38,7 +41,7 @@ export function controlRoutes(target: RouteTargets): Route[] {
       path: /^\/v1\/tunnels$/,
       handle: async ({body, response}) => ({
         status: 201,
-        body: await target.tunnels.start(parseStartTunnelRequest(body), clientGone(response)),
+        body: await target.tunnels.start(parseStartTunnelRequest(body), clientGone(response, 'tunnel')),
       }),
     },
     {
@@ -51,16 +54,36 @@ export function controlRoutes(target: RouteTargets): Route[] {
       path: /^\/v1\/tunnels\/([^/]+)$/,
       handle: async ({params}) => ok<StopTunnelResponse>({tunnel: await target.tunnels.stop(parsePortArgument(decodeURIComponent(params[0])))}),
     },
+    {method: 'GET', path: /^\/v1\/endpoints$/, handle: () => ok({endpoints: target.exposes.list()})},
+    {
+      method: 'POST',
+      path: /^\/v1\/endpoints$/,
+      handle: async ({body, response}) => ({
+        status: 201,
+        body: await target.exposes.start(parseStartEndpointRequest(body), clientGone(response, 'endpoint')),
+      }),
+    },
+    {method: 'DELETE', path: /^\/v1\/endpoints$/, handle: async () => ok({stopped: await target.exposes.stopAll()})},
+    {
+      method: 'PATCH',
+      path: /^\/v1\/endpoints\/([^/]+)$/,
+      handle: async ({params, body}) => ok(await target.exposes.update(decodeURIComponent(params[0]), parseUpdateEndpointRequest(body))),
+    },
+    {
+      method: 'DELETE',
+      path: /^\/v1\/endpoints\/([^/]+)$/,
+      handle: async ({params}) => ok({endpoint: await target.exposes.stop(decodeURIComponent(params[0]))}),
+    },
     {method: 'GET', path: /^\/v1\/events$/, handle: (request) => listEvents(target.events, request)},
   ]
 }
 
 /** Aborts when the client disconnects before its answer is written: nobody waits for the result any more. */
-function clientGone(response: ServerResponse): AbortSignal {
+function clientGone(response: ServerResponse, what: 'tunnel' | 'endpoint'): AbortSignal {
   const controller = new AbortController()
   response.once('close', () => {
     if (!response.writableFinished) {
-      controller.abort(new TunnelctlError('TUNNEL_FAILED', 'The client went away before the tunnel was up; it was stopped.'))
+      controller.abort(new TunnelctlError('TUNNEL_FAILED', `The client went away before the ${what} was up; it was stopped.`))
     }
   })
   return controller.signal

@@ -4,25 +4,35 @@ import {Settings} from '../config/settings.js'
 import type {Paths} from '../paths.js'
 import type {SupervisorStatus, TunnelInfo} from '../protocol.js'
 import {VERSION} from '../version.js'
+import type {ProviderContext} from '../providers/provider.js'
+import {ProviderRegistry} from '../providers/registry.js'
 import {ChildLedger} from './child-ledger.js'
 import {ControlServer} from './control-server.js'
+import {EndpointStore} from './endpoint-store.js'
 import {EventLog} from './event-log.js'
+import {ExposeRegistry} from './expose-registry.js'
+import {KeptAlive} from './kept-alive.js'
+import {ReverseProxy} from './proxy/reverse-proxy.js'
 import {controlRoutes} from './routes.js'
 import {TunnelRegistry} from './tunnel-registry.js'
 
 const IDLE_CHECK_MS = 1000
 const WEBHOOK_WAIT_ON_EXIT_MS = 2000
 const CONNECTIONS_CLOSE_GRACE_MS = 1000
+// A crash report should fit on a screen; the process's own log has the rest.
+const RESTART_REPORT_LINES = 10
 
 export class AlreadyRunning extends Error {}
 
-/** The daemon: owns the tunnels, the events and the control socket, and decides when to go. */
+/** The daemon: owns the tunnels, the endpoints and their proxy, the events and the control socket, and decides when to go. */
 export class Supervisor {
   private readonly startedAt = new Date()
   private readonly settings: Settings
   private readonly events: EventLog
   private readonly ledger: ChildLedger
   private readonly tunnels: TunnelRegistry
+  private readonly proxy = new ReverseProxy()
+  private readonly exposes: ExposeRegistry
   private readonly control: ControlServer
   private idleTimer: NodeJS.Timeout | undefined
   private shuttingDown: Promise<TunnelInfo[]> | undefined
@@ -32,10 +42,17 @@ export class Supervisor {
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
     this.ledger = new ChildLedger(paths.childLedger)
     this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig})
+    this.exposes = new ExposeRegistry({
+      store: new EndpointStore(paths.endpointsDir),
+      proxy: this.proxy,
+      providers: new ProviderRegistry(this.providerContext()),
+      events: this.events,
+    })
     const routes = controlRoutes({
       status: () => this.status(),
       shutdown: (reason) => this.shutdown(reason),
       tunnels: this.tunnels,
+      exposes: this.exposes,
       events: this.events,
     })
     this.control = new ControlServer(routes, VERSION)
@@ -46,7 +63,7 @@ export class Supervisor {
    * writes the pid file, and starts the idle clock.
    */
   async start(): Promise<void> {
-    await this.events.load()
+    await Promise.all([this.events.load(), this.proxy.listen()])
     await listenReplacingStale(this.control, this.paths.socket)
     await chmod(this.paths.socket, 0o600)
     await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
@@ -56,6 +73,9 @@ export class Supervisor {
       if (owner.kind === 'tunnel') this.events.record({type: 'tunnel.lost', port: owner.port, pid})
       else console.log(`ended ${owner.provider} process ${pid} left by the previous supervisor`)
     }
+
+    // In the background: a provider may take many seconds, and the socket should answer meanwhile.
+    void this.exposes.restore()
 
     this.idleTimer = setInterval(() => this.checkIdle(), IDLE_CHECK_MS)
     this.idleTimer.unref()
@@ -69,6 +89,8 @@ export class Supervisor {
       socket: this.paths.socket,
       configDir: this.paths.configDir,
       tunnels: this.tunnels.size,
+      endpoints: this.exposes.size,
+      proxyPort: this.proxy.port,
     }
   }
 
@@ -84,7 +106,8 @@ export class Supervisor {
   private async stopEverything(reason: string): Promise<TunnelInfo[]> {
     clearInterval(this.idleTimer)
     console.log(`shutting down: ${reason}`)
-    const stopped = await this.tunnels.close()
+    const [stopped] = await Promise.all([this.tunnels.close(), this.exposes.close()])
+    await this.proxy.close()
     this.events.record({type: 'supervisor.stopped', pid: process.pid, reason})
     await this.events.flush(WEBHOOK_WAIT_ON_EXIT_MS)
     setImmediate(() => void this.exit())
@@ -105,9 +128,41 @@ export class Supervisor {
     process.exit()
   }
 
+  private providerContext(): ProviderContext {
+    const {proxy, ledger, events, settings, paths} = this
+    return {
+      get proxyPort() {
+        return proxy.port
+      },
+      runtimeDir: paths.runtimeDir,
+      settings,
+      acceptConnection: (socket) => proxy.accept(socket),
+      keepAlive: (options) =>
+        new KeptAlive({
+          ...options,
+          onSpawn(child) {
+            ledger.track(child, options.owner)
+            options.onSpawn?.(child)
+          },
+          onDown(down) {
+            events.record({
+              type: 'expose.restarting',
+              provider: options.owner.provider,
+              endpoint: options.owner.endpoint ?? null,
+              restarts: down.restarts,
+              delayMs: down.delayMs,
+              reason: down.reason,
+              lastLines: down.lastLines.slice(-RESTART_REPORT_LINES),
+            })
+            options.onDown?.(down)
+          },
+        }),
+    }
+  }
+
   private checkIdle(): void {
     const idleTimeoutS = this.settings.get('supervisor.idleTimeout') as number
-    if (idleTimeoutS === 0 || this.tunnels.size > 0) return
+    if (idleTimeoutS === 0 || this.tunnels.size > 0 || this.exposes.size > 0) return
     if (this.control.idleForMs() >= idleTimeoutS * 1000) void this.shutdown(`idle for ${idleTimeoutS}s with nothing running`)
   }
 }

@@ -67,6 +67,7 @@ export class TunnelRegistry {
           configFile: this.options.cloudflaredConfig,
           signal: tunnel.abort.signal,
           onSpawn: (child) => this.options.ledger.track(child, {kind: 'tunnel', port}),
+          timeoutHint: 'Raise the limit with --timeout.',
         }),
         isListeningOnLocalhost(port),
       ])

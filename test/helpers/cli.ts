@@ -38,6 +38,7 @@ export class TestHome {
       ...process.env,
       TUNNELCTL_HOME: this.home,
       FAKE_CLOUDFLARED_STATE: this.fakeState,
+      FAKE_TAILSCALE_STATE: this.fakeState,
       PATH: [FIXTURE_BIN, process.env.PATH].join(delimiter),
       NO_COLOR: '1',
       ...extraEnv,

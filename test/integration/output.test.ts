@@ -1,6 +1,7 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {execa} from 'execa'
 import {BIN, type CliResult, TestHome, waitFor} from '../helpers/cli.js'
+import {findFreeLoopbackPort} from '../../src/ports.js'
 
 let t: TestHome
 beforeEach(() => {
@@ -126,6 +127,7 @@ describe('human output', () => {
       "stdout:
       Running:  pid <pid>, tunnelctl 0.1.0, up <uptime>
       Tunnels:  1
+      Exposed:  0 endpoint(s), proxy on 127.0.0.1:<port>
       Socket:   <home>/run/supervisor.sock
       Config:   <home>
       exit 0"
@@ -149,6 +151,8 @@ describe('human output', () => {
   })
 
   it('config list, set, get, unset', async () => {
+    // Its default is this machine's name, which would make the table's width vary.
+    await t.run(['config', 'set', 'local.hostname', 'devbox.test'])
     expect(screen(await t.run(['config', 'set', 'notify.webhook', 'https://hooks.example.test/tunnelctl']))).toMatchInlineSnapshot(`
       "stdout:
       notify.webhook = https://hooks.example.test/tunnelctl
@@ -164,6 +168,11 @@ describe('human output', () => {
       KEY                     VALUE                                 DESCRIPTION
       notify.webhook          https://hooks.example.test/tunnelctl  URL that every event is POSTed to as JSON (http or https).
       supervisor.idleTimeout  300 (default)                         Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.
+      cloudflare.token        (not set)                             Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
+      cloudflare.domain       (not set)                             Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
+      local.port              18221 (default)                       Port the local provider listens on.
+      local.address           0.0.0.0 (default)                     Address the local provider listens on: 0.0.0.0 for every interface, or one interface's address.
+      local.hostname          devbox.test                           Name other machines on the network reach this one by; the local provider's URL is http://<it>:<local.port>.
 
       Settings file: <home>/config.json
       exit 0"
@@ -176,6 +185,61 @@ describe('human output', () => {
     expect(screen(await t.run(['config', 'get', 'supervisor.idleTimeout']))).toMatchInlineSnapshot(`
       "stdout:
       300
+      exit 0"
+    `)
+  })
+
+  it('expose start, list, update, stop', async () => {
+    await t.run(['config', 'set', 'local.address', '127.0.0.1'])
+    await t.run(['config', 'set', 'local.port', String(await findFreeLoopbackPort())])
+    await t.run(['config', 'set', 'local.hostname', 'devbox.test'])
+    const ids: string[] = []
+    // Ids are random: the first becomes a1a1a1a1, the second b2b2b2b2. Digits become N, keeping columns' widths.
+    const show = (result: CliResult) => {
+      for (const id of result.stdout.match(/\b[0-9a-f]{8}\b/g) ?? []) if (!ids.includes(id)) ids.push(id)
+      let text = screen(result).replace(/devbox\.test:\d+/g, (m) => m.replace(/\d/g, 'N')).replace(/(up +)\ds /g, '$1Ns ').replace(/Password: \S+/, 'Password: <password>')
+      ids.forEach((id, i) => (text = text.replaceAll(id, ['a1a1a1a1', 'b2b2b2b2'][i])))
+      return text
+    }
+
+    expect(show(await t.run(['expose', 'start', '3000', '--provider', 'local', '--auth']))).toMatchInlineSnapshot(`
+      "stdout:
+      Endpoint a1a1a1a1 is up: http://devbox.test:NNNNN -> localhost:3000 (local)
+      Username: tunnelctl
+      Password: <password>
+      The password is shown this once and stored nowhere; \`tunnelctl expose update a1a1a1a1 --auth\` makes a new one.
+      exit 0"
+    `)
+    expect(show(await t.run(['expose', 'start', '4000', '--provider', 'cloudflare']))).toMatchInlineSnapshot(`
+      "stdout:
+      Endpoint b2b2b2b2 is up: https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com -> localhost:4000 (cloudflare)
+      exit 0"
+    `)
+    expect(show(await t.run(['expose', 'list']))).toMatchInlineSnapshot(`
+      "stdout:
+      ID        PROVIDER    URL                                                    TARGET  AUTH  STATUS  UPTIME  RESTARTS
+      a1a1a1a1  local       http://devbox.test:NNNNN                               3000    yes   up      Ns      0
+      b2b2b2b2  cloudflare  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  4000    no    up      Ns      0
+      exit 0"
+    `)
+    expect(show(await t.run(['expose', 'update', ids[0], '--no-auth']))).toMatchInlineSnapshot(`
+      "stdout:
+      Endpoint a1a1a1a1 is open to everyone with its URL.
+      exit 0"
+    `)
+    expect(show(await t.run(['expose', 'stop', ids[1]]))).toMatchInlineSnapshot(`
+      "stdout:
+      Stopped endpoint b2b2b2b2 (https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com).
+      exit 0"
+    `)
+    expect(show(await t.run(['expose', 'killall']))).toMatchInlineSnapshot(`
+      "stdout:
+      Stopped 1 endpoint.
+      exit 0"
+    `)
+    expect(show(await t.run(['expose', 'list']))).toMatchInlineSnapshot(`
+      "stdout:
+      No endpoints. Publish one with \`tunnelctl expose start <port>\`.
       exit 0"
     `)
   })

@@ -23,6 +23,7 @@ export default class SupervisorStatusCommand extends TunnelctlCommand {
       [
         `Running:  pid ${status.pid}, tunnelctl ${status.version}, up ${uptimeSince(status.startedAt)}`,
         `Tunnels:  ${status.tunnels}`,
+        `Exposed:  ${status.endpoints ?? 0} endpoint(s), proxy on 127.0.0.1:${status.proxyPort}`,
         `Socket:   ${status.socket}`,
         `Config:   ${status.configDir}`,
       ].join('\n'),

@@ -1,0 +1,104 @@
+/**
+ * The expose part of the control protocol (/v1/endpoints): the supervisor's routes and the client
+ * mirror it, and whatever crosses the socket goes through a parse* function here.
+ */
+import {badInput} from './errors.js'
+import {expectObject, expectReply, malformedReply} from './protocol.js'
+import {EXPOSE_MODES, type ExposeMode} from './providers/provider.js'
+
+export type EndpointStatus = 'starting' | 'up' | 'restarting' | 'unavailable' | 'broken'
+const STATUSES: readonly EndpointStatus[] = ['starting', 'up', 'restarting', 'unavailable', 'broken']
+
+export interface EndpointInfo {
+  id: string
+  /** null, like provider, mode and target, only for a broken endpoint file. */
+  name: string | null
+  provider: string | null
+  mode: ExposeMode | null
+  /** `3000` or `unix:/path`. */
+  target: string | null
+  url: string | null
+  auth: boolean
+  status: EndpointStatus
+  /** Why it is unavailable or broken, or what the last restart was about. */
+  reason: string | null
+  /** ISO 8601, when it last came up. */
+  upSince: string | null
+  restarts: number
+}
+
+export interface StartEndpointRequest {
+  target: string
+  provider?: string
+  mode?: ExposeMode
+  auth?: boolean
+  name?: string
+}
+
+export interface UpdateEndpointRequest {
+  auth: boolean
+}
+
+/** The password is in the reply only when auth was just enabled: it is stored nowhere. */
+export interface EndpointReply {
+  endpoint: EndpointInfo
+  password?: string
+}
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+
+export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
+  const object = expectObject(body, ['target', 'provider', 'mode', 'auth', 'name'])
+  const {target, provider, mode, auth, name} = object
+  if (typeof target !== 'string') throw badInput('"target" must be a string: a port (3000) or unix:/path/to.sock.')
+  if (provider !== undefined && typeof provider !== 'string') throw badInput('"provider" must be a string.')
+  if (mode !== undefined && !EXPOSE_MODES.includes(mode as ExposeMode)) throw badInput(`"mode" must be one of ${EXPOSE_MODES.join(', ')}.`)
+  if (auth !== undefined && typeof auth !== 'boolean') throw badInput('"auth" must be true or false.')
+  if (name !== undefined && (typeof name !== 'string' || !NAME.test(name))) {
+    throw badInput('The name must be a DNS label: lowercase letters, digits and inner hyphens, at most 63 characters.')
+  }
+
+  return {target, provider, mode: mode as ExposeMode | undefined, auth, name: name as string | undefined}
+}
+
+export function parseUpdateEndpointRequest(body: unknown): UpdateEndpointRequest {
+  const {auth} = expectObject(body, ['auth'])
+  if (typeof auth !== 'boolean') throw badInput('"auth" must be true or false.')
+  return {auth}
+}
+
+// Replies, checked on the client side: the supervisor may be another build.
+
+export function parseEndpointInfo(value: unknown): EndpointInfo {
+  const o = expectReply(value)
+  const nullableString = (v: unknown) => v === null || typeof v === 'string'
+  if (
+    typeof o.id !== 'string' ||
+    !nullableString(o.name) ||
+    !nullableString(o.provider) ||
+    !(o.mode === null || EXPOSE_MODES.includes(o.mode as ExposeMode)) ||
+    !nullableString(o.target) ||
+    !nullableString(o.url) ||
+    typeof o.auth !== 'boolean' ||
+    !STATUSES.includes(o.status as EndpointStatus) ||
+    !nullableString(o.reason) ||
+    !nullableString(o.upSince) ||
+    typeof o.restarts !== 'number'
+  ) {
+    throw malformedReply('endpoint')
+  }
+
+  return o as unknown as EndpointInfo
+}
+
+export function parseEndpointList(value: unknown): EndpointInfo[] {
+  if (!Array.isArray(value)) throw malformedReply('endpoint list')
+  return value.map((item) => parseEndpointInfo(item))
+}
+
+export function parseEndpointReply(value: unknown): EndpointReply {
+  const o = expectReply(value)
+  if (o.password !== undefined && typeof o.password !== 'string') throw malformedReply('endpoint')
+  const endpoint = parseEndpointInfo(o.endpoint)
+  return o.password === undefined ? {endpoint} : {endpoint, password: o.password}
+}

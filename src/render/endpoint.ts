@@ -1,0 +1,28 @@
+import type {EndpointInfo} from '../expose-protocol.js'
+import {renderTable} from './table.js'
+import {uptimeSince} from './uptime.js'
+
+export function renderPassword(id: string, password: string): string {
+  return [
+    `Username: tunnelctl`,
+    `Password: ${password}`,
+    `The password is shown this once and stored nowhere; \`tunnelctl expose update ${id} --auth\` makes a new one.`,
+  ].join('\n')
+}
+
+/** The endpoints as a table, then a line for each that has something wrong, saying what. */
+export function renderEndpoints(endpoints: EndpointInfo[], now = new Date()): string {
+  const rows = endpoints.map((e) => [
+    e.id,
+    e.provider ?? '-',
+    e.url ?? '-',
+    e.target ?? '-',
+    e.auth ? 'yes' : 'no',
+    e.status,
+    e.upSince ? uptimeSince(e.upSince, now) : '-',
+    String(e.restarts),
+  ])
+  const table = renderTable(['ID', 'PROVIDER', 'URL', 'TARGET', 'AUTH', 'STATUS', 'UPTIME', 'RESTARTS'], rows)
+  const notes = endpoints.filter((e) => e.reason && e.status !== 'up').map((e) => `${e.id} ${e.status}: ${e.reason}`)
+  return notes.length > 0 ? `${table}\n\n${notes.join('\n')}` : table
+}

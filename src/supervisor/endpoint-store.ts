@@ -1,0 +1,151 @@
+import {randomBytes} from 'node:crypto'
+import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
+import {join} from 'node:path'
+import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from '../expose-target.js'
+import {EXPOSE_MODES, type ExposeMode} from '../providers/provider.js'
+
+export const ENDPOINT_FILE_VERSION = 1
+
+/** One endpoint as stored: <config dir>/expose/endpoints/<id>.json. Never a password, only its bcrypt hash. */
+export interface EndpointRecord {
+  version: typeof ENDPOINT_FILE_VERSION
+  id: string
+  /** Stable for the endpoint's life; providers that make a hostname per endpoint use it. */
+  name: string
+  provider: string
+  mode: ExposeMode
+  target: ExposeTarget
+  auth: {username: string; bcrypt: string} | null
+  createdAt: string
+}
+
+/** A file that could not be used: reported, and left exactly as it is for the user to fix. */
+export interface BrokenEndpointFile {
+  id: string
+  file: string
+  reason: string
+}
+
+const ID = /^[a-z0-9]{8}$/
+const BCRYPT = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/
+
+export function newEndpointId(): string {
+  return randomBytes(4).toString('hex')
+}
+
+/** The endpoint files, one JSON document each, written atomically and 0600 (they hold auth hashes). */
+export class EndpointStore {
+  constructor(readonly dir: string) {}
+
+  async readAll(): Promise<{records: EndpointRecord[]; broken: BrokenEndpointFile[]}> {
+    let names: string[]
+    try {
+      names = (await readdir(this.dir)).filter((name) => name.endsWith('.json')).sort()
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {records: [], broken: []}
+      throw error
+    }
+
+    const records: EndpointRecord[] = []
+    const broken: BrokenEndpointFile[] = []
+    for (const name of names) {
+      const file = join(this.dir, name)
+      const id = name.slice(0, -'.json'.length)
+      try {
+        records.push(parseEndpointRecord(JSON.parse(await readFile(file, 'utf8')), id))
+      } catch (error) {
+        broken.push({id, file, reason: (error as Error).message})
+      }
+    }
+
+    return {records, broken}
+  }
+
+  /** Temp file, fsync, rename, fsync of the directory: a crash leaves the old file or the new one, never half of one. */
+  async write(record: EndpointRecord): Promise<void> {
+    await mkdir(this.dir, {recursive: true, mode: 0o700})
+    const file = this.fileOf(record.id)
+    const temp = `${file}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`
+    try {
+      const handle = await open(temp, 'wx', 0o600)
+      try {
+        await handle.writeFile(`${JSON.stringify(serialise(record), null, 2)}\n`)
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+
+      await rename(temp, file)
+    } catch (error) {
+      await rm(temp, {force: true})
+      throw error
+    }
+
+    const dir = await open(this.dir, 'r')
+    try {
+      await dir.sync()
+    } finally {
+      await dir.close()
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.fileOf(id), {force: true})
+  }
+
+  fileOf(id: string): string {
+    return join(this.dir, `${id}.json`)
+  }
+}
+
+function serialise(record: EndpointRecord) {
+  return {...record, target: formatExposeTarget(record.target)}
+}
+
+/** Checks a file's content field by field; the message says what is wrong with it. */
+export function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object')
+  const o = value as Record<string, unknown>
+  if (o.version !== ENDPOINT_FILE_VERSION) {
+    throw new Error(
+      typeof o.version === 'number' && o.version > ENDPOINT_FILE_VERSION
+        ? `version ${o.version} is newer than this tunnelctl reads (${ENDPOINT_FILE_VERSION}); upgrade tunnelctl`
+        : `unknown version ${JSON.stringify(o.version)}`,
+    )
+  }
+
+  const {id, name, provider, mode, target, auth, createdAt} = o
+  if (typeof id !== 'string' || !ID.test(id)) throw new Error('"id" must be 8 lowercase letters or digits')
+  if (id !== idFromName) throw new Error(`"id" is ${id} but the file is named for ${idFromName}`)
+  if (typeof name !== 'string' || name.length === 0) throw new Error('"name" must be a non-empty string')
+  if (typeof provider !== 'string' || provider.length === 0) throw new Error('"provider" must be a non-empty string')
+  if (!EXPOSE_MODES.includes(mode as ExposeMode)) throw new Error(`"mode" must be one of ${EXPOSE_MODES.join(', ')}`)
+  if (typeof target !== 'string') throw new Error('"target" must be a string')
+  let parsedTarget: ExposeTarget
+  try {
+    parsedTarget = parseExposeTarget(target)
+  } catch (error) {
+    throw new Error(`"target": ${(error as Error).message}`)
+  }
+
+  if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new Error('"createdAt" must be an ISO 8601 time')
+  return {
+    version: ENDPOINT_FILE_VERSION,
+    id,
+    name,
+    provider,
+    mode: mode as ExposeMode,
+    target: parsedTarget,
+    auth: parseAuth(auth),
+    createdAt,
+  }
+}
+
+function parseAuth(auth: unknown): EndpointRecord['auth'] {
+  if (auth === null) return null
+  if (typeof auth !== 'object' || Array.isArray(auth)) throw new Error('"auth" must be null or {username, bcrypt}')
+  const {username, bcrypt} = auth as Record<string, unknown>
+  if (typeof username !== 'string' || username.length === 0) throw new Error('"auth.username" must be a non-empty string')
+  if (typeof bcrypt !== 'string' || !BCRYPT.test(bcrypt)) throw new Error('"auth.bcrypt" must be a bcrypt hash')
+  return {username, bcrypt}
+}

@@ -1,0 +1,269 @@
+import {badInput, TunnelctlError} from '../errors.js'
+import type {EndpointInfo, EndpointReply, StartEndpointRequest} from '../expose-protocol.js'
+import {formatExposeTarget, parseExposeTarget} from '../expose-target.js'
+import type {Provider, Publication, PublicationState} from '../providers/provider.js'
+import type {ProviderRegistry} from '../providers/registry.js'
+import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from './endpoint-store.js'
+import type {EventLog} from './event-log.js'
+import {AUTH_USERNAME, hashPassword, newPassword} from './proxy/basic-auth.js'
+import type {ReverseProxy} from './proxy/reverse-proxy.js'
+
+interface Endpoint {
+  record: EndpointRecord
+  status: 'starting' | 'up' | 'restarting' | 'unavailable'
+  reason: string | null
+  publication?: Publication
+  upSince?: Date
+  restarts: number
+}
+
+export interface ExposeRegistryOptions {
+  store: EndpointStore
+  proxy: ReverseProxy
+  providers: ProviderRegistry
+  events: EventLog
+}
+
+/**
+ * The expose endpoints: each a file on disk, a route in the proxy and a publication by its provider.
+ * Creating one does all three or none; the supervisor's start brings every stored one back.
+ */
+export class ExposeRegistry {
+  private readonly endpoints = new Map<string, Endpoint>()
+  private broken: BrokenEndpointFile[] = []
+  private closed = false
+
+  constructor(private readonly options: ExposeRegistryOptions) {}
+
+  get size(): number {
+    return this.endpoints.size
+  }
+
+  list(): EndpointInfo[] {
+    const endpoints = [...this.endpoints.values()].sort(
+      (a, b) => a.record.createdAt.localeCompare(b.record.createdAt) || a.record.id.localeCompare(b.record.id),
+    )
+    return [...endpoints.map((endpoint) => describe(endpoint)), ...this.broken.map((file) => describeBroken(file))]
+  }
+
+  /** Brings back every stored endpoint. A file that cannot be read is reported and left as it is. */
+  async restore(): Promise<void> {
+    const {records, broken} = await this.options.store.readAll()
+    this.broken = broken
+    for (const {file, reason} of broken) this.options.events.record({type: 'expose.broken', file, reason})
+    await Promise.all(records.map((record) => this.bringBack(record)))
+  }
+
+  /** `cancel` undoes a start still under way, e.g. when the client that asked has gone: nobody would see its password. */
+  async start(request: StartEndpointRequest, cancel?: AbortSignal): Promise<EndpointReply> {
+    if (this.closed) throw stopping()
+    const target = parseExposeTarget(request.target)
+    const provider = await this.options.providers.choose(request.provider)
+    const mode = request.mode ?? provider.modes[0]
+    if (!provider.modes.includes(mode)) {
+      throw badInput(`The ${provider.name} provider has no ${mode} mode; it offers ${provider.modes.join(' and ')}.`)
+    }
+
+    let id = newEndpointId()
+    while (this.endpoints.has(id) || this.broken.some((file) => file.id === id)) id = newEndpointId()
+    const name = request.name ?? id
+    const sameName = [...this.endpoints.values()].find((e) => e.record.provider === provider.name && e.record.name === name)
+    if (sameName) throw new TunnelctlError('CONFLICT', `Endpoint ${sameName.record.id} already has the name "${name}"; choose another with --name.`)
+
+    const password = request.auth ? newPassword() : undefined
+    const record: EndpointRecord = {
+      version: ENDPOINT_FILE_VERSION,
+      id,
+      name,
+      provider: provider.name,
+      mode,
+      target,
+      auth: password ? {username: AUTH_USERNAME, bcrypt: await hashPassword(password)} : null,
+      createdAt: new Date().toISOString(),
+    }
+    const endpoint: Endpoint = {record, status: 'starting', reason: null, restarts: 0}
+    this.endpoints.set(id, endpoint)
+    // Unpublishing ends the provider's start at once, and publish() then finds the endpoint gone.
+    const onCancel = () => {
+      this.endpoints.delete(id)
+      void provider.unpublish(id)
+    }
+    cancel?.addEventListener('abort', onCancel, {once: true})
+    try {
+      await this.publish(endpoint, provider)
+      await this.options.store.write(record)
+    } catch (error) {
+      await this.takeDown(endpoint, provider)
+      throw cancel?.aborted ? cancel.reason : error
+    } finally {
+      cancel?.removeEventListener('abort', onCancel)
+    }
+
+    this.options.events.record({type: 'expose.started', endpoint: id, provider: provider.name, url: endpoint.publication!.url})
+    return withPassword(describe(endpoint), password)
+  }
+
+  /** Turns auth on (always with a new password) or off. */
+  async update(id: string, {auth}: {auth: boolean}): Promise<EndpointReply> {
+    const endpoint = this.find(id)
+    if (endpoint.status === 'starting') throw new TunnelctlError('CONFLICT', `Endpoint ${id} is still starting; try again once it is up.`)
+    const password = auth ? newPassword() : undefined
+    const record: EndpointRecord = {...endpoint.record, auth: password ? {username: AUTH_USERNAME, bcrypt: await hashPassword(password)} : null}
+    await this.options.store.write(record)
+    endpoint.record = record
+    if (endpoint.publication) this.route(endpoint, endpoint.publication.host)
+    return withPassword(describe(endpoint), password)
+  }
+
+  /** Takes the endpoint down and deletes it. */
+  async stop(id: string): Promise<EndpointInfo> {
+    const endpoint = this.find(id)
+    const info = describe(endpoint)
+    await this.takeDown(endpoint, this.options.providers.get(endpoint.record.provider))
+    this.options.events.record({type: 'expose.stopped', endpoint: id, provider: endpoint.record.provider, url: info.url})
+    return info
+  }
+
+  async stopAll(): Promise<EndpointInfo[]> {
+    const ids = this.list().filter((e) => e.status !== 'broken').map((e) => e.id)
+    return Promise.all(ids.map((id) => this.stop(id)))
+  }
+
+  /** Ends every provider process; the endpoints stay on disk for the next supervisor. */
+  async close(): Promise<void> {
+    this.closed = true
+    await this.options.providers.close()
+  }
+
+  private find(id: string): Endpoint {
+    const endpoint = this.endpoints.get(id)
+    if (endpoint) return endpoint
+    const broken = this.broken.find((file) => file.id === id)
+    if (broken) {
+      throw new TunnelctlError(
+        'CONFLICT',
+        `Endpoint ${id} cannot be read (${broken.reason}), so tunnelctl leaves it alone. Fix or delete ${broken.file}, then run \`tunnelctl supervisor stop\`.`,
+      )
+    }
+
+    throw new TunnelctlError('NOT_FOUND', `No endpoint ${id}. See them all with \`tunnelctl expose list\`.`)
+  }
+
+  private async bringBack(record: EndpointRecord): Promise<void> {
+    const endpoint: Endpoint = {record, status: 'starting', reason: null, restarts: 0}
+    this.endpoints.set(record.id, endpoint)
+    const provider = this.options.providers.get(record.provider)
+    try {
+      if (!provider) throw new Error(`there is no provider "${record.provider}" any more; configure custom.${record.provider}.command again`)
+      const why = await provider.unavailable()
+      if (why) throw new Error(why)
+      await this.publish(endpoint, provider)
+    } catch (error) {
+      if (this.endpoints.get(record.id) !== endpoint || this.closed) return
+      endpoint.status = 'unavailable'
+      endpoint.reason = (error as Error).message
+      this.options.events.record({type: 'expose.unavailable', endpoint: record.id, provider: record.provider, reason: endpoint.reason})
+    }
+  }
+
+  private async publish(endpoint: Endpoint, provider: Provider): Promise<void> {
+    const {id, name, mode} = endpoint.record
+    const publication = await provider.publish({id, name, mode, onState: (state) => this.onState(endpoint, state)})
+    if (this.endpoints.get(id) !== endpoint || this.closed) {
+      // Stopped while the provider was at work.
+      await provider.unpublish(id)
+      throw new TunnelctlError('TUNNEL_FAILED', `Endpoint ${id} was stopped before it was up.`)
+    }
+
+    this.route(endpoint, publication.host)
+    endpoint.publication = publication
+    endpoint.status = 'up'
+    endpoint.upSince = new Date()
+  }
+
+  /** Points the host at the endpoint's target, with its current auth. */
+  private route(endpoint: Endpoint, host: string): void {
+    const other = [...this.endpoints.values()].find((e) => e !== endpoint && e.publication?.host === host)
+    if (other) throw new TunnelctlError('CONFLICT', `The host ${host} already belongs to endpoint ${other.record.id}.`)
+    const {target, auth} = endpoint.record
+    this.options.proxy.setRoute(host, auth ? {target, authHash: auth.bcrypt} : {target})
+  }
+
+  private onState(endpoint: Endpoint, state: PublicationState): void {
+    if (this.endpoints.get(endpoint.record.id) !== endpoint || this.closed) return
+    endpoint.restarts = state.restarts
+    if (state.status === 'restarting') {
+      endpoint.status = 'restarting'
+      endpoint.reason = state.reason
+      return
+    }
+
+    const previous = endpoint.publication
+    if (previous && previous.host !== state.publication.host) this.options.proxy.removeRoute(previous.host)
+    try {
+      this.route(endpoint, state.publication.host)
+    } catch (error) {
+      endpoint.status = 'unavailable'
+      endpoint.reason = (error as Error).message
+      return
+    }
+
+    endpoint.publication = state.publication
+    endpoint.status = 'up'
+    endpoint.reason = null
+    endpoint.upSince = new Date()
+    if (previous && previous.url !== state.publication.url) {
+      this.options.events.record({type: 'expose.url_changed', endpoint: endpoint.record.id, oldUrl: previous.url, newUrl: state.publication.url})
+    }
+  }
+
+  /** Undoes whatever of route, publication and file the endpoint has. */
+  private async takeDown(endpoint: Endpoint, provider: Provider | undefined): Promise<void> {
+    const {id} = endpoint.record
+    if (this.endpoints.get(id) === endpoint) this.endpoints.delete(id)
+    if (endpoint.publication) this.options.proxy.removeRoute(endpoint.publication.host)
+    await this.options.store.remove(id)
+    await provider?.unpublish(id)
+  }
+}
+
+function describe(endpoint: Endpoint): EndpointInfo {
+  const {record} = endpoint
+  return {
+    id: record.id,
+    name: record.name,
+    provider: record.provider,
+    mode: record.mode,
+    target: formatExposeTarget(record.target),
+    url: endpoint.publication?.url ?? null,
+    auth: record.auth !== null,
+    status: endpoint.status,
+    reason: endpoint.reason,
+    upSince: endpoint.status === 'up' ? (endpoint.upSince?.toISOString() ?? null) : null,
+    restarts: endpoint.restarts,
+  }
+}
+
+function describeBroken({id, file, reason}: BrokenEndpointFile): EndpointInfo {
+  return {
+    id,
+    name: null,
+    provider: null,
+    mode: null,
+    target: null,
+    url: null,
+    auth: false,
+    status: 'broken',
+    reason: `${file}: ${reason}`,
+    upSince: null,
+    restarts: 0,
+  }
+}
+
+function withPassword(endpoint: EndpointInfo, password: string | undefined): EndpointReply {
+  return password === undefined ? {endpoint} : {endpoint, password}
+}
+
+function stopping(): TunnelctlError {
+  return new TunnelctlError('SUPERVISOR_STOPPING', 'The supervisor is shutting down; run this again once it has stopped.')
+}

@@ -1,0 +1,232 @@
+import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {TestHome, waitFor} from '../helpers/cli.js'
+import {findFreeLoopbackPort} from '../../src/ports.js'
+import {App, visit} from '../helpers/http.js'
+
+let t: TestHome
+let app: App
+let appPort: number
+let lanPort: number
+const LAN_HOST = 'devbox.test'
+
+beforeEach(async () => {
+  t = new TestHome()
+  app = new App('app')
+  appPort = await app.listen()
+  lanPort = await findFreeLoopbackPort()
+  // The local provider listens where the tests may reach: loopback only, on a free port.
+  await t.run(['config', 'set', 'local.address', '127.0.0.1'])
+  await t.run(['config', 'set', 'local.port', String(lanPort)])
+  await t.run(['config', 'set', 'local.hostname', LAN_HOST])
+})
+afterEach(async () => {
+  await app.close()
+  expect(await t.cleanup(), 'processes left behind').toEqual([])
+})
+
+const endpointsDir = () => join(t.home, 'expose', 'endpoints')
+
+async function exposeLocal(args: string[] = []) {
+  const started = await t.json(['expose', 'start', String(appPort), '--provider', 'local', ...args])
+  expect(started.exitCode, started.stderr).toBe(0)
+  return started.body
+}
+
+describe('expose through the local provider', () => {
+  it('publishes the port at http://<local.hostname>:<local.port>, through the proxy, with the Host header intact', async () => {
+    const endpoint = await exposeLocal()
+    expect(endpoint).toMatchObject({provider: 'local', url: `http://${LAN_HOST}:${lanPort}`, target: String(appPort), auth: false, status: 'up'})
+    expect(endpoint).not.toHaveProperty('password')
+
+    const reply = await visit(lanPort, `${LAN_HOST}:${lanPort}`, {path: '/hello'})
+    expect(reply.status).toBe(200)
+    const seen = JSON.parse(reply.body)
+    expect(seen).toMatchObject({app: 'app', url: '/hello'})
+    expect(seen.headers).toMatchObject({host: `${LAN_HOST}:${lanPort}`, 'x-forwarded-host': `${LAN_HOST}:${lanPort}`, 'x-forwarded-for': '127.0.0.1'})
+
+    // Any other name gets the proxy's 404, not the app.
+    expect((await visit(lanPort, 'elsewhere.test')).status).toBe(404)
+  })
+
+  it('is the provider when it is the only one available, so --provider may be left out', async () => {
+    // The supervisor this starts finds no cloudflared and no tailscale, fake or real, on its PATH.
+    const started = await t.run(['expose', 'start', String(appPort), '--json'], {PATH: join(t.home, 'nothing-here')})
+    expect(started.exitCode, started.stderr).toBe(0)
+    expect(JSON.parse(started.stdout)).toMatchObject({provider: 'local', status: 'up'})
+  })
+
+  it('with --auth: a password shown once, 401 without it, only a bcrypt hash on disk', async () => {
+    const endpoint = await exposeLocal(['--auth'])
+    expect(endpoint.auth).toBe(true)
+    const {password} = endpoint
+    // At least 128 bits: 22 or more base64url characters.
+    expect(password).toMatch(/^[\w-]{22,}$/)
+
+    const refused = await visit(lanPort, LAN_HOST)
+    expect(refused.status).toBe(401)
+    expect(refused.headers['www-authenticate']).toBe('Basic realm="tunnelctl"')
+    expect((await visit(lanPort, LAN_HOST, {password: 'wrong'})).status).toBe(401)
+    const allowed = await visit(lanPort, LAN_HOST, {password})
+    expect(allowed.status).toBe(200)
+    expect(JSON.parse(allowed.body).headers).not.toHaveProperty('authorization')
+
+    const file = join(endpointsDir(), `${endpoint.id}.json`)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const stored = readFileSync(file, 'utf8')
+    expect(stored).not.toContain(password)
+    expect(JSON.parse(stored)).toMatchObject({version: 1, id: endpoint.id, provider: 'local', target: String(appPort), auth: {username: 'tunnelctl', bcrypt: expect.stringMatching(/^\$2[aby]\$10\$/)}})
+
+    // The human output shows it too, once.
+    const human = await t.run(['expose', 'list'])
+    expect(human.stdout).not.toContain(password)
+  })
+
+  it('update --auth makes a new password and the old one stops working; --no-auth opens it', async () => {
+    const {id, password: first} = await exposeLocal(['--auth'])
+    expect((await visit(lanPort, LAN_HOST, {password: first})).status).toBe(200)
+
+    const updated = await t.json(['expose', 'update', id, '--auth'])
+    expect(updated.exitCode).toBe(0)
+    const second = updated.body.password
+    expect(second).not.toBe(first)
+    expect((await visit(lanPort, LAN_HOST, {password: first})).status).toBe(401)
+    expect((await visit(lanPort, LAN_HOST, {password: second})).status).toBe(200)
+
+    const opened = await t.json(['expose', 'update', id, '--no-auth'])
+    expect(opened.body).toMatchObject({auth: false})
+    expect(opened.body).not.toHaveProperty('password')
+    expect((await visit(lanPort, LAN_HOST)).status).toBe(200)
+    expect(JSON.parse(readFileSync(join(endpointsDir(), `${id}.json`), 'utf8')).auth).toBeNull()
+  })
+
+  it('a unix socket target', async () => {
+    const socketPath = join(t.home, 'app.sock')
+    const socketApp = new App('socket-app')
+    await socketApp.listen({path: socketPath})
+    try {
+      const started = await t.json(['expose', 'start', `unix:${socketPath}`, '--provider', 'local'])
+      expect(started.body).toMatchObject({target: `unix:${socketPath}`, status: 'up'})
+      expect(JSON.parse((await visit(lanPort, LAN_HOST)).body).app).toBe('socket-app')
+    } finally {
+      await socketApp.close()
+    }
+  })
+
+  it('comes back after the supervisor restarts, with the same auth', async () => {
+    const {id, password} = await exposeLocal(['--auth'])
+    await t.run(['supervisor', 'stop'])
+    await expect(visit(lanPort, LAN_HOST)).rejects.toThrow(/ECONNREFUSED/)
+
+    const listed = await waitFor('the endpoint to be back up', async () => {
+      const list = (await t.json(['expose', 'list'])).body
+      return list[0]?.status === 'up' && list
+    })
+    expect(listed).toEqual([expect.objectContaining({id, url: `http://${LAN_HOST}:${lanPort}`, auth: true, status: 'up'})])
+    expect((await visit(lanPort, LAN_HOST)).status).toBe(401)
+    expect((await visit(lanPort, LAN_HOST, {password})).status).toBe(200)
+  })
+
+  it('stop takes it down and deletes its file; killall does so for all', async () => {
+    const {id} = await exposeLocal()
+    const stopped = await t.run(['expose', 'stop', id])
+    expect(stopped).toMatchObject({exitCode: 0, stdout: `Stopped endpoint ${id} (http://${LAN_HOST}:${lanPort}).`})
+    expect(readdirSync(endpointsDir())).toEqual([])
+    await expect(visit(lanPort, LAN_HOST)).rejects.toThrow(/ECONNREFUSED/)
+
+    const again = await exposeLocal()
+    const removed = await t.run(['expose', 'remove', again.id])
+    expect(removed.exitCode).toBe(0)
+    await exposeLocal()
+    expect(await t.json(['expose', 'killall'])).toMatchObject({exitCode: 0, body: {stopped: 1}})
+    expect((await t.json(['expose', 'list'])).body).toEqual([])
+  })
+
+  it('a create that fails leaves nothing behind', async () => {
+    const squatter = new App('squatter')
+    await squatter.listen({port: lanPort})
+    try {
+      const failed = await t.run(['expose', 'start', String(appPort), '--provider', 'local'])
+      expect(failed.exitCode).toBe(1)
+      expect(failed.stderr).toContain(`127.0.0.1:${lanPort} is taken`)
+      expect((await t.json(['expose', 'list'])).body).toEqual([])
+      expect(existsSync(endpointsDir()) ? readdirSync(endpointsDir()) : []).toEqual([])
+    } finally {
+      await squatter.close()
+    }
+  })
+})
+
+describe('endpoint files', () => {
+  it('a corrupt file or one of an unknown version is reported and left untouched; the others still come up', async () => {
+    const {id} = await exposeLocal()
+    await t.run(['supervisor', 'stop'])
+    const corrupt = join(endpointsDir(), 'deadbeef.json')
+    const future = join(endpointsDir(), 'cafe0001.json')
+    writeFileSync(corrupt, '{"version": 1, "id": "deadb')
+    writeFileSync(future, JSON.stringify({version: 2, id: 'cafe0001', fancy: true}))
+
+    const list = await waitFor('the good endpoint to be up', async () => {
+      const body = (await t.json(['expose', 'list'])).body
+      return body.find((e: any) => e.id === id)?.status === 'up' && body
+    })
+    expect(list.map((e: any) => [e.id, e.status])).toEqual([
+      [id, 'up'],
+      ['cafe0001', 'broken'],
+      ['deadbeef', 'broken'],
+    ])
+    expect(list[1].reason).toContain('version 2 is newer than this tunnelctl reads')
+    expect(readFileSync(corrupt, 'utf8')).toBe('{"version": 1, "id": "deadb')
+    expect(JSON.parse(readFileSync(future, 'utf8'))).toEqual({version: 2, id: 'cafe0001', fancy: true})
+    expect(t.eventsLog().filter((e) => e.type === 'expose.broken').map((e) => e.file).sort()).toEqual([future, corrupt])
+
+    const human = await t.run(['expose', 'list'])
+    expect(human.stdout).toContain(`deadbeef broken: ${corrupt}:`)
+    // Asked to stop it, tunnelctl still leaves it alone and says what to do.
+    const stop = await t.run(['expose', 'stop', 'deadbeef'])
+    expect(stop.exitCode).toBe(1)
+    expect(stop.stderr).toContain(`Fix or delete ${corrupt}`)
+    expect(readFileSync(corrupt, 'utf8')).toBe('{"version": 1, "id": "deadb')
+  })
+
+  it('are written atomically: no temp file is left, and the directory holds exactly one file per endpoint', async () => {
+    const a = await exposeLocal(['--auth'])
+    await t.json(['expose', 'update', a.id, '--no-auth'])
+    await t.json(['expose', 'update', a.id, '--auth'])
+    expect(readdirSync(endpointsDir())).toEqual([`${a.id}.json`])
+  })
+})
+
+describe('bad input', () => {
+  it.each([
+    [['expose', 'start', 'eighty'], '"eighty" is not a target'],
+    [['expose', 'start', '70000', '--provider', 'local'], 'out of range'],
+    [['expose', 'start', 'unix:', '--provider', 'local'], 'must be absolute'],
+    [['expose', 'start', 'unix:relative.sock', '--provider', 'local', '--mode', 'public'], 'The local provider has no public mode'],
+    [['expose', 'start', '3000', '--provider', 'nosuch'], 'There is no provider "nosuch"'],
+    [['expose', 'start', '3000', '--provider', 'local', '--mode', 'public'], 'The local provider has no public mode'],
+    [['expose', 'start', '3000', '--mode', 'sideways'], 'Expected --mode=sideways to be one of'],
+    [['expose', 'start', '3000', '--provider', 'local', '--name', 'Not A Label'], 'DNS label'],
+    [['expose', 'update', 'abcd1234'], '--auth (a new password) or --no-auth'],
+    [['config', 'set', 'custom.cloudflare.command', 'x {port}'], 'Unknown setting'],
+    [['config', 'set', 'custom.mine.command', 'ssh host'], 'must contain {port}'],
+    [['config', 'set', 'custom.mine.match', '(unclosed'], 'not a valid regular expression'],
+    [['config', 'set', 'local.port', '0'], 'local.port must be a port'],
+  ])('%j exits 2 and says what to do', async (args, message) => {
+    const result = await t.run(args)
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toContain(message)
+  })
+
+  it('without --provider, when several are available, lists them (exit 2)', async () => {
+    const result = await t.run(['expose', 'start', String(appPort)])
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toMatch(/Several providers are available: cloudflare.*local.*Choose one with --provider/)
+  })
+
+  it('an unknown id exits 1 and points at the list', async () => {
+    const result = await t.run(['expose', 'stop', 'abcd1234'])
+    expect(result).toMatchObject({exitCode: 1, stderr: 'Error: No endpoint abcd1234. See them all with `tunnelctl expose list`.'})
+  })
+})
