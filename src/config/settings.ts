@@ -121,9 +121,9 @@ const CUSTOM_SETTINGS: Record<'command' | 'match' | 'url', Setting> = {
   },
 }
 
-export type SettingKey = keyof typeof SETTINGS
-export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[]
-export const BUILT_IN_PROVIDERS = ['cloudflare', 'tailscale', 'local'] as const
+type SettingKey = keyof typeof SETTINGS
+const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[]
+const BUILT_IN_PROVIDERS = ['cloudflare', 'tailscale', 'local'] as const
 
 /** The definition behind a key, or a BAD_INPUT error that lists the keys there are. */
 export function settingFor(key: string): Setting {

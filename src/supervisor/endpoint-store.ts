@@ -103,7 +103,7 @@ function serialise(record: EndpointRecord) {
 }
 
 /** Checks a file's content field by field; the message says what is wrong with it. */
-export function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord {
+function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object')
   const o = value as Record<string, unknown>
   if (o.version !== ENDPOINT_FILE_VERSION) {

@@ -12,7 +12,7 @@ export interface ReadyOptions<T> {
   ready(line: string): T | undefined
 }
 
-export type ReadyOutcome<T> =
+type ReadyOutcome<T> =
   | {ready: true; process: ManagedProcess; value: T}
   /** The process was stopped (or had exited) by the time this resolves. */
   | {ready: false; why: 'exited' | 'timeout' | 'aborted'; exit: ExitInfo; lastLines: string[]}
