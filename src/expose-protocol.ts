@@ -6,8 +6,8 @@ import {badInput} from './errors.js'
 import {expectObject, expectReply, malformedReply} from './protocol.js'
 import {EXPOSE_MODES, type ExposeMode} from './providers/provider.js'
 
-export type EndpointStatus = 'starting' | 'up' | 'restarting' | 'unavailable' | 'broken'
-const STATUSES: readonly EndpointStatus[] = ['starting', 'up', 'restarting', 'unavailable', 'broken']
+export type EndpointStatus = 'starting' | 'up' | 'restarting' | 'failed' | 'unavailable' | 'broken'
+const STATUSES: readonly EndpointStatus[] = ['starting', 'up', 'restarting', 'failed', 'unavailable', 'broken']
 
 export interface EndpointInfo {
   id: string

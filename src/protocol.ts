@@ -93,6 +93,18 @@ export type SupervisorEvent = EventBase &
         reason: string
         lastLines: string[]
       }
+    /** It kept dying soon after starting; it is still tried, quietly, every delayMs. */
+    | {
+        type: 'expose.failed'
+        provider: string
+        endpoint: string | null
+        restarts: number
+        delayMs: number
+        reason: string
+        lastLines: string[]
+      }
+    /** After it had failed, its process has stayed up a while. */
+    | {type: 'expose.recovered'; provider: string; endpoint: string | null; restarts: number}
     | {type: 'expose.url_changed'; endpoint: string; oldUrl: string; newUrl: string}
     /** An endpoint that could not be brought back: its provider is not available, or failed. */
     | {type: 'expose.unavailable'; endpoint: string; provider: string; reason: string}

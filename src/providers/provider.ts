@@ -17,6 +17,9 @@ export interface Publication {
 export type PublicationState =
   | {status: 'up'; publication: Publication; restarts: number}
   | {status: 'restarting'; restarts: number; reason: string}
+  /** It kept dying soon after starting; tried again now and then until it recovers. */
+  | {status: 'failed'; restarts: number; reason: string}
+  | {status: 'recovered'; restarts: number}
 
 export interface PublishRequest {
   /** The endpoint's id. */

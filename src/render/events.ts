@@ -3,8 +3,12 @@ import type {SupervisorEvent} from '../protocol.js'
 /** One event as `<time>  <type>  <details>`, a crash followed by the last lines its process printed. */
 export function formatEvent(event: SupervisorEvent): string {
   const head = `${event.time}  ${event.type}  ${details(event)}`
-  const lastLines = event.type === 'tunnel.crashed' || event.type === 'expose.restarting' ? event.lastLines : []
+  const lastLines = event.type === 'tunnel.crashed' || event.type === 'expose.restarting' || event.type === 'expose.failed' ? event.lastLines : []
   return [head, ...lastLines.map((line) => `    | ${line}`)].join('\n')
+}
+
+function whose(event: {endpoint: string | null; provider: string}): string {
+  return event.endpoint ? `${event.endpoint}  ${event.provider}` : `${event.provider} (shared)`
 }
 
 function details(event: SupervisorEvent): string {
@@ -26,10 +30,12 @@ function details(event: SupervisorEvent): string {
     case 'expose.started':
     case 'expose.stopped':
       return `${event.endpoint}  ${event.provider}  ${event.url ?? '(no URL yet)'}`
-    case 'expose.restarting': {
-      const whose = event.endpoint ? `${event.endpoint}  ${event.provider}` : `${event.provider} (shared)`
-      return `${whose}  ${event.reason}; restart ${event.restarts} in ${event.delayMs / 1000}s`
-    }
+    case 'expose.restarting':
+      return `${whose(event)}  ${event.reason}; restart ${event.restarts} in ${event.delayMs / 1000}s`
+    case 'expose.failed':
+      return `${whose(event)}  ${event.reason}; failed after ${event.restarts} restarts, tried again every ${event.delayMs / 1000}s or more`
+    case 'expose.recovered':
+      return `${whose(event)}  up again after ${event.restarts} restarts`
 
     case 'expose.url_changed':
       return `${event.endpoint}  ${event.oldUrl} -> ${event.newUrl}`

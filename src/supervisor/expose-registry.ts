@@ -10,7 +10,7 @@ import type {ReverseProxy} from './proxy/reverse-proxy.js'
 
 interface Endpoint {
   record: EndpointRecord
-  status: 'starting' | 'up' | 'restarting' | 'unavailable'
+  status: 'starting' | 'up' | 'restarting' | 'failed' | 'unavailable'
   reason: string | null
   publication?: Publication
   upSince?: Date
@@ -92,6 +92,8 @@ export class ExposeRegistry {
     try {
       await this.publish(endpoint, provider)
       await this.options.store.write(record)
+      // The client went away while the file was written: nobody has its password.
+      if (cancel?.aborted) await this.options.store.remove(id)
     } catch (error) {
       await this.takeDown(endpoint, provider)
       throw cancel?.aborted ? cancel.reason : error
@@ -115,10 +117,11 @@ export class ExposeRegistry {
     return withPassword(describe(endpoint), password)
   }
 
-  /** Takes the endpoint down and deletes it. */
+  /** Deletes its file, then takes it down: a file that cannot be deleted leaves it as it was. */
   async stop(id: string): Promise<EndpointInfo> {
     const endpoint = this.find(id)
     const info = describe(endpoint)
+    await this.options.store.remove(id)
     await this.takeDown(endpoint, this.options.providers.get(endpoint.record.provider))
     this.options.events.record({type: 'expose.stopped', endpoint: id, provider: endpoint.record.provider, url: info.url})
     return info
@@ -177,8 +180,7 @@ export class ExposeRegistry {
 
     this.route(endpoint, publication.host)
     endpoint.publication = publication
-    endpoint.status = 'up'
-    endpoint.upSince = new Date()
+    this.markUp(endpoint)
   }
 
   /** Points the host at the endpoint's target, with its current auth. */
@@ -192,10 +194,18 @@ export class ExposeRegistry {
   private onState(endpoint: Endpoint, state: PublicationState): void {
     if (this.endpoints.get(endpoint.record.id) !== endpoint || this.closed) return
     endpoint.restarts = state.restarts
-    if (state.status === 'restarting') {
-      endpoint.status = 'restarting'
-      endpoint.reason = state.reason
-      return
+    switch (state.status) {
+      case 'restarting':
+        endpoint.status = 'restarting'
+        endpoint.reason = state.reason
+        return
+      case 'failed':
+        endpoint.status = 'failed'
+        endpoint.reason = `${state.reason}. It keeps dying soon after it starts; tunnelctl tries again now and then, and \`tunnelctl expose stop ${endpoint.record.id}\` removes it.`
+        return
+      case 'recovered':
+        this.markUp(endpoint)
+        return
     }
 
     const previous = endpoint.publication
@@ -209,20 +219,24 @@ export class ExposeRegistry {
     }
 
     endpoint.publication = state.publication
-    endpoint.status = 'up'
-    endpoint.reason = null
-    endpoint.upSince = new Date()
+    // Failed stays failed, though it serves for now, until it has stayed up long enough to recover.
+    if (endpoint.status !== 'failed') this.markUp(endpoint)
     if (previous && previous.url !== state.publication.url) {
       this.options.events.record({type: 'expose.url_changed', endpoint: endpoint.record.id, oldUrl: previous.url, newUrl: state.publication.url})
     }
   }
 
-  /** Undoes whatever of route, publication and file the endpoint has. */
+  private markUp(endpoint: Endpoint): void {
+    endpoint.status = 'up'
+    endpoint.reason = null
+    endpoint.upSince = new Date()
+  }
+
+  /** Undoes whatever of route and publication the endpoint has; its file is the caller's. */
   private async takeDown(endpoint: Endpoint, provider: Provider | undefined): Promise<void> {
     const {id} = endpoint.record
     if (this.endpoints.get(id) === endpoint) this.endpoints.delete(id)
     if (endpoint.publication) this.options.proxy.removeRoute(endpoint.publication.host)
-    await this.options.store.remove(id)
     await provider?.unpublish(id)
   }
 }

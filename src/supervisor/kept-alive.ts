@@ -6,6 +6,11 @@ const FIRST_DELAY_MS = 1000
 const MAX_DELAY_MS = 60_000
 /** Up this long, a process that dies is restarted after FIRST_DELAY_MS again. */
 const STABLE_AFTER_MS = 30_000
+/**
+ * Deaths in a row, each within STABLE_AFTER_MS of its start, before it counts as failed: 1 + 2 + 4 + 8 s
+ * of backoff rides out a blip; a process that keeps dying faster is broken, or the network is down.
+ */
+const MAX_QUICK_FAILURES = 5
 
 export interface Started<T> {
   process: ManagedProcess
@@ -35,14 +40,22 @@ export interface KeepAliveOptions<T> {
   onUp?(value: T, restarts: number): void
   /** The process died (or a restart failed); another try comes after delayMs. */
   onDown?(down: Down): void
+  /**
+   * It died MAX_QUICK_FAILURES times in a row soon after starting. It is still tried every delayMs (up
+   * to 60 s: a network outage ends), but quietly: no onDown until it has recovered.
+   */
+  onFailed?(down: Down): void
+  /** After it had failed, a process has stayed up STABLE_AFTER_MS. */
+  onRecovered?(restarts: number): void
   /** Called with every child spawned, restarts included. */
   onSpawn?(child: ManagedProcess): void
 }
 
 /**
  * A process kept running: when it dies unbidden it is started again after 1 s, doubling to 60 s
- * while it keeps failing, back to 1 s once it has stayed up 30 s. Only the first start's failure
- * is the caller's to handle (firstUp rejects, and nothing is retried); later ones are retried.
+ * while it keeps failing, back to 1 s once it has stayed up 30 s; after MAX_QUICK_FAILURES quick
+ * deaths in a row it is reported failed. Only the first start's failure is the caller's to handle
+ * (firstUp rejects, and nothing is retried); later ones are retried.
  */
 export class KeptAlive<T> {
   /** What the process offers once it first came up. */
@@ -51,6 +64,9 @@ export class KeptAlive<T> {
   private upSince = 0
   private delayMs = 0
   private restartCount = 0
+  private quickFailures = 0
+  private failed = false
+  private recovering: NodeJS.Timeout | undefined
   private timer: NodeJS.Timeout | undefined
   private restarting: Promise<void> | undefined
   private readonly stopping = new AbortController()
@@ -71,6 +87,7 @@ export class KeptAlive<T> {
   async stop(reason: Error = new TunnelctlError('TUNNEL_FAILED', 'It was stopped before it was up.')): Promise<void> {
     this.stopping.abort(reason)
     clearTimeout(this.timer)
+    clearTimeout(this.recovering)
     await Promise.allSettled([this.firstUp, this.restarting])
     await this.current?.process.stop(this.options.stopGraceMs)
   }
@@ -93,7 +110,16 @@ export class KeptAlive<T> {
   private running(started: Started<T>): void {
     this.current = started
     this.upSince = Date.now()
+    if (this.failed) {
+      this.recovering = setTimeout(() => {
+        this.failed = false
+        this.quickFailures = 0
+        this.options.onRecovered?.(this.restartCount)
+      }, STABLE_AFTER_MS)
+    }
+
     started.process.exited.then((exit) => {
+      clearTimeout(this.recovering)
       if (this.stopped || started.process.stopRequested) return
       // A wrapper's children must not outlive it and hold the port or the tunnel.
       started.process.killGroup()
@@ -103,9 +129,17 @@ export class KeptAlive<T> {
   }
 
   private scheduleRestart(why: Pick<Down, 'exit' | 'reason' | 'lastLines'>, upForMs = 0): void {
-    this.delayMs = upForMs >= STABLE_AFTER_MS || this.delayMs === 0 ? FIRST_DELAY_MS : Math.min(this.delayMs * 2, MAX_DELAY_MS)
+    const stable = upForMs >= STABLE_AFTER_MS
+    this.quickFailures = stable ? 1 : this.quickFailures + 1
+    this.delayMs = stable || this.delayMs === 0 ? FIRST_DELAY_MS : Math.min(this.delayMs * 2, MAX_DELAY_MS)
     this.restartCount++
-    this.options.onDown?.({...why, restarts: this.restartCount, delayMs: this.delayMs})
+    const down = {...why, restarts: this.restartCount, delayMs: this.delayMs}
+    if (this.quickFailures === MAX_QUICK_FAILURES) {
+      this.failed = true
+      this.options.onFailed?.(down)
+    } else if (!this.failed) {
+      this.options.onDown?.(down)
+    }
     this.timer = setTimeout(() => {
       this.restarting = this.restart()
     }, this.delayMs)

@@ -6,12 +6,12 @@ import type {SupervisorStatus, TunnelInfo} from '../protocol.js'
 import {VERSION} from '../version.js'
 import type {ProviderContext} from '../providers/provider.js'
 import {ProviderRegistry} from '../providers/registry.js'
-import {ChildLedger} from './child-ledger.js'
+import {ChildLedger, type ProviderOwner} from './child-ledger.js'
 import {ControlServer} from './control-server.js'
 import {EndpointStore} from './endpoint-store.js'
 import {EventLog} from './event-log.js'
 import {ExposeRegistry} from './expose-registry.js'
-import {KeptAlive} from './kept-alive.js'
+import {type Down, KeptAlive} from './kept-alive.js'
 import {ReverseProxy} from './proxy/reverse-proxy.js'
 import {controlRoutes} from './routes.js'
 import {TunnelRegistry} from './tunnel-registry.js'
@@ -145,16 +145,16 @@ export class Supervisor {
             options.onSpawn?.(child)
           },
           onDown(down) {
-            events.record({
-              type: 'expose.restarting',
-              provider: options.owner.provider,
-              endpoint: options.owner.endpoint ?? null,
-              restarts: down.restarts,
-              delayMs: down.delayMs,
-              reason: down.reason,
-              lastLines: down.lastLines.slice(-RESTART_REPORT_LINES),
-            })
+            events.record({type: 'expose.restarting', ...report(options.owner, down)})
             options.onDown?.(down)
+          },
+          onFailed(down) {
+            events.record({type: 'expose.failed', ...report(options.owner, down)})
+            options.onFailed?.(down)
+          },
+          onRecovered(restarts) {
+            events.record({type: 'expose.recovered', provider: options.owner.provider, endpoint: options.owner.endpoint ?? null, restarts})
+            options.onRecovered?.(restarts)
           },
         }),
     }
@@ -165,6 +165,10 @@ export class Supervisor {
     if (idleTimeoutS === 0 || this.tunnels.size > 0 || this.exposes.size > 0) return
     if (this.control.idleForMs() >= idleTimeoutS * 1000) void this.shutdown(`idle for ${idleTimeoutS}s with nothing running`)
   }
+}
+
+function report({provider, endpoint}: ProviderOwner, {restarts, delayMs, reason, lastLines}: Down) {
+  return {provider, endpoint: endpoint ?? null, restarts, delayMs, reason, lastLines: lastLines.slice(-RESTART_REPORT_LINES)}
 }
 
 async function listenReplacingStale(control: ControlServer, socket: string): Promise<void> {

@@ -77,6 +77,8 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
       // A restart brings a new hostname: the proxy must route the new one.
       onUp: (publication, restarts) => request.onState({status: 'up', publication, restarts}),
       onDown: ({restarts, reason}) => request.onState({status: 'restarting', restarts, reason}),
+      onFailed: ({restarts, reason}) => request.onState({status: 'failed', restarts, reason}),
+      onRecovered: (restarts) => request.onState({status: 'recovered', restarts}),
     })
     quick.set(request.id, run)
     try {
@@ -124,6 +126,12 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
       },
       onDown({restarts, reason}) {
         for (const {request} of named.values()) request.onState({status: 'restarting', restarts, reason})
+      },
+      onFailed({restarts, reason}) {
+        for (const {request} of named.values()) request.onState({status: 'failed', restarts, reason})
+      },
+      onRecovered(restarts) {
+        for (const {request} of named.values()) request.onState({status: 'recovered', restarts})
       },
     })
   }

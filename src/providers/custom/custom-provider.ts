@@ -49,6 +49,8 @@ export function createCustomProvider(context: ProviderContext, name: string): Pr
       // A restarted command may well print another URL (ssh -R 0 gets a new port): the caller must hear it.
       onUp: (publication, restarts) => onState({status: 'up', publication, restarts}),
       onDown: ({restarts, reason}) => onState({status: 'restarting', restarts, reason}),
+      onFailed: ({restarts, reason}) => onState({status: 'failed', restarts, reason}),
+      onRecovered: (restarts) => onState({status: 'recovered', restarts}),
     })
     running.set(id, kept)
     try {
