@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
 import {join} from 'node:path'
+import {TunnelctlError} from '../errors.js'
 import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from '../expose-target.js'
 import {EXPOSE_MODES, type ExposeMode} from '../providers/provider.js'
 
@@ -61,12 +62,15 @@ export class EndpointStore {
     return {records, broken}
   }
 
-  /** Temp file, fsync, rename, fsync of the directory: a crash leaves the old file or the new one, never half of one. */
+  /**
+   * Temp file, fsync, rename, fsync of the directory: a crash or a full disk leaves the old file or
+   * the new one, never half of one.
+   */
   async write(record: EndpointRecord): Promise<void> {
-    await mkdir(this.dir, {recursive: true, mode: 0o700})
     const file = this.fileOf(record.id)
     const temp = `${file}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`
     try {
+      await mkdir(this.dir, {recursive: true, mode: 0o700})
       const handle = await open(temp, 'wx', 0o600)
       try {
         await handle.writeFile(`${JSON.stringify(serialise(record), null, 2)}\n`)
@@ -76,26 +80,37 @@ export class EndpointStore {
       }
 
       await rename(temp, file)
+      const dir = await open(this.dir, 'r')
+      try {
+        await dir.sync()
+      } finally {
+        await dir.close()
+      }
     } catch (error) {
-      await rm(temp, {force: true})
-      throw error
-    }
-
-    const dir = await open(this.dir, 'r')
-    try {
-      await dir.sync()
-    } finally {
-      await dir.close()
+      await rm(temp, {force: true}).catch(() => {})
+      throw cannot('save', file, error)
     }
   }
 
   async remove(id: string): Promise<void> {
-    await rm(this.fileOf(id), {force: true})
+    const file = this.fileOf(id)
+    try {
+      await rm(file, {force: true})
+    } catch (error) {
+      throw cannot('delete', file, error)
+    }
   }
 
   fileOf(id: string): string {
     return join(this.dir, `${id}.json`)
   }
+}
+
+function cannot(what: string, file: string, error: unknown): TunnelctlError {
+  return new TunnelctlError(
+    'STORAGE_FAILED',
+    `Could not ${what} ${file}: ${(error as Error).message}. Make sure its directory is writable and the disk has room, then try again; nothing was changed.`,
+  )
 }
 
 function serialise(record: EndpointRecord) {

@@ -2,13 +2,24 @@
  * Entry point of the supervisor process. The client spawns it detached, with stdout and stderr
  * going to the supervisor log, and waits for the socket to answer.
  */
+import {writeSync} from 'node:fs'
+import {format} from 'node:util'
 import {ensureRuntimeDir, resolvePaths} from '../paths.js'
 import {AlreadyRunning, Supervisor} from './supervisor.js'
 
-// The supervisor log is read after the fact: every line says when.
-for (const method of ['log', 'error'] as const) {
-  const write = console[method].bind(console)
-  console[method] = (...args: unknown[]) => write(new Date().toISOString(), ...args)
+// The supervisor log is read after the fact: every line says when. Lines are written straight to
+// the log file: a line that cannot be written (disk full, file size limit) is lost, and the next one
+// is tried again. process.stderr would instead emit the failure as an 'error' event, an uncaught
+// exception, and write nothing more.
+for (const [method, fd] of [
+  ['log', 1],
+  ['error', 2],
+] as const) {
+  console[method] = (...args: unknown[]) => {
+    try {
+      writeSync(fd, `${new Date().toISOString()} ${format(...args)}\n`)
+    } catch {}
+  }
 }
 
 // Everything the supervisor creates (socket, pid file, logs) is for this user alone.
@@ -24,6 +35,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 // Detached already; a closing terminal must not take the tunnels with it.
 process.on('SIGHUP', () => {})
+// Over a file size limit a write fails with EFBIG, which every writer handles. Node ignores the signal
+// that comes with it, but conf's atomically hooks it (when-exit) and re-raises it: without a listener
+// of ours, that would kill the supervisor and orphan its children.
+process.on('SIGXFSZ', () => {})
 process.on('uncaughtException', (error) => {
   console.error('uncaught exception:', error)
   process.exitCode = 1
