@@ -82,27 +82,6 @@ describe('a tunnel whose cloudflared dies unasked', () => {
   })
 })
 
-describe('a webhook that fails never hurts the supervisor', () => {
-  it.each([
-    ['answers 500', async () => {
-      receiver.status = 500
-      return receiver.start()
-    }],
-    ['is down', async () => 'http://127.0.0.1:9/hook'],
-  ])('when the receiver %s, events are still recorded and commands answer', async (_, url) => {
-    await t.run(['config', 'set', 'notify.webhook', await url()])
-    t.fakeMode('crash-after-start')
-    await t.run(['tunnel', 'start', '3000'])
-    await waitFor('the crash event', async () => (await t.json(['events'])).body.some((e: any) => e.type === 'tunnel.crashed'))
-    expect((await t.run(['tunnel', 'start', '3001'])).exitCode).toBe(0)
-    expect((await t.json(['supervisor', 'status'])).body.running).toBe(true)
-    if (receiver.status === 500) {
-      // Retried a bounded number of times.
-      await waitFor('the retries', () => receiver.received.filter((e: any) => e.type === 'tunnel.crashed').length === 3)
-    }
-  })
-})
-
 describe('the events log', () => {
   it('outlives the supervisor: a new one numbers on and shows the history', async () => {
     await t.run(['tunnel', 'start', '3000'])

@@ -18,14 +18,6 @@ afterEach(async () => {
 })
 
 describe('auto-spawn', () => {
-  it('20 commands started at once against no supervisor leave exactly one, and all succeed', async () => {
-    const results = await Promise.all(Array.from({length: 20}, () => t.run(['tunnel', 'list'])))
-    expect(results.map((r) => r.exitCode)).toEqual(Array.from({length: 20}, () => 0))
-    const supervisors = t.processes().filter((p) => p.cmdline.includes('supervisor/main.js'))
-    expect(supervisors).toHaveLength(1)
-    expect(t.eventsLog().filter((e) => e.type === 'supervisor.started')).toHaveLength(1)
-  })
-
   it('replaces a stale socket that nothing listens on', async () => {
     // A listener killed with SIGKILL leaves its socket file behind.
     mkdirSync(join(t.home, 'run'), {mode: 0o700})
