@@ -1,5 +1,6 @@
-import {createServer, request, type IncomingHttpHeaders, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {once} from 'node:events'
+import {createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders, type RequestListener, type Server} from 'node:http'
+import type {AddressInfo, Socket} from 'node:net'
 
 export interface HttpReply {
   status: number
@@ -46,4 +47,76 @@ export class App {
     this.server.closeAllConnections()
     return new Promise((resolve) => this.server.close(() => resolve()))
   }
+}
+
+/** A local HTTP server that counts the connections made to it: a proxy that refuses a request must not have opened one. */
+export class Upstream {
+  readonly server: Server
+  connections = 0
+  private readonly sockets = new Set<Socket>()
+
+  constructor(handler: RequestListener = (request, response) => response.end(`upstream saw ${request.url}`)) {
+    this.server = createServer(handler)
+    this.server.on('connection', (socket) => {
+      this.connections++
+      this.sockets.add(socket)
+      socket.once('close', () => this.sockets.delete(socket))
+    })
+  }
+
+  async listen(where: {host: string} | {path: string} = {host: '127.0.0.1'}): Promise<number> {
+    this.server.listen('path' in where ? where.path : {port: 0, host: where.host})
+    await once(this.server, 'listening')
+    return (this.server.address() as AddressInfo).port
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy()
+    return new Promise((resolve) => this.server.close(() => resolve()))
+  }
+}
+
+/** One request to 127.0.0.1:<port> with exactly the given Host header (none when undefined). */
+export function sendWithHost(port: number, host: string | undefined, options: {path?: string; headers?: OutgoingHttpHeaders} = {}): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request({
+      host: '127.0.0.1',
+      port,
+      agent: false,
+      setHost: false,
+      path: options.path ?? '/',
+      headers: {...options.headers, ...(host === undefined ? {} : {host})},
+    })
+    outgoing.on('response', (response) => {
+      readAll(response).then((body) => resolve({status: response.statusCode!, headers: response.headers, body}), reject)
+    })
+    outgoing.on('error', reject)
+    outgoing.end()
+  })
+}
+
+export async function readAll(stream: AsyncIterable<unknown>): Promise<string> {
+  let text = ''
+  for await (const chunk of stream) text += chunk
+  return text
+}
+
+/**
+ * Writes raw bytes on a connected socket, ends it, and returns everything answered until the
+ * connection closes. A reset after the answer (a server that hangs up on unread input) still counts
+ * as the end.
+ */
+export function exchangeRaw(socket: Socket, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    let answer = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (answer += chunk))
+    socket.on('error', () => {})
+    socket.on('close', () => resolve(answer))
+    socket.end(text)
+  })
+}
+
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
 }

@@ -1,112 +1,17 @@
 import {once} from 'node:events'
 import {mkdtemp, rm} from 'node:fs/promises'
-import {createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, request as httpRequest, type RequestListener, type Server} from 'node:http'
-import {type AddressInfo, connect, createServer as createNetServer, type Socket} from 'node:net'
+import {request as httpRequest, type RequestListener} from 'node:http'
+import {type AddressInfo, createServer as createNetServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import bcrypt from 'bcryptjs'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {beforeEach, describe, expect, it} from 'vitest'
 import {WebSocket, WebSocketServer} from 'ws'
 import {hashPassword, newPassword} from '../../src/supervisor/proxy/basic-auth.js'
-import {ReverseProxy} from '../../src/supervisor/proxy/reverse-proxy.js'
+import {basicAuthorization, readAll} from '../helpers/http.js'
+import {useProxyHarness} from '../helpers/proxy-harness.js'
 
-let cleanups: (() => unknown)[] = []
-let proxy: ReverseProxy
-let verifications = 0
-
-beforeEach(async () => {
-  verifications = 0
-  proxy = new ReverseProxy({
-    verifyPassword: (password, hash) => {
-      verifications++
-      return bcrypt.compare(password, hash)
-    },
-  })
-  cleanups.push(() => proxy.close())
-  await proxy.listen()
-})
-
-afterEach(async () => {
-  const pending = cleanups.reverse()
-  cleanups = []
-  await Promise.allSettled(pending.map(async (cleanup) => cleanup()))
-})
-
-/** A local HTTP server that counts the connections made to it. */
-class Upstream {
-  readonly server: Server
-  connections = 0
-  private readonly sockets = new Set<Socket>()
-
-  constructor(handler: RequestListener = (request, response) => response.end(`upstream saw ${request.url}`)) {
-    this.server = createServer(handler)
-    this.server.on('connection', (socket) => {
-      this.connections++
-      this.sockets.add(socket)
-      socket.once('close', () => this.sockets.delete(socket))
-    })
-    cleanups.push(() => this.close())
-  }
-
-  async listen(where: {host: string} | {path: string} = {host: '127.0.0.1'}): Promise<number> {
-    this.server.listen('path' in where ? where.path : {port: 0, host: where.host})
-    await once(this.server, 'listening')
-    return (this.server.address() as AddressInfo).port
-  }
-
-  close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy()
-    return new Promise((resolve) => this.server.close(() => resolve()))
-  }
-}
-
-async function upstreamOnPort(handler?: RequestListener): Promise<{upstream: Upstream; port: number}> {
-  const upstream = new Upstream(handler)
-  return {upstream, port: await upstream.listen()}
-}
-
-interface Reply {
-  status: number
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-/** One request to the proxy with the given Host header (none when undefined). */
-function send(host: string | undefined, options: {path?: string; headers?: OutgoingHttpHeaders; port?: number} = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({
-      host: '127.0.0.1',
-      port: options.port ?? proxy.port,
-      agent: false,
-      setHost: false,
-      path: options.path ?? '/',
-      headers: {...options.headers, ...(host === undefined ? {} : {host})},
-    })
-    request.on('response', (response) => {
-      readAll(response).then((body) => resolve({status: response.statusCode!, headers: response.headers, body}), reject)
-    })
-    request.on('error', reject)
-    request.end()
-  })
-}
-
-async function readAll(stream: AsyncIterable<unknown>): Promise<string> {
-  let text = ''
-  for await (const chunk of stream) text += chunk
-  return text
-}
-
-/** Writes raw bytes to the proxy and returns everything it answers until it closes the connection. */
-function sendRaw(text: string): Promise<string> {
-  const socket = connect(proxy.port, '127.0.0.1')
-  cleanups.push(() => socket.destroy())
-  socket.end(text)
-  return readAll(socket)
-}
-
-function basic(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
-}
+const harness = useProxyHarness()
+const {defer, send, sendRaw, upstreamOnPort} = harness
 
 /** A port nothing listens on, on either loopback address. */
 async function closedPort(): Promise<number> {
@@ -119,8 +24,8 @@ describe('routing by Host', () => {
   it('sends each host to its own upstream', async () => {
     const a = await upstreamOnPort((_request, response) => response.end('from a'))
     const b = await upstreamOnPort((_request, response) => response.end('from b'))
-    proxy.setRoute('a.test', {target: {kind: 'port', port: a.port}})
-    proxy.setRoute('b.test', {target: {kind: 'port', port: b.port}})
+    harness.proxy.setRoute('a.test', {target: {kind: 'port', port: a.port}})
+    harness.proxy.setRoute('b.test', {target: {kind: 'port', port: b.port}})
 
     expect(await send('a.test')).toMatchObject({status: 200, body: 'from a'})
     expect(await send('b.test')).toMatchObject({status: 200, body: 'from b'})
@@ -128,8 +33,8 @@ describe('routing by Host', () => {
 
   it('ignores case, the port, and a trailing dot; IPv6 literals route by address', async () => {
     const {port} = await upstreamOnPort()
-    proxy.setRoute('App.Test', {target: {kind: 'port', port}})
-    proxy.setRoute('::1', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('App.Test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('::1', {target: {kind: 'port', port}})
 
     for (const host of ['app.test', 'APP.TEST', 'app.test:8080', 'app.test.', 'App.Test.:443', '[::1]', '[::1]:8080']) {
       expect((await send(host, {path: '/x'})).body, host).toBe('upstream saw /x')
@@ -138,7 +43,7 @@ describe('routing by Host', () => {
 
   it('answers 404 for an unknown or missing host without connecting upstream', async () => {
     const {upstream, port} = await upstreamOnPort()
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
     const unknown = await send('other.test')
     expect(unknown.status).toBe(404)
@@ -150,9 +55,9 @@ describe('routing by Host', () => {
 
   it('serves connections accepted elsewhere and handed over', async () => {
     const {port} = await upstreamOnPort()
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
-    const elsewhere = createNetServer((socket) => proxy.accept(socket))
-    cleanups.push(() => new Promise((resolve) => elsewhere.close(resolve)))
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    const elsewhere = createNetServer((socket) => harness.proxy.accept(socket))
+    defer(() => new Promise((resolve) => elsewhere.close(resolve)))
     elsewhere.listen(0, '127.0.0.1')
     await once(elsewhere, 'listening')
 
@@ -162,8 +67,8 @@ describe('routing by Host', () => {
 
   it('answers 404 once a route is removed', async () => {
     const {port} = await upstreamOnPort()
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
-    proxy.removeRoute('APP.test')
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.removeRoute('APP.test')
     expect((await send('app.test')).status).toBe(404)
   })
 })
@@ -171,7 +76,7 @@ describe('routing by Host', () => {
 describe('reaching the upstream', () => {
   it('answers 502 naming the target when nothing listens', async () => {
     const port = await closedPort()
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
     const reply = await send('app.test')
     expect(reply.status).toBe(502)
@@ -179,19 +84,19 @@ describe('reaching the upstream', () => {
   })
 
   it('reaches a dev server that listens only on ::1', async () => {
-    const upstream = new Upstream()
+    const upstream = harness.upstream()
     const port = await upstream.listen({host: '::1'})
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
     expect(await send('app.test')).toMatchObject({status: 200, body: 'upstream saw /'})
   })
 
   it('forwards to a unix socket, and answers 502 when the socket file is missing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tunnelctl-proxy-'))
-    cleanups.push(() => rm(dir, {recursive: true, force: true}))
+    defer(() => rm(dir, {recursive: true, force: true}))
     const path = join(dir, 'app.sock')
-    await new Upstream().listen({path})
-    proxy.setRoute('app.test', {target: {kind: 'unix', path}})
-    proxy.setRoute('gone.test', {target: {kind: 'unix', path: join(dir, 'gone.sock')}})
+    await harness.upstream().listen({path})
+    harness.proxy.setRoute('app.test', {target: {kind: 'unix', path}})
+    harness.proxy.setRoute('gone.test', {target: {kind: 'unix', path: join(dir, 'gone.sock')}})
 
     expect(await send('app.test', {path: '/over-a-socket'})).toMatchObject({status: 200, body: 'upstream saw /over-a-socket'})
     expect(await send('gone.test')).toMatchObject({status: 502, body: `tunnelctl: nothing answers at ${join(dir, 'gone.sock')}\n`})
@@ -211,10 +116,10 @@ describe('streaming', () => {
 
       response.end(`received ${body}`)
     })
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
-    const upload = httpRequest({host: '127.0.0.1', port: proxy.port, agent: false, method: 'POST', headers: {host: 'app.test'}})
-    cleanups.push(() => upload.destroy())
+    const upload = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, method: 'POST', headers: {host: 'app.test'}})
+    defer(() => upload.destroy())
     const replied = once(upload, 'response')
     upload.write('first,')
     expect(await firstChunkArrived).toBe('first,')
@@ -233,10 +138,10 @@ describe('streaming', () => {
       await restMaySend
       response.end('data: two\n\n')
     })
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
-    const events = httpRequest({host: '127.0.0.1', port: proxy.port, agent: false, headers: {host: 'app.test'}})
-    cleanups.push(() => events.destroy())
+    const events = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, headers: {host: 'app.test'}})
+    defer(() => events.destroy())
     events.end()
     const [response] = await once(events, 'response')
     expect(response.headers['content-type']).toBe('text/event-stream')
@@ -254,10 +159,10 @@ describe('an upstream that dies mid-response', () => {
       response.writeHead(200, {'content-length': 100})
       response.write('only part', () => request.socket.destroy())
     })
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
-    const download = httpRequest({host: '127.0.0.1', port: proxy.port, agent: false, headers: {host: 'app.test'}})
-    cleanups.push(() => download.destroy())
+    const download = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, headers: {host: 'app.test'}})
+    defer(() => download.destroy())
     download.end()
     const [response] = await once(download, 'response')
     await expect(readAll(response)).rejects.toThrow(/aborted/)
@@ -267,19 +172,19 @@ describe('an upstream that dies mid-response', () => {
 describe('closing the proxy', () => {
   it('ends open WebSockets and event streams, and stops listening', async () => {
     const events = await upstreamOnPort((_request, response) => response.writeHead(200, {'content-type': 'text/event-stream'}).write('data: one\n\n'))
-    proxy.setRoute('events.test', {target: {kind: 'port', port: events.port}})
-    const echo = new Upstream()
+    harness.proxy.setRoute('events.test', {target: {kind: 'port', port: events.port}})
+    const echo = harness.upstream()
     new WebSocketServer({server: echo.server})
-    proxy.setRoute('ws.test', {target: {kind: 'port', port: await echo.listen()}})
+    harness.proxy.setRoute('ws.test', {target: {kind: 'port', port: await echo.listen()}})
 
-    const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/`, {headers: {host: 'ws.test'}})
-    cleanups.push(() => client.terminate())
-    const stream = httpRequest({host: '127.0.0.1', port: proxy.port, agent: false, headers: {host: 'events.test'}})
-    cleanups.push(() => stream.destroy())
+    const client = new WebSocket(`ws://127.0.0.1:${harness.proxy.port}/`, {headers: {host: 'ws.test'}})
+    defer(() => client.terminate())
+    const stream = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, headers: {host: 'events.test'}})
+    defer(() => stream.destroy())
     stream.end()
     const [[response]] = await Promise.all([once(stream, 'response'), once(client, 'open')])
 
-    await proxy.close()
+    await harness.proxy.close()
     await once(client, 'close')
     await expect(readAll(response)).rejects.toThrow(/aborted/)
     await expect(send('events.test')).rejects.toThrow(/ECONNREFUSED/)
@@ -294,7 +199,7 @@ describe('headers', () => {
 
   it('adds X-Forwarded-*, keeps Host, and drops hop-by-hop request headers', async () => {
     const {port} = await upstreamOnPort(echoHeaders)
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
     const reply = await send('App.Test:8080', {
       headers: {
@@ -323,7 +228,7 @@ describe('headers', () => {
 
   it('says http and names the client when nothing came before it', async () => {
     const {port} = await upstreamOnPort(echoHeaders)
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
     expect(JSON.parse((await send('app.test')).body)).toMatchObject({'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'app.test'})
   })
 
@@ -338,7 +243,7 @@ describe('headers', () => {
       })
       response.end('ok')
     })
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
     const reply = await send('app.test', {headers: {connection: 'close'}})
     expect(reply).toMatchObject({status: 200, body: 'ok'})
@@ -350,7 +255,7 @@ describe('headers', () => {
 describe('never an open proxy', () => {
   it('refuses absolute-URI requests, CONNECT and OPTIONS * without connecting upstream', async () => {
     const {upstream, port} = await upstreamOnPort()
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
     const absolute = await sendRaw(`GET http://app.test/ HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n`)
     expect(absolute).toMatch(/^HTTP\/1\.1 400 /)
@@ -364,23 +269,17 @@ describe('never an open proxy', () => {
 
 describe('WebSockets', () => {
   async function echoServer(): Promise<{port: number; server: WebSocketServer}> {
-    const upstream = new Upstream()
+    const upstream = harness.upstream()
     const server = new WebSocketServer({server: upstream.server})
     server.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, {binary: isBinary})))
     return {port: await upstream.listen(), server}
   }
 
-  function openClient(host: string, headers: Record<string, string> = {}): WebSocket {
-    const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/echo`, {headers: {...headers, host}})
-    // Terminating a client whose handshake was refused reports an error nobody here is waiting for.
-    client.on('error', () => {})
-    cleanups.push(() => client.terminate())
-    return client
-  }
+  const openClient = harness.openWebSocket
 
   it('echoes messages through the proxy', async () => {
     const {port} = await echoServer()
-    proxy.setRoute('ws.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('ws.test', {target: {kind: 'port', port}})
 
     const client = openClient('ws.test')
     await once(client, 'open')
@@ -391,7 +290,7 @@ describe('WebSockets', () => {
 
   it('closes the other side when either side closes', async () => {
     const {port, server} = await echoServer()
-    proxy.setRoute('ws.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('ws.test', {target: {kind: 'port', port}})
 
     const leaving = openClient('ws.test')
     const [[upstreamSide]] = await Promise.all([once(server, 'connection'), once(leaving, 'open')])
@@ -406,7 +305,7 @@ describe('WebSockets', () => {
 
   it('refuses an upgrade for an unknown host or without credentials', async () => {
     const {port} = await echoServer()
-    proxy.setRoute('ws.test', {target: {kind: 'port', port}, authHash: await hashPassword('right')})
+    harness.proxy.setRoute('ws.test', {target: {kind: 'port', port}, authHash: await hashPassword('right')})
 
     const [, unknown] = await once(openClient('other.test'), 'unexpected-response')
     expect(unknown.statusCode).toBe(404)
@@ -414,13 +313,13 @@ describe('WebSockets', () => {
     expect(anonymous.statusCode).toBe(401)
     expect(anonymous.headers['www-authenticate']).toBe('Basic realm="tunnelctl"')
 
-    const client = openClient('ws.test', {authorization: basic('tunnelctl', 'right')})
+    const client = openClient('ws.test', {authorization: basicAuthorization('tunnelctl', 'right')})
     await once(client, 'open')
   })
 
   it("passes on the upstream's answer when it declines to upgrade", async () => {
     const {port} = await upstreamOnPort((_request, response) => response.writeHead(403, {'content-type': 'text/plain'}).end('no websockets here'))
-    proxy.setRoute('plain.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('plain.test', {target: {kind: 'port', port}})
 
     const [, response] = await once(openClient('plain.test'), 'unexpected-response')
     expect(response.statusCode).toBe(403)
@@ -437,7 +336,7 @@ describe('Basic auth', () => {
     password = newPassword()
     port = (await upstreamOnPort((request, response) => response.end(`authorization: ${request.headers.authorization ?? 'none'}`))).port
     hash = await hashPassword(password)
-    proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
   })
 
   it('makes passwords of at least 128 random bits in URL-safe characters', () => {
@@ -446,7 +345,7 @@ describe('Basic auth', () => {
   })
 
   it('answers 401 with WWW-Authenticate for a missing, wrong or malformed credential', async () => {
-    for (const authorization of [undefined, basic('tunnelctl', 'wrong'), basic('admin', password), `Bearer ${password}`, 'Basic !!!', basic('tunnelctl', '')]) {
+    for (const authorization of [undefined, basicAuthorization('tunnelctl', 'wrong'), basicAuthorization('admin', password), `Bearer ${password}`, 'Basic !!!', basicAuthorization('tunnelctl', '')]) {
       const reply = await send('app.test', {headers: authorization === undefined ? {} : {authorization}})
       expect(reply.status, authorization).toBe(401)
       expect(reply.headers['www-authenticate']).toBe('Basic realm="tunnelctl"')
@@ -455,54 +354,54 @@ describe('Basic auth', () => {
   })
 
   it('lets the right credential through without passing it upstream', async () => {
-    expect(await send('app.test', {headers: {authorization: basic('tunnelctl', password)}})).toMatchObject({status: 200, body: 'authorization: none'})
+    expect(await send('app.test', {headers: {authorization: basicAuthorization('tunnelctl', password)}})).toMatchObject({status: 200, body: 'authorization: none'})
   })
 
   it('verifies a credential once and remembers it', async () => {
-    const headers = {authorization: basic('tunnelctl', password)}
+    const headers = {authorization: basicAuthorization('tunnelctl', password)}
     expect((await send('app.test', {headers})).status).toBe(200)
     expect((await send('app.test', {headers})).status).toBe(200)
-    expect(verifications).toBe(1)
+    expect(harness.verifications).toBe(1)
   })
 
   it('does not remember a wrong credential as good', async () => {
-    const headers = {authorization: basic('tunnelctl', 'wrong')}
+    const headers = {authorization: basicAuthorization('tunnelctl', 'wrong')}
     expect((await send('app.test', {headers})).status).toBe(401)
     expect((await send('app.test', {headers})).status).toBe(401)
-    expect(verifications).toBe(2)
+    expect(harness.verifications).toBe(2)
   })
 
   it('keeps remembered credentials when the route is set again with the same hash', async () => {
-    const headers = {authorization: basic('tunnelctl', password)}
+    const headers = {authorization: basicAuthorization('tunnelctl', password)}
     await send('app.test', {headers})
-    proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
     expect((await send('app.test', {headers})).status).toBe(200)
-    expect(verifications).toBe(1)
+    expect(harness.verifications).toBe(1)
   })
 
   it('forgets remembered credentials when auth is switched off and on again', async () => {
-    const headers = {authorization: basic('tunnelctl', password)}
+    const headers = {authorization: basicAuthorization('tunnelctl', password)}
     await send('app.test', {headers})
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
-    proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
     expect((await send('app.test', {headers})).status).toBe(200)
-    expect(verifications).toBe(2)
+    expect(harness.verifications).toBe(2)
   })
 
   it('forgets remembered credentials when the hash changes', async () => {
-    const oldHeaders = {authorization: basic('tunnelctl', password)}
+    const oldHeaders = {authorization: basicAuthorization('tunnelctl', password)}
     expect((await send('app.test', {headers: oldHeaders})).status).toBe(200)
 
     const replacement = newPassword()
-    proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: await hashPassword(replacement)})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: await hashPassword(replacement)})
     expect((await send('app.test', {headers: oldHeaders})).status).toBe(401)
-    expect(verifications).toBe(2)
-    expect((await send('app.test', {headers: {authorization: basic('tunnelctl', replacement)}})).status).toBe(200)
-    expect(verifications).toBe(3)
+    expect(harness.verifications).toBe(2)
+    expect((await send('app.test', {headers: {authorization: basicAuthorization('tunnelctl', replacement)}})).status).toBe(200)
+    expect(harness.verifications).toBe(3)
   })
 
   it('passes Authorization through untouched when the route has no auth', async () => {
-    proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
     expect((await send('app.test', {headers: {authorization: 'Bearer for-the-app'}})).body).toBe('authorization: Bearer for-the-app')
   })
 })

@@ -1,13 +1,17 @@
-import {createHash, randomBytes} from 'node:crypto'
+import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
 import bcrypt from 'bcryptjs'
+import type {FailedLogins} from './failed-logins.js'
 
 /** Fixed, so that the password alone is the secret and the caller has one thing to keep. */
 export const AUTH_USERNAME = 'tunnelctl'
 
-/** Enough for a handful of browsers and scripts; an attacker cycling credentials only evicts, never grows. */
-const MAX_REMEMBERED = 100
-
 export type VerifyPassword = (password: string, hash: string) => Promise<boolean>
+
+/** What the gate says to one request: let it through, ask for the password, or tell it to come back later. */
+export type GateVerdict = {kind: 'admitted'} | {kind: 'unauthorized'} | {kind: 'throttled'; retryAfter: number}
+
+const ADMITTED: GateVerdict = {kind: 'admitted'}
+const UNAUTHORIZED: GateVerdict = {kind: 'unauthorized'}
 
 /** 144 random bits as base64url: safe to paste into a URL or a shell unquoted. */
 export function newPassword(): string {
@@ -19,37 +23,71 @@ export function hashPassword(password: string): Promise<string> {
 }
 
 /**
- * Basic auth for one endpoint. bcrypt is slow on purpose, so a header that verified is remembered by
- * its sha256 and later requests carrying it skip bcrypt. Concurrent requests with the same header share
- * one verification. A different hash means a new gate, and so nothing remembered.
+ * Basic auth for one endpoint. bcrypt is slow on purpose, so the password that verified is
+ * remembered by its sha256 and later requests are compared with it in constant time instead.
+ * Concurrent requests with the same password share one verification. A visitor that keeps sending
+ * wrong ones is refused for a while before anything is checked. A different hash means a new gate,
+ * and so nothing remembered.
  */
 export class BasicAuthGate {
-  private readonly remembered = new Map<string, Promise<boolean>>()
+  /** One is enough: a bcrypt hash admits one password. */
+  private knownGood: Buffer | undefined
+  /**
+   * Verifications under way, keyed by the hex of the password's sha256. What the lookup's timing
+   * could give away is about a digest of a password nobody has shown to be right yet.
+   */
+  private readonly verifying = new Map<string, Promise<boolean>>()
 
   constructor(
     readonly hash: string,
     private readonly verify: VerifyPassword,
+    private readonly failedLogins: FailedLogins,
   ) {}
 
-  admits(authorization: string | undefined): Promise<boolean> {
-    const password = authorization === undefined ? undefined : basicPassword(authorization)
-    if (authorization === undefined || password === undefined) return Promise.resolve(false)
+  /** `visitor` names who failed logins are held against: this endpoint and the visitor's address. */
+  async check(authorization: string | undefined, visitor: string): Promise<GateVerdict> {
+    // A browser asks without a credential first to learn that it needs one: that is no failed login.
+    if (authorization === undefined) return UNAUTHORIZED
+    // Before the credential is looked at, so that a throttled visitor costs nothing and learns nothing.
+    const retryAfter = this.failedLogins.retryAfter(visitor)
+    if (retryAfter !== undefined) return {kind: 'throttled', retryAfter}
 
-    const key = createHash('sha256').update(authorization).digest('hex')
-    const known = this.remembered.get(key)
-    if (known) {
-      // Most recently used goes last, so eviction drops the longest unused.
-      this.remembered.delete(key)
-      this.remembered.set(key, known)
-      return known
+    const password = basicPassword(authorization)
+    if (password === undefined) {
+      this.failedLogins.record(visitor)
+      return UNAUTHORIZED
     }
 
-    const verdict = this.verify(password, this.hash).catch(() => false)
-    if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!)
-    this.remembered.set(key, verdict)
-    void verdict.then((ok) => {
-      if (!ok && this.remembered.get(key) === verdict) this.remembered.delete(key)
-    })
+    // Digests are always 32 bytes, so the comparison does not give away the password's length either.
+    const digest = createHash('sha256').update(password).digest()
+    if (this.knownGood !== undefined && timingSafeEqual(this.knownGood, digest)) {
+      this.failedLogins.forget(visitor)
+      return ADMITTED
+    }
+
+    const key = digest.toString('hex')
+    let verdict = this.verifying.get(key)
+    if (!verdict) {
+      // Counted as failed before bcrypt answers, so that a burst of different guesses sent at once
+      // stops at the limit instead of running bcrypt for each; forgiven below if it was right.
+      this.failedLogins.record(visitor)
+      verdict = this.verification(password, digest, key)
+    }
+
+    if (!(await verdict)) return UNAUTHORIZED
+    this.failedLogins.forget(visitor)
+    return ADMITTED
+  }
+
+  private verification(password: string, digest: Buffer, key: string): Promise<boolean> {
+    const verdict = this.verify(password, this.hash)
+      .catch(() => false)
+      .then((ok) => {
+        this.verifying.delete(key)
+        if (ok) this.knownGood = digest
+        return ok
+      })
+    this.verifying.set(key, verdict)
     return verdict
   }
 }

@@ -3,7 +3,9 @@ import type {AddressInfo, LookupFunction, Socket, TcpNetConnectOpts} from 'node:
 import {type Duplex, pipeline} from 'node:stream'
 import bcrypt from 'bcryptjs'
 import {BasicAuthGate, type VerifyPassword} from './basic-auth.js'
+import {FailedLogins} from './failed-logins.js'
 import {endToEnd, rawResponseHead, switchingProtocolsHeaders, upstreamRequestHeaders} from './forwarding.js'
+import {visitorAddress} from './visitor-address.js'
 
 export type ProxyTarget = {kind: 'port'; port: number} | {kind: 'unix'; path: string}
 
@@ -38,6 +40,19 @@ const UNAUTHORIZED: PlainAnswer = {
   headers: {'www-authenticate': 'Basic realm="tunnelctl"'},
 }
 
+function tooManyFailedLogins(retryAfter: number): PlainAnswer {
+  return {
+    status: 429,
+    text: `tunnelctl: too many wrong passwords from your address; try again in ${retryAfter} s\n`,
+    headers: {'retry-after': String(retryAfter)},
+  }
+}
+
+/** Enough for any honest client to send its request line and headers; a client that sits on an open connection is cut off. */
+const HEADERS_TIMEOUT_MS = 10_000
+/** Node looks for clients past their headers timeout only this often (30 s by default), so it sets how late they are cut off. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000
+
 /**
  * The one HTTP server every provider publishes. It routes by Host to an endpoint's local target,
  * checks Basic auth where the endpoint has it, and streams bodies and WebSocket upgrades both ways.
@@ -48,14 +63,24 @@ export class ReverseProxy {
   private readonly endpoints = new Map<string, Endpoint>()
   private readonly sockets = new Set<Duplex>()
   private readonly verifyPassword: VerifyPassword
+  /** One table for every endpoint's gate, so that one cap bounds them all; its keys name the endpoint. */
+  private readonly failedLogins = new FailedLogins()
   private listeningPort = 0
 
   constructor(options: ReverseProxyOptions = {}) {
     this.verifyPassword = options.verifyPassword ?? ((password, hash) => bcrypt.compare(password, hash))
-    // Without a Host there is no endpoint: our own 404 says so better than Node's bare 400.
-    this.server = createServer({requireHostHeader: false}, (request, response) => void this.forward(request, response))
-    // Node's default of 5 minutes for the whole request would cut off long streamed uploads.
-    this.server.requestTimeout = 0
+    this.server = createServer(
+      {
+        // Without a Host there is no endpoint: our own 404 says so better than Node's bare 400.
+        requireHostHeader: false,
+        // Node's default of 5 minutes for the whole request would cut off long streamed uploads. The
+        // headers timeout still applies without it, but must be given: by default it follows this one to 0.
+        requestTimeout: 0,
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      },
+      (request, response) => void this.forward(request, response),
+    )
     this.server.on('connection', (socket) => this.track(socket))
     this.server.on('upgrade', (request, socket, head) => void this.forwardUpgrade(request, socket, head))
     this.server.on('connect', (_request, socket) => answerOnSocket(socket, NOT_A_FORWARD_PROXY))
@@ -87,7 +112,7 @@ export class ReverseProxy {
     const key = hostKey(host)
     const previous = this.endpoints.get(key)?.gate
     let gate: BasicAuthGate | undefined
-    if (route.authHash !== undefined) gate = previous?.hash === route.authHash ? previous : new BasicAuthGate(route.authHash, this.verifyPassword)
+    if (route.authHash !== undefined) gate = previous?.hash === route.authHash ? previous : new BasicAuthGate(route.authHash, this.verifyPassword, this.failedLogins)
     this.endpoints.set(key, {target: route.target, gate})
   }
 
@@ -113,9 +138,14 @@ export class ReverseProxy {
     // Only origin-form targets: an absolute URI or `OPTIONS *` asks for something other than our endpoints.
     if (!request.url?.startsWith('/')) return NOT_A_FORWARD_PROXY
 
-    const endpoint = request.headers.host === undefined ? undefined : this.endpoints.get(hostKey(request.headers.host))
+    const host = request.headers.host === undefined ? undefined : hostKey(request.headers.host)
+    const endpoint = host === undefined ? undefined : this.endpoints.get(host)
     if (!endpoint) return NO_ENDPOINT
-    if (endpoint.gate && !(await endpoint.gate.admits(request.headers.authorization))) return UNAUTHORIZED
+    if (!endpoint.gate) return endpoint
+
+    const verdict = await endpoint.gate.check(request.headers.authorization, `${host} ${visitorAddress(request)}`)
+    if (verdict.kind === 'unauthorized') return UNAUTHORIZED
+    if (verdict.kind === 'throttled') return tooManyFailedLogins(verdict.retryAfter)
     return endpoint
   }
 
