@@ -8,6 +8,8 @@ import {badInput, TunnelctlError} from './errors.js'
 export interface Paths {
   /** config.json and the events log. */
   configDir: string
+  /** The settings: 0600, they may hold a tunnel token. */
+  configFile: string
   /** Socket, pid, lock and logs: private to the user (0700). */
   runtimeDir: string
   socket: string
@@ -41,6 +43,7 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
 
   return {
     configDir,
+    configFile: join(configDir, 'config.json'),
     runtimeDir,
     socket,
     pidFile: join(runtimeDir, 'supervisor.pid'),

@@ -17,7 +17,8 @@ import {NotListening} from './socket-request.js'
 import {SupervisorClient} from './supervisor-client.js'
 import {tryAcquireSpawnLock} from './spawn-lock.js'
 
-const SUPERVISOR_ENTRY = fileURLToPath(new URL('../supervisor/main.js', import.meta.url))
+/** The file the supervisor runs: its process's command line names it. */
+export const SUPERVISOR_ENTRY = fileURLToPath(new URL('../supervisor/main.js', import.meta.url))
 const CONNECT_DEADLINE_MS = 15_000
 const POLL_MS = 20
 const LOG_ROTATE_BYTES = 1024 * 1024

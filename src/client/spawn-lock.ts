@@ -19,7 +19,7 @@ export function tryAcquireSpawnLock(path: string): (() => void) | undefined {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
   }
 
-  if (isStale(path)) {
+  if (isSpawnLockStale(path)) {
     try {
       unlinkSync(path)
     } catch {}
@@ -34,7 +34,8 @@ function release(path: string): void {
   } catch {}
 }
 
-function isStale(path: string): boolean {
+/** Whether the lock's holder died or hung; false when there is no lock. */
+export function isSpawnLockStale(path: string): boolean {
   try {
     const holder = Number(readFileSync(path, 'utf8'))
     if (Date.now() - statSync(path).mtimeMs > STALE_AFTER_MS) return true

@@ -1,6 +1,7 @@
 import Conf from 'conf'
 import {isIP} from 'node:net'
 import {hostname} from 'node:os'
+import {basename, dirname} from 'node:path'
 import {badInput, TunnelctlError} from '../errors.js'
 import type {Paths} from '../paths.js'
 import {isValidPort} from '../ports.js'
@@ -148,7 +149,13 @@ export class Settings {
 
   constructor(paths: Paths) {
     // 0600: a webhook URL or a tunnel token grants access.
-    this.conf = new Conf({projectName: 'tunnelctl', cwd: paths.configDir, configName: 'config', projectSuffix: '', configFileMode: 0o600})
+    this.conf = new Conf({
+      projectName: 'tunnelctl',
+      cwd: dirname(paths.configFile),
+      configName: basename(paths.configFile, '.json'),
+      projectSuffix: '',
+      configFileMode: 0o600,
+    })
   }
 
   get path(): string {

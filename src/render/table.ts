@@ -1,9 +1,5 @@
 import Table from 'cli-table3'
-
-/** Whether stdout may carry colour: a terminal, and the user has not asked for NO_COLOR. */
-function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
-  return Boolean(stream.isTTY) && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb'
-}
+import {colorEnabled} from './color.js'
 
 const BORDERLESS = {
   top: '', 'top-mid': '', 'top-left': '', 'top-right': '',

@@ -1,9 +1,8 @@
-import {execFile} from 'node:child_process'
 import {renameSync, writeFileSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {basename} from 'node:path'
-import {promisify} from 'node:util'
 import {isRunning} from '../process-alive.js'
+import {commandLine} from '../process-command-line.js'
 import {type ManagedProcess, terminateGroup} from './managed-process.js'
 
 /** What a child was for, so that a successor can say what was lost. */
@@ -107,17 +106,4 @@ async function isSameProcess({pid, command}: LedgerEntry): Promise<boolean> {
   const [file, ...args] = command
   const expectedTail = args.join(' ')
   return running.endsWith(expectedTail) && running.slice(0, running.length - expectedTail.length).includes(basename(file))
-}
-
-async function commandLine(pid: number): Promise<string | undefined> {
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean).join(' ')
-  } catch {}
-
-  try {
-    const {stdout} = await promisify(execFile)('ps', ['-o', 'args=', '-p', String(pid)])
-    return stdout.trim() || undefined
-  } catch {
-    return undefined
-  }
 }

@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 import {TunnelctlError} from '../errors.js'
 import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from '../expose-target.js'
 import {EXPOSE_MODES, type ExposeMode} from '../providers/provider.js'
@@ -39,19 +39,10 @@ export class EndpointStore {
   constructor(readonly dir: string) {}
 
   async readAll(): Promise<{records: EndpointRecord[]; broken: BrokenEndpointFile[]}> {
-    let names: string[]
-    try {
-      names = (await readdir(this.dir)).filter((name) => name.endsWith('.json')).sort()
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {records: [], broken: []}
-      throw error
-    }
-
     const records: EndpointRecord[] = []
     const broken: BrokenEndpointFile[] = []
-    for (const name of names) {
-      const file = join(this.dir, name)
-      const id = name.slice(0, -'.json'.length)
+    for (const file of await this.files()) {
+      const id = basename(file, '.json')
       try {
         records.push(parseEndpointRecord(JSON.parse(await readFile(file, 'utf8')), id))
       } catch (error) {
@@ -89,6 +80,19 @@ export class EndpointStore {
     } catch (error) {
       await rm(temp, {force: true}).catch(() => {})
       throw cannot('save', file, error)
+    }
+  }
+
+  /** Every endpoint file, sorted by name; none while the directory does not exist. */
+  async files(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir))
+        .filter((name) => name.endsWith('.json'))
+        .sort()
+        .map((name) => join(this.dir, name))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw error
     }
   }
 
