@@ -3,8 +3,20 @@
  * mirror it, and whatever crosses the socket goes through a parse* function here.
  */
 import {badInput} from './errors.js'
+import {parseExposeTarget} from './expose-target.js'
 import {expectObject, expectReply, malformedReply} from './protocol.js'
 import {EXPOSE_MODES, type ExposeMode} from './providers/provider.js'
+
+/** What newEndpointId makes, and all an id may be: never a path or a pattern. */
+export const ENDPOINT_ID = /^[a-z0-9]{8}$/
+
+export function parseEndpointId(input: string): string {
+  if (!ENDPOINT_ID.test(input)) {
+    throw badInput(`${JSON.stringify(input)} is not an endpoint id: ids are 8 lowercase letters or digits, as \`tunnelctl expose list\` shows them.`)
+  }
+
+  return input
+}
 
 export type EndpointStatus = 'starting' | 'up' | 'restarting' | 'failed' | 'unavailable' | 'broken'
 const STATUSES: readonly EndpointStatus[] = ['starting', 'up', 'restarting', 'failed', 'unavailable', 'broken']
@@ -47,11 +59,16 @@ export interface EndpointReply {
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
+const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,62}$/
+
 export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
   const object = expectObject(body, ['target', 'provider', 'mode', 'auth', 'name'])
   const {target, provider, mode, auth, name} = object
   if (typeof target !== 'string') throw badInput('"target" must be a string: a port (3000) or unix:/path/to.sock.')
-  if (provider !== undefined && typeof provider !== 'string') throw badInput('"provider" must be a string.')
+  parseExposeTarget(target)
+  if (provider !== undefined && (typeof provider !== 'string' || !PROVIDER_NAME.test(provider))) {
+    throw badInput(`There is no provider ${JSON.stringify(provider)}: names are lowercase letters, digits and hyphens. \`tunnelctl expose start --help\` lists them.`)
+  }
   if (mode !== undefined && !EXPOSE_MODES.includes(mode as ExposeMode)) throw badInput(`"mode" must be one of ${EXPOSE_MODES.join(', ')}.`)
   if (auth !== undefined && typeof auth !== 'boolean') throw badInput('"auth" must be true or false.')
   if (name !== undefined && (typeof name !== 'string' || !NAME.test(name))) {

@@ -35,7 +35,12 @@ function toTunnelctlError(error: Error & {oclif?: {exit?: number}}): TunnelctlEr
   if (error instanceof TunnelctlError) return error
   // oclif's own parse errors (missing argument, unknown flag, bad flag value) carry exit 2.
   if (error.oclif?.exit === 2) {
-    return new TunnelctlError('BAD_INPUT', `${error.message.split('\n')[0]}. See --help for usage.`)
+    // Their messages run over several lines ("Missing 1 required arg:", "port  local port", "See more help…"): one line reads better.
+    const lines = error.message
+      .split('\n')
+      .map((line) => line.trim().replace(/\s{2,}/, ': '))
+      .filter((line) => line && !line.startsWith('See more help'))
+    return new TunnelctlError('BAD_INPUT', `${lines.join(' ')}. See --help for usage.`)
   }
 
   return new TunnelctlError('INTERNAL', error.message)

@@ -37,9 +37,11 @@ export class ControlServer {
     private readonly routes: Route[],
     private readonly version: string,
   ) {
-    this.server = createServer((request, response) => this.dispatch(request, response))
-    this.server.headersTimeout = 10_000
-    this.server.requestTimeout = 30_000
+    // A client that never finishes its request is cut off after these, checked every second (Node's
+    // default of 30 s between checks would let slow clients hold connections much longer).
+    this.server = createServer({headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000}, (request, response) =>
+      this.dispatch(request, response),
+    )
     this.server.on('connection', (socket) => {
       this.openConnections++
       socket.once('close', () => {

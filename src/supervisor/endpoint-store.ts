@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 import {TunnelctlError} from '../errors.js'
+import {ENDPOINT_ID} from '../expose-protocol.js'
 import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from '../expose-target.js'
 import {EXPOSE_MODES, type ExposeMode} from '../providers/provider.js'
 
@@ -27,7 +28,6 @@ export interface BrokenEndpointFile {
   reason: string
 }
 
-const ID = /^[a-z0-9]{8}$/
 const BCRYPT = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/
 
 export function newEndpointId(): string {
@@ -134,7 +134,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
   }
 
   const {id, name, provider, mode, target, auth, createdAt} = o
-  if (typeof id !== 'string' || !ID.test(id)) throw new Error('"id" must be 8 lowercase letters or digits')
+  if (typeof id !== 'string' || !ENDPOINT_ID.test(id)) throw new Error('"id" must be 8 lowercase letters or digits')
   if (id !== idFromName) throw new Error(`"id" is ${id} but the file is named for ${idFromName}`)
   if (typeof name !== 'string' || name.length === 0) throw new Error('"name" must be a non-empty string')
   if (typeof provider !== 'string' || provider.length === 0) throw new Error('"provider" must be a non-empty string')

@@ -1,5 +1,5 @@
 import type {ServerResponse} from 'node:http'
-import {TunnelctlError} from '../errors.js'
+import {badInput, TunnelctlError} from '../errors.js'
 import {
   type ListEventsResponse,
   type ListTunnelsResponse,
@@ -10,7 +10,7 @@ import {
   type SupervisorStatus,
   type TunnelInfo,
 } from '../protocol.js'
-import {parseStartEndpointRequest, parseUpdateEndpointRequest} from '../expose-protocol.js'
+import {parseEndpointId, parseStartEndpointRequest, parseUpdateEndpointRequest} from '../expose-protocol.js'
 import {parsePortArgument} from '../ports.js'
 import type {Route, RouteRequest} from './control-server.js'
 import type {EventLog} from './event-log.js'
@@ -52,7 +52,7 @@ export function controlRoutes(target: RouteTargets): Route[] {
     {
       method: 'DELETE',
       path: /^\/v1\/tunnels\/([^/]+)$/,
-      handle: async ({params}) => ok<StopTunnelResponse>({tunnel: await target.tunnels.stop(parsePortArgument(decodeURIComponent(params[0])))}),
+      handle: async ({params}) => ok<StopTunnelResponse>({tunnel: await target.tunnels.stop(parsePortArgument(pathSegment(params[0])))}),
     },
     {method: 'GET', path: /^\/v1\/endpoints$/, handle: () => ok({endpoints: target.exposes.list()})},
     {
@@ -67,15 +67,23 @@ export function controlRoutes(target: RouteTargets): Route[] {
     {
       method: 'PATCH',
       path: /^\/v1\/endpoints\/([^/]+)$/,
-      handle: async ({params, body}) => ok(await target.exposes.update(decodeURIComponent(params[0]), parseUpdateEndpointRequest(body))),
+      handle: async ({params, body}) => ok(await target.exposes.update(parseEndpointId(pathSegment(params[0])), parseUpdateEndpointRequest(body))),
     },
     {
       method: 'DELETE',
       path: /^\/v1\/endpoints\/([^/]+)$/,
-      handle: async ({params}) => ok({endpoint: await target.exposes.stop(decodeURIComponent(params[0]))}),
+      handle: async ({params}) => ok({endpoint: await target.exposes.stop(parseEndpointId(pathSegment(params[0])))}),
     },
     {method: 'GET', path: /^\/v1\/events$/, handle: (request) => listEvents(target.events, request)},
   ]
+}
+
+function pathSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw badInput(`The path segment "${raw}" is not valid percent-encoding.`)
+  }
 }
 
 /** Aborts when the client disconnects before its answer is written: nobody waits for the result any more. */

@@ -167,35 +167,3 @@ describe('endpoint files', () => {
   })
 })
 
-describe('bad input', () => {
-  it.each([
-    [['expose', 'start', 'eighty'], '"eighty" is not a target'],
-    [['expose', 'start', '70000', '--provider', 'local'], 'out of range'],
-    [['expose', 'start', 'unix:', '--provider', 'local'], 'must be absolute'],
-    [['expose', 'start', 'unix:relative.sock', '--provider', 'local', '--mode', 'public'], 'The local provider has no public mode'],
-    [['expose', 'start', '3000', '--provider', 'nosuch'], 'There is no provider "nosuch"'],
-    [['expose', 'start', '3000', '--provider', 'local', '--mode', 'public'], 'The local provider has no public mode'],
-    [['expose', 'start', '3000', '--mode', 'sideways'], 'Expected --mode=sideways to be one of'],
-    [['expose', 'start', '3000', '--provider', 'local', '--name', 'Not A Label'], 'DNS label'],
-    [['expose', 'update', 'abcd1234'], '--auth (a new password) or --no-auth'],
-    [['config', 'set', 'custom.cloudflare.command', 'x {port}'], 'Unknown setting'],
-    [['config', 'set', 'custom.mine.command', 'ssh host'], 'must contain {port}'],
-    [['config', 'set', 'custom.mine.match', '(unclosed'], 'not a valid regular expression'],
-    [['config', 'set', 'local.port', '0'], 'local.port must be a port'],
-  ])('%j exits 2 and says what to do', async (args, message) => {
-    const result = await t.run(args)
-    expect(result.exitCode).toBe(2)
-    expect(result.stderr).toContain(message)
-  })
-
-  it('without --provider, when several are available, lists them (exit 2)', async () => {
-    const result = await t.run(['expose', 'start', String(appPort)])
-    expect(result.exitCode).toBe(2)
-    expect(result.stderr).toMatch(/Several providers are available: cloudflare.*local.*Choose one with --provider/)
-  })
-
-  it('an unknown id exits 1 and points at the list', async () => {
-    const result = await t.run(['expose', 'stop', 'abcd1234'])
-    expect(result).toMatchObject({exitCode: 1, stderr: 'Error: No endpoint abcd1234. See them all with `tunnelctl expose list`.'})
-  })
-})

@@ -56,12 +56,6 @@ describe('auto-spawn', () => {
     expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
   })
 
-  it('keeps the runtime dir 0700 and the socket 0600', async () => {
-    await t.run(['tunnel', 'list'])
-    expect(statSync(join(t.home, 'run')).mode & 0o777).toBe(0o700)
-    expect(statSync(socket).mode & 0o777).toBe(0o600)
-  })
-
   it('says where the log is when the supervisor cannot start', async () => {
     const result = await t.run(['tunnel', 'list'], {TUNNELCTL_HOME: join(t.home, 'x'.repeat(120))})
     expect(result.exitCode).toBe(2)
@@ -117,48 +111,6 @@ describe('version checks', () => {
     const status = await socketRequest(socket, 'GET', '/v1/status', {headers: {'tunnelctl-version': '9.9.9'}})
     expect(status.status).toBe(200)
     expect(status.headers['tunnelctl-version']).toBe('0.1.0')
-  })
-})
-
-describe('the control API', () => {
-  beforeEach(async () => {
-    await t.run(['tunnel', 'list'])
-  })
-
-  it('answers curl-style requests without a version header', async () => {
-    const created = await socketRequest(socket, 'POST', '/v1/tunnels', {body: JSON.stringify({port: 3000}), headers: {'content-type': 'application/json'}})
-    expect(created.status).toBe(201)
-    expect(created.body.tunnel).toMatchObject({port: 3000, status: 'up'})
-    expect((await socketRequest(socket, 'GET', '/v1/tunnels')).body.tunnels).toHaveLength(1)
-    expect((await socketRequest(socket, 'DELETE', '/v1/tunnels/3000')).status).toBe(200)
-  })
-
-  it.each([
-    ['Origin', {origin: 'http://evil.test'}],
-    ['Referer', {referer: 'http://evil.test/page'}],
-  ])('refuses requests carrying %s', async (_, headers) => {
-    const reply = await socketRequest(socket, 'GET', '/v1/tunnels', {headers})
-    expect(reply.status).toBe(403)
-  })
-
-  it.each([
-    ['malformed JSON', '{"port": 30', 400, 'not valid JSON'],
-    ['a wrong type', '{"port": "3000"}', 400, '"port" must be an integer'],
-    ['an unknown field', '{"port": 3000, "host": "x"}', 400, 'Unknown field "host"'],
-    ['a bad timeout', '{"port": 3000, "timeoutMs": -1}', 400, '"timeoutMs" must be'],
-    ['a body over 64 KiB', JSON.stringify({port: 3000, pad: 'x'.repeat(100_000)}), 413, 'larger than'],
-  ])('answers %s with a 4xx that says what is wrong', async (_, body, status, message) => {
-    const reply = await socketRequest(socket, 'POST', '/v1/tunnels', {body, headers: {'content-type': 'application/json'}})
-    expect(reply.status).toBe(status)
-    expect(reply.body.error.message).toContain(message)
-    expect((await socketRequest(socket, 'GET', '/v1/tunnels')).body.tunnels).toEqual([])
-  })
-
-  it('answers unknown paths 404 and wrong methods 405', async () => {
-    expect((await socketRequest(socket, 'GET', '/v1/nothing')).status).toBe(404)
-    const wrong = await socketRequest(socket, 'PUT', '/v1/tunnels')
-    expect(wrong.status).toBe(405)
-    expect(wrong.headers.allow).toBe('GET, POST, DELETE')
   })
 })
 

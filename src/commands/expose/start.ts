@@ -2,8 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {connectSupervisor} from '../../client/connect.js'
-import type {EndpointInfo} from '../../expose-protocol.js'
-import {EXPOSE_MODES, type ExposeMode} from '../../providers/provider.js'
+import {type EndpointInfo, parseStartEndpointRequest} from '../../expose-protocol.js'
+import {EXPOSE_MODES} from '../../providers/provider.js'
 import {renderPassword} from '../../render/endpoint.js'
 
 export default class ExposeStart extends TunnelctlCommand {
@@ -30,14 +30,9 @@ export default class ExposeStart extends TunnelctlCommand {
 
   async run(): Promise<EndpointInfo & {password?: string}> {
     const {args, flags} = await this.parse(ExposeStart)
-    const client = await connectSupervisor()
-    const {endpoint, password} = await client.startEndpoint({
-      target: absoluteTarget(args.target),
-      provider: flags.provider,
-      mode: flags.mode as ExposeMode | undefined,
-      auth: flags.auth,
-      name: flags.name,
-    })
+    // Checked here as the supervisor will check it, so that bad input never starts one.
+    const request = parseStartEndpointRequest({target: absoluteTarget(args.target), provider: flags.provider, mode: flags.mode, auth: flags.auth, name: flags.name})
+    const {endpoint, password} = await (await connectSupervisor()).startEndpoint(request)
     const target = /^\d+$/.test(endpoint.target ?? '') ? `localhost:${endpoint.target}` : endpoint.target
     this.log(`Endpoint ${endpoint.id} is up: ${endpoint.url} -> ${target} (${endpoint.provider})`)
     if (password) this.log(renderPassword(endpoint.id, password))

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {connectSupervisor} from '../../client/connect.js'
-import type {EndpointInfo} from '../../expose-protocol.js'
+import {type EndpointInfo, parseEndpointId} from '../../expose-protocol.js'
 
 export default class ExposeStop extends TunnelctlCommand {
   static override summary = 'Take an endpoint down and delete it.'
@@ -13,7 +13,8 @@ export default class ExposeStop extends TunnelctlCommand {
 
   async run(): Promise<EndpointInfo> {
     const {args} = await this.parse(ExposeStop)
-    const endpoint = await (await connectSupervisor()).stopEndpoint(args.id)
+    const id = parseEndpointId(args.id)
+    const endpoint = await (await connectSupervisor()).stopEndpoint(id)
     this.log(`Stopped endpoint ${endpoint.id}${endpoint.url ? ` (${endpoint.url})` : ''}.`)
     return endpoint
   }

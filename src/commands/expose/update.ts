@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {badInput} from '../../errors.js'
-import type {EndpointInfo} from '../../expose-protocol.js'
+import {type EndpointInfo, parseEndpointId} from '../../expose-protocol.js'
 import {renderPassword} from '../../render/endpoint.js'
 
 export default class ExposeUpdate extends TunnelctlCommand {
@@ -18,8 +18,9 @@ export default class ExposeUpdate extends TunnelctlCommand {
 
   async run(): Promise<EndpointInfo & {password?: string}> {
     const {args, flags} = await this.parse(ExposeUpdate)
+    const id = parseEndpointId(args.id)
     if (flags.auth === undefined) throw badInput('Say what to change: --auth (a new password) or --no-auth.')
-    const {endpoint, password} = await (await connectSupervisor()).updateEndpoint(args.id, {auth: flags.auth})
+    const {endpoint, password} = await (await connectSupervisor()).updateEndpoint(id, {auth: flags.auth})
     this.log(password ? `Endpoint ${endpoint.id} now requires auth.` : `Endpoint ${endpoint.id} is open to everyone with its URL.`)
     if (password) this.log(renderPassword(endpoint.id, password))
     return password ? {...endpoint, password} : endpoint

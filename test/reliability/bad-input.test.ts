@@ -1,0 +1,211 @@
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {request} from 'node:http'
+import {connect} from 'node:net'
+import {join, relative} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {TestHome} from '../helpers/cli.js'
+import {ms, recordFigure} from '../helpers/figures.js'
+import {socketRequest} from '../helpers/socket.js'
+
+/**
+ * Bad input on the control socket and on the command line: each gets a 4xx or a clear error with
+ * exit 2, and nothing else happens. (Bad input at the proxy: proxy-input.test.ts.)
+ */
+let t: TestHome
+let socket: string
+beforeEach(() => {
+  t = new TestHome()
+  socket = join(t.home, 'run', 'supervisor.sock')
+})
+afterEach(async () => {
+  expect(await t.cleanup(), 'processes left behind').toEqual([])
+})
+
+async function stillServes(): Promise<void> {
+  expect((await socketRequest(socket, 'GET', '/v1/tunnels')).status).toBe(200)
+}
+
+describe('the control socket', () => {
+  beforeEach(async () => {
+    await t.run(['tunnel', 'list'])
+  })
+
+  it('answers curl-style requests without a version header', async () => {
+    const created = await socketRequest(socket, 'POST', '/v1/tunnels', {body: JSON.stringify({port: 3000}), headers: {'content-type': 'application/json'}})
+    expect(created.status).toBe(201)
+    expect(created.body.tunnel).toMatchObject({port: 3000, status: 'up'})
+    expect((await socketRequest(socket, 'GET', '/v1/tunnels')).body.tunnels).toHaveLength(1)
+    expect((await socketRequest(socket, 'DELETE', '/v1/tunnels/3000')).status).toBe(200)
+  })
+
+  it.each([
+    ['Origin', {origin: 'http://evil.test'}],
+    ['Referer', {referer: 'http://evil.test/page'}],
+  ])('refuses browser-originated requests, carrying %s, with 403', async (_, headers) => {
+    const reply = await socketRequest(socket, 'POST', '/v1/tunnels', {body: JSON.stringify({port: 3000}), headers})
+    expect(reply.status).toBe(403)
+    expect((await socketRequest(socket, 'GET', '/v1/tunnels')).body.tunnels).toEqual([])
+  })
+
+  it.each([
+    ['malformed JSON', '/v1/tunnels', '{"port": 30', 400, 'not valid JSON'],
+    ['a wrong type', '/v1/tunnels', '{"port": "3000"}', 400, '"port" must be an integer'],
+    ['an unknown field', '/v1/tunnels', '{"port": 3000, "host": "x"}', 400, 'Unknown field "host"'],
+    ['a bad timeout', '/v1/tunnels', '{"port": 3000, "timeoutMs": -1}', 400, '"timeoutMs" must be'],
+    ['an array', '/v1/tunnels', '[3000]', 400, 'must be a JSON object'],
+    ['a body over 64 KiB', '/v1/tunnels', JSON.stringify({port: 3000, pad: 'x'.repeat(100_000)}), 413, 'larger than'],
+    ['a target that is a path', '/v1/endpoints', '{"target": "../../etc/passwd"}', 400, 'is not a target'],
+    ['a provider that is a path', '/v1/endpoints', '{"target": "3000", "provider": "../x"}', 400, 'There is no provider "../x"'],
+  ])('answers %s with a 4xx that says what is wrong, and starts nothing', async (_, path, body, status, message) => {
+    const reply = await socketRequest(socket, 'POST', path, {body, headers: {'content-type': 'application/json'}})
+    expect(reply.status).toBe(status)
+    expect(reply.body.error.message).toContain(message)
+    expect((await socketRequest(socket, 'GET', '/v1/tunnels')).body.tunnels).toEqual([])
+    expect((await socketRequest(socket, 'GET', '/v1/endpoints')).body.endpoints).toEqual([])
+  })
+
+  it.each([
+    ['an id that is a path', 'DELETE', '/v1/endpoints/..%2F..%2Fetc%2Fpasswd', 400, 'is not an endpoint id'],
+    ['an id that is broken percent-encoding', 'PATCH', '/v1/endpoints/%E0%A4%A', 400, 'not valid percent-encoding'],
+    ['a port that is a path', 'DELETE', '/v1/tunnels/..%2F3000', 400, 'Invalid port'],
+    ['an unknown path', 'GET', '/v1/nothing', 404, 'No such endpoint'],
+    ['a wrong method', 'PUT', '/v1/tunnels', 405, 'PUT is not allowed'],
+  ])('answers %s with a 4xx', async (_, method, path, status, message) => {
+    const reply = await socketRequest(socket, method, path, {body: method === 'PATCH' ? '{"auth": true}' : undefined})
+    expect(reply.status).toBe(status)
+    expect(reply.body.error.message).toContain(message)
+    await stillServes()
+  })
+
+  it('answers a 10 MB body 413 without reading it all, and keeps serving', async () => {
+    const started = performance.now()
+    const reply = await new Promise<{status: number; bodyText: string}>((resolve, reject) => {
+      const req = request({socketPath: socket, method: 'POST', path: '/v1/tunnels', headers: {'content-type': 'application/json'}}, (res) => {
+        let bodyText = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (bodyText += chunk))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, bodyText}))
+      })
+      // The supervisor closes the connection once it has answered: what is left of the body cannot be sent.
+      req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)))
+      req.end(Buffer.alloc(10 * 1024 * 1024, 'x'))
+    })
+    const answeredMs = performance.now() - started
+    expect(reply.status).toBe(413)
+    expect(JSON.parse(reply.bodyText).error.code).toBe('TOO_LARGE')
+    await stillServes()
+    recordFigure('Bad input', 'Control socket: a 10 MB body', `413 after ${ms(answeredMs)}; the socket serves the next request`)
+  })
+
+  it('cuts off a client that never finishes its headers, and serves others meanwhile', async () => {
+    const slow = connect(socket)
+    slow.write('POST /v1/tunnels HTTP/1.1\r\nHost: tunnelctl\r\nContent-Le')
+    const started = performance.now()
+    const closed = new Promise<number>((resolve) => slow.once('close', () => resolve(performance.now() - started)))
+    slow.on('error', () => {})
+    // Read what comes (a 408): the close is only seen once the stream is read to its end.
+    slow.resume()
+
+    const servedStarted = performance.now()
+    await stillServes()
+    const servedMs = performance.now() - servedStarted
+    const closedAfterMs = await closed
+    recordFigure('Bad input', 'Control socket: a client that never finishes its headers', `closed after ${ms(closedAfterMs)}; another request answered in ${ms(servedMs)} meanwhile`)
+    await stillServes()
+  })
+})
+
+/** Every file under the home with its content: what "nothing touched" is checked against. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {}
+  for (const entry of readdirSync(dir, {recursive: true}) as string[]) {
+    const path = join(dir, entry)
+    if (statSync(path).isFile()) files[relative(dir, path)] = readFileSync(path, 'utf8')
+  }
+
+  return files
+}
+
+describe('the command line', () => {
+  const BAD_PORTS = ['abc', '0', '70000', '30.5', '-1', ' 3000', '3000 ', '0x10', '+80', '1e3', '99999999999999999999', '../3000', '']
+  const BAD_IDS = ['../../etc/passwd', '/etc/passwd', 'ABCDEF12', 'a1b2c3d', 'a1b2c3d4e', '', '%2e%2e%2f', 'a1b2c3d4/..', '*']
+
+  const cases: Array<[string[], string]> = [
+    ...BAD_PORTS.map((port): [string[], string] => [['tunnel', 'start', port], `Invalid port ${JSON.stringify(port)}: give a whole number from 1 to 65535`]),
+    ...BAD_PORTS.map((port): [string[], string] => [['tunnel', 'stop', port], `Invalid port ${JSON.stringify(port)}`]),
+    ...['soon', '0', '-1', '601', '1e3', ''].map((timeout): [string[], string] => [['tunnel', 'start', '3000', '--timeout', timeout], `Invalid --timeout "${timeout}"`]),
+    [['tunnel', 'start'], 'Missing 1 required arg: port'],
+    [['tunnel', 'stop'], 'Missing 1 required arg: port'],
+    [['tunnel', 'start', '3000', '4000'], 'Unexpected argument: 4000'],
+    [['tunnel', 'start', '3000', '--bogus'], 'Nonexistent flag: --bogus'],
+    [['tunnel', 'killall', '--force'], 'Nonexistent flag: --force'],
+    [['tunnel', 'list', 'extra'], 'Unknown command "tunnel list"'],
+    [['tunnel', 'launch', '3000'], 'Unknown command "tunnel launch"'],
+    ...['eighty', '../../etc/passwd', ' 3000', '0', '70000', 'unix:', 'http://localhost:3000', ''].map((target): [string[], string] => [
+      ['expose', 'start', target, '--provider', 'local'],
+      target === '0' || target === '70000' ? 'out of range' : target === 'unix:' ? 'must be absolute' : 'is not a target',
+    ]),
+    ...['', '../x', 'Local', 'a b'].map((provider): [string[], string] => [['expose', 'start', '3000', '--provider', provider], `There is no provider ${JSON.stringify(provider)}`]),
+    [['expose', 'start', '3000', '--mode', 'sideways'], 'Expected --mode=sideways to be one of: public, private'],
+    [['expose', 'start', '3000', '--mode'], 'Flag --mode expects one of these values: public, private'],
+    ...['Not A Label', '../../etc', '', '-x', 'a'.repeat(64)].map((name): [string[], string] => [['expose', 'start', '3000', '--provider', 'local', '--name', name], 'The name must be a DNS label']),
+    [['expose', 'start'], 'Missing 1 required arg: target'],
+    ...BAD_IDS.map((id): [string[], string] => [['expose', 'stop', id], `${JSON.stringify(id)} is not an endpoint id`]),
+    ...BAD_IDS.map((id): [string[], string] => [['expose', 'update', id, '--auth'], `${JSON.stringify(id)} is not an endpoint id`]),
+    [['expose', 'update', 'a1b2c3d4'], '--auth (a new password) or --no-auth'],
+    [['expose', 'list', 'extra'], 'Unknown command "expose list"'],
+    ...['many', '0', '-5', '1.5', ''].map((lines): [string[], string] => [['supervisor', 'logs', '-n', lines], `Invalid --lines "${lines}"`]),
+    [['supervisor', 'stop', '--now'], 'Nonexistent flag: --now'],
+    [['config', 'get', '../../etc/passwd'], 'Unknown setting "../../etc/passwd"'],
+    [['config', 'set', 'no.such.key', 'x'], 'Unknown setting "no.such.key"'],
+    [['config', 'unset', 'no.such'], 'Unknown setting "no.such"'],
+    [['config', 'set', 'notify.webhook'], 'Missing 1 required arg: value'],
+    [['config', 'set', 'notify.webhook', 'not a url'], '"not a url" is not a URL'],
+    [['config', 'set', 'notify.webhook', 'ftp://example.test/'], 'must be an http or https URL'],
+    ...['-5', 'abc', '1.5'].map((value): [string[], string] => [['config', 'set', 'supervisor.idleTimeout', value], 'whole number of seconds']),
+    [['config', 'set', 'cloudflare.token', ''], 'cloudflare.token must be the tunnel token'],
+    [['config', 'set', 'cloudflare.domain', 'not a domain'], 'cloudflare.domain must be a DNS hostname'],
+    ...['0', '70000', 'abc'].map((value): [string[], string] => [['config', 'set', 'local.port', value], 'local.port must be a port from 1 to 65535']),
+    [['config', 'set', 'local.address', 'nope'], 'local.address must be an IP address'],
+    [['config', 'set', 'local.hostname', 'bad host!'], 'local.hostname must be a DNS hostname'],
+    [['config', 'set', 'custom.cloudflare.command', 'x {port}'], 'Unknown setting'],
+    [['config', 'set', 'custom.../x.command', 'x {port}'], 'Unknown setting'],
+    [['config', 'set', 'custom.mine.command', 'ssh host'], 'must contain {port}'],
+    [['config', 'set', 'custom.mine.match', '(unclosed'], 'not a valid regular expression'],
+    [['config', 'set', 'custom.mine.url', 'ftp://x'], 'must start with http:// or https://'],
+    [['events', 'extra'], 'Unknown command "events extra"'],
+    [['doctor', 'extra'], 'Unknown command "doctor extra"'],
+  ]
+
+  it('every flag and argument given a wrong value: a clear error, exit 2, and nothing touched', async () => {
+    // One home for all of them: a supervisor started by any would show, as would a file written.
+    await t.run(['config', 'set', 'local.hostname', 'devbox.test'])
+    const before = snapshot(t.home)
+    const failures: string[] = []
+    for (const [args, message] of cases) {
+      const result = await t.run(args)
+      const problems = [
+        result.exitCode === 2 ? '' : `exit ${result.exitCode}`,
+        /^Error: .+/.test(result.stderr) ? '' : 'no "Error: …" line',
+        result.stderr.includes(message) ? '' : `no ${JSON.stringify(message)}`,
+        result.stdout === '' ? '' : 'printed to stdout',
+      ].filter(Boolean)
+      if (t.processes().length > 0) problems.push(`started ${t.processes()[0].cmdline}`)
+      if (problems.length > 0) failures.push(`${JSON.stringify(args)}: ${problems.join(', ')}; stderr: ${result.stderr}`)
+    }
+
+    expect(failures).toEqual([])
+    expect(t.processes(), 'a command started something').toEqual([])
+    expect(snapshot(t.home)).toEqual(before)
+    recordFigure('Bad input', 'CLI: every flag and argument given a wrong value', `${cases.length} of ${cases.length} commands: exit 2 and an error saying what to give; no process started, no file changed`)
+  })
+
+  it('reports bad input as a JSON error with --json', async () => {
+    const start = await t.json(['tunnel', 'start', 'abc'])
+    expect(start).toEqual({
+      exitCode: 2,
+      stderr: '',
+      body: {error: {code: 'BAD_INPUT', message: 'Invalid port "abc": give a whole number from 1 to 65535, for example 3000.'}},
+    })
+  })
+})
