@@ -20,6 +20,8 @@ interface FakeRun {
   args: string[]
   mode: string
   tunnelEnv: string[]
+  /** How a named tunnel got its token. */
+  tokenFrom?: 'args' | 'env'
   childPid?: number
 }
 

@@ -62,10 +62,6 @@ function only(report: Report, id: string): Check {
   return found[0]
 }
 
-function problems(report: Report): Check[] {
-  return report.checks.filter((check) => check.status === 'problem')
-}
-
 /** Runs a fix as a user would paste it into a shell. */
 async function applyFix(fix: string): Promise<void> {
   await execa('sh', ['-c', fix], {env: t.env, extendEnv: false})

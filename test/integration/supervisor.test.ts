@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 import {execa} from 'execa'
-import {existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {basename, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'

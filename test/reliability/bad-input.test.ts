@@ -41,10 +41,11 @@ describe('the control socket', () => {
   it.each([
     ['Origin', {origin: 'http://evil.test'}],
     ['Referer', {referer: 'http://evil.test/page'}],
-  ])('refuses browser-originated requests, carrying %s, with 403', async (_, headers) => {
+  ])('refuses browser-originated requests, carrying %s, with 403', async (what, headers) => {
     const reply = await socketRequest(socket, 'POST', '/v1/tunnels', {body: JSON.stringify({port: 3000}), headers})
     expect(reply.status).toBe(403)
     expect((await socketRequest(socket, 'GET', '/v1/tunnels')).body.tunnels).toEqual([])
+    recordFigure('Bad input', `Control socket: a request carrying ${what}`, `${reply.status}; nothing started`)
   })
 
   it.each([
@@ -56,12 +57,13 @@ describe('the control socket', () => {
     ['a body over 64 KiB', '/v1/tunnels', JSON.stringify({port: 3000, pad: 'x'.repeat(100_000)}), 413, 'larger than'],
     ['a target that is a path', '/v1/endpoints', '{"target": "../../etc/passwd"}', 400, 'is not a target'],
     ['a provider that is a path', '/v1/endpoints', '{"target": "3000", "provider": "../x"}', 400, 'There is no provider "../x"'],
-  ])('answers %s with a 4xx that says what is wrong, and starts nothing', async (_, path, body, status, message) => {
+  ])('answers %s with a 4xx that says what is wrong, and starts nothing', async (what, path, body, status, message) => {
     const reply = await socketRequest(socket, 'POST', path, {body, headers: {'content-type': 'application/json'}})
     expect(reply.status).toBe(status)
     expect(reply.body.error.message).toContain(message)
     expect((await socketRequest(socket, 'GET', '/v1/tunnels')).body.tunnels).toEqual([])
     expect((await socketRequest(socket, 'GET', '/v1/endpoints')).body.endpoints).toEqual([])
+    recordFigure('Bad input', `Control socket: ${what}`, `${reply.status} "${reply.body.error.message}"; nothing started`)
   })
 
   it.each([
@@ -70,11 +72,12 @@ describe('the control socket', () => {
     ['a port that is a path', 'DELETE', '/v1/tunnels/..%2F3000', 400, 'Invalid port'],
     ['an unknown path', 'GET', '/v1/nothing', 404, 'No such endpoint'],
     ['a wrong method', 'PUT', '/v1/tunnels', 405, 'PUT is not allowed'],
-  ])('answers %s with a 4xx', async (_, method, path, status, message) => {
+  ])('answers %s with a 4xx', async (what, method, path, status, message) => {
     const reply = await socketRequest(socket, method, path, {body: method === 'PATCH' ? '{"auth": true}' : undefined})
     expect(reply.status).toBe(status)
     expect(reply.body.error.message).toContain(message)
     await stillServes()
+    recordFigure('Bad input', `Control socket: ${what}`, `${reply.status} "${reply.body.error.message}"; the next request is served`)
   })
 
   it('answers a 10 MB body 413 without reading it all, and keeps serving', async () => {
