@@ -65,6 +65,16 @@ interface EventBase {
   time: string
 }
 
+interface ProviderProcessDown {
+  provider: string
+  /** null for a process shared by several endpoints. */
+  endpoint: string | null
+  restarts: number
+  delayMs: number
+  reason: string
+  lastLines: string[]
+}
+
 export type SupervisorEvent = EventBase &
   (
     | {type: 'supervisor.started'; pid: number; version: string}
@@ -83,26 +93,10 @@ export type SupervisorEvent = EventBase &
       }
     | {type: 'expose.started'; endpoint: string; provider: string; url: string}
     | {type: 'expose.stopped'; endpoint: string; provider: string; url: string | null}
-    /** A provider's process died; it is started again after delayMs. endpoint is null for a process shared by several. */
-    | {
-        type: 'expose.restarting'
-        provider: string
-        endpoint: string | null
-        restarts: number
-        delayMs: number
-        reason: string
-        lastLines: string[]
-      }
+    /** A provider's process died; it is started again after delayMs. */
+    | ({type: 'expose.restarting'} & ProviderProcessDown)
     /** It kept dying soon after starting; it is still tried, quietly, every delayMs. */
-    | {
-        type: 'expose.failed'
-        provider: string
-        endpoint: string | null
-        restarts: number
-        delayMs: number
-        reason: string
-        lastLines: string[]
-      }
+    | ({type: 'expose.failed'} & ProviderProcessDown)
     /** After it had failed, its process has stayed up a while. */
     | {type: 'expose.recovered'; provider: string; endpoint: string | null; restarts: number}
     | {type: 'expose.url_changed'; endpoint: string; oldUrl: string; newUrl: string}

@@ -1,9 +1,9 @@
 import {execa} from 'execa'
 import {chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer, type Server} from 'node:http'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {BIN, type CliResult, FIXTURE_BIN, isAlive, TestHome, waitFor} from '../helpers/cli.js'
+import {OldSupervisor} from '../helpers/old-supervisor.js'
 
 interface Check {
   id: string
@@ -303,27 +303,15 @@ describe('what a broken home shows', () => {
   })
 
   describe('a supervisor of another version', () => {
-    let old: Server | undefined
-    afterEach(() => {
-      old?.closeAllConnections()
-      old?.close()
-      old = undefined
+    let old: OldSupervisor
+    beforeEach(() => {
+      // Its pid is a live process: this test's own.
+      old = new OldSupervisor(t.home, process.pid)
     })
-
-    /** Answers status as a tunnelctl 0.0.1 supervisor holding this many tunnels would. */
-    async function startOldSupervisor(tunnels: number): Promise<void> {
-      mkdirSync(runDir, {mode: 0o700, recursive: true})
-      const socket = join(runDir, 'supervisor.sock')
-      old = createServer((_req, res) => {
-        res.setHeader('content-type', 'application/json')
-        res.end(JSON.stringify({version: '0.0.1', pid: process.pid, startedAt: new Date().toISOString(), socket, configDir: t.home, tunnels}))
-      })
-      await new Promise<void>((resolve) => old!.listen(socket, resolve))
-      chmodSync(socket, 0o600)
-    }
+    afterEach(() => old.close())
 
     it('holding tunnels is a problem, fixed by `supervisor stop`', async () => {
-      await startOldSupervisor(2)
+      await old.start(2)
       const {exitCode, report} = await doctor()
       expect(exitCode).toBe(1)
       expect(only(report, 'supervisor')).toEqual({
@@ -335,7 +323,7 @@ describe('what a broken home shows', () => {
     })
 
     it('holding nothing is a warning: the next command replaces it', async () => {
-      await startOldSupervisor(0)
+      await old.start(0)
       const {exitCode, report} = await doctor()
       expect(exitCode).toBe(0)
       expect(only(report, 'supervisor')).toMatchObject({status: 'warn', fix: 'tunnelctl supervisor stop'})

@@ -1,10 +1,10 @@
 import {spawn} from 'node:child_process'
 import {execa} from 'execa'
 import {existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
-import {createServer, type Server} from 'node:http'
 import {basename, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {BIN, isAlive, ROOT, TestHome, waitFor} from '../helpers/cli.js'
+import {OldSupervisor} from '../helpers/old-supervisor.js'
 import {socketRequest} from '../helpers/socket.js'
 
 let t: TestHome
@@ -64,39 +64,21 @@ describe('auto-spawn', () => {
 })
 
 describe('version checks', () => {
-  let old: Server | undefined
-  afterEach(() => {
-    old?.closeAllConnections()
-    old?.close()
-    old = undefined
+  let old: OldSupervisor
+  beforeEach(() => {
+    old = new OldSupervisor(t.home, process.pid + 1_000_000)
   })
-
-  /** A supervisor of another version, as far as the protocol shows. */
-  async function startOldSupervisor(tunnels: number): Promise<void> {
-    mkdirSync(join(t.home, 'run'), {mode: 0o700})
-    old = createServer((req, res) => {
-      res.setHeader('content-type', 'application/json')
-      if (req.url === '/v1/status') {
-        res.end(JSON.stringify({version: '0.0.1', pid: process.pid + 1_000_000, startedAt: new Date().toISOString(), socket, configDir: t.home, tunnels}))
-      } else if (req.url === '/v1/shutdown') {
-        res.end(JSON.stringify({stopped: []}), () => old!.close())
-      } else {
-        res.statusCode = 409
-        res.end(JSON.stringify({error: {code: 'VERSION_MISMATCH', message: 'old'}}))
-      }
-    })
-    await new Promise<void>((resolve) => old!.listen(socket, resolve))
-  }
+  afterEach(() => old.close())
 
   it('replaces a supervisor of another version that holds nothing', async () => {
-    await startOldSupervisor(0)
+    await old.start(0)
     const list = await t.run(['tunnel', 'list'])
     expect(list).toMatchObject({exitCode: 0, stdout: 'No active tunnels.'})
     expect((await t.json(['supervisor', 'status'])).body.version).toBe('0.1.0')
   })
 
   it('leaves a supervisor of another version that holds tunnels, and says how to replace it', async () => {
-    await startOldSupervisor(2)
+    await old.start(2)
     const list = await t.run(['tunnel', 'list'])
     expect(list.exitCode).toBe(1)
     expect(list.stderr).toContain('The running supervisor is tunnelctl 0.0.1 and holds 2 tunnel(s); this is tunnelctl 0.1.0.')
