@@ -7,6 +7,8 @@ import {badInput, ERROR_CODES, type ErrorCode, TunnelctlError} from './errors.js
 import {isValidPort} from './ports.js'
 
 export const VERSION_HEADER = 'tunnelctl-version'
+/** Names the file descriptor on which a supervisor tells the command that spawned it that it listens. */
+export const READY_FD_ENV = 'TUNNELCTL_READY_FD'
 
 export type TunnelStatus = 'starting' | 'up'
 

@@ -5,12 +5,13 @@
  */
 import {spawn} from 'node:child_process'
 import {closeSync, openSync, renameSync, statSync} from 'node:fs'
+import type {Readable} from 'node:stream'
 import {setTimeout as delay} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {TunnelctlError} from '../errors.js'
 import {ensureRuntimeDir, type Paths, resolvePaths} from '../paths.js'
 import {isRunning} from '../process-alive.js'
-import type {SupervisorStatus} from '../protocol.js'
+import {READY_FD_ENV, type SupervisorStatus} from '../protocol.js'
 import {VERSION} from '../version.js'
 import {readLogTail} from './supervisor-log.js'
 import {NotListening} from './socket-request.js'
@@ -105,12 +106,13 @@ async function spawnSupervisor(client: SupervisorClient, paths: Paths): Promise<
   const log = openSync(paths.supervisorLog, 'a', 0o600)
   // The daemon outlives this command: it must not hold on to the command's working directory, nor
   // read a relative TUNNELCTL_HOME against another one.
-  const env = process.env.TUNNELCTL_HOME ? {...process.env, TUNNELCTL_HOME: paths.configDir} : process.env
-  const child = spawn(process.execPath, [SUPERVISOR_ENTRY], {detached: true, stdio: ['ignore', log, log], env, cwd: paths.runtimeDir})
+  const env = {...process.env, [READY_FD_ENV]: '3', ...(process.env.TUNNELCTL_HOME && {TUNNELCTL_HOME: paths.configDir})}
+  const child = spawn(process.execPath, [SUPERVISOR_ENTRY], {detached: true, stdio: ['ignore', log, log, 'pipe'], env, cwd: paths.runtimeDir})
   closeSync(log)
   child.unref()
   let exited = false
   child.once('exit', () => (exited = true))
+  await readyOrGone(child.stdio[3] as Readable)
 
   const deadline = Date.now() + CONNECT_DEADLINE_MS
   while (Date.now() < deadline) {
@@ -127,6 +129,17 @@ async function spawnSupervisor(client: SupervisorClient, paths: Paths): Promise<
 
     await delay(POLL_MS)
   }
+}
+
+/**
+ * Waits until the supervisor closes its end of the pipe: it does once it listens, and its exit does
+ * too. Polling the socket instead costs half a poll interval on every cold start.
+ */
+async function readyOrGone(pipe: Readable): Promise<void> {
+  const timer = setTimeout(() => pipe.destroy(), CONNECT_DEADLINE_MS)
+  pipe.resume()
+  await new Promise((resolve) => pipe.once('close', resolve))
+  clearTimeout(timer)
 }
 
 function rotateLog(path: string): void {

@@ -1,4 +1,5 @@
-import Conf from 'conf'
+import type Conf from 'conf'
+import {readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {hostname} from 'node:os'
 import {basename, dirname} from 'node:path'
@@ -143,29 +144,22 @@ export interface CustomProviderSettings {
   url: string
 }
 
-/** The user's settings file, <config dir>/config.json. Read afresh on every get, so a running supervisor sees changes. */
+/**
+ * The user's settings file, <config dir>/config.json, nested by the dots in the keys. Read afresh on
+ * every get, so a running supervisor sees changes. Reading is a JSON.parse; conf, which writes it
+ * (atomically, 0600), is loaded only to write: it takes longer to load than the supervisor to start.
+ */
 export class Settings {
-  private readonly conf: Conf<Record<string, unknown>>
+  readonly path: string
 
   constructor(paths: Paths) {
-    // 0600: a webhook URL or a tunnel token grants access.
-    this.conf = new Conf({
-      projectName: 'tunnelctl',
-      cwd: dirname(paths.configFile),
-      configName: basename(paths.configFile, '.json'),
-      projectSuffix: '',
-      configFileMode: 0o600,
-    })
-  }
-
-  get path(): string {
-    return this.conf.path
+    this.path = paths.configFile
   }
 
   /** The stored value if it is valid, else the default. */
   get(key: string): Value | undefined {
     const setting = settingFor(key)
-    const stored = this.read(() => this.conf.get(key))
+    const stored = lookUp(this.stored(), key)
     if (stored !== undefined) {
       try {
         return setting.parse(String(stored))
@@ -176,21 +170,23 @@ export class Settings {
   }
 
   isSet(key: string): boolean {
-    return this.read(() => this.conf.has(key))
+    return lookUp(this.stored(), key) !== undefined
   }
 
-  set(key: string, raw: string): Value {
+  async set(key: string, raw: string): Promise<Value> {
     const value = settingFor(key).parse(raw)
-    this.read(() => this.conf.set(key, value))
+    const conf = await this.conf()
+    this.use(() => conf.set(key, value))
     return value
   }
 
-  unset(key: string): void {
+  async unset(key: string): Promise<void> {
     settingFor(key)
-    this.read(() => {
-      this.conf.delete(key)
+    const conf = await this.conf()
+    this.use(() => {
+      conf.delete(key)
       const custom = CUSTOM_KEY.exec(key)
-      if (custom && Object.keys(this.conf.get(`custom.${custom[1]}`) ?? {}).length === 0) this.conf.delete(`custom.${custom[1]}`)
+      if (custom && Object.keys(conf.get(`custom.${custom[1]}`) ?? {}).length === 0) conf.delete(`custom.${custom[1]}`)
     })
   }
 
@@ -201,7 +197,7 @@ export class Settings {
 
   /** The custom providers the user has configured, by name. */
   customProviders(): CustomProviderSettings[] {
-    const custom = this.read(() => this.conf.get('custom'))
+    const custom = lookUp(this.stored(), 'custom')
     if (typeof custom !== 'object' || custom === null) return []
     return Object.keys(custom)
       .filter((name) => CUSTOM_KEY.test(`custom.${name}.command`) && !(BUILT_IN_PROVIDERS as readonly string[]).includes(name))
@@ -214,12 +210,56 @@ export class Settings {
       }))
   }
 
-  private read<T>(action: () => T): T {
+  private stored(): Record<string, unknown> {
+    let text: string
+    try {
+      text = readFileSync(this.path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
+      throw this.unusable(error as Error)
+    }
+
+    const parsed = this.use(() => JSON.parse(text) as unknown)
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw this.unusable(new Error('it is not a JSON object'))
+    return parsed as Record<string, unknown>
+  }
+
+  private async conf(): Promise<Conf<Record<string, unknown>>> {
+    const {default: Conf} = await import('conf')
+    // 0600: a webhook URL or a tunnel token grants access.
+    return this.use(
+      () =>
+        new Conf({
+          projectName: 'tunnelctl',
+          cwd: dirname(this.path),
+          configName: basename(this.path, '.json'),
+          projectSuffix: '',
+          configFileMode: 0o600,
+        }),
+    )
+  }
+
+  private use<T>(action: () => T): T {
     try {
       return action()
     } catch (error) {
       if (error instanceof TunnelctlError) throw error
-      throw badInput(`Could not use the settings file ${this.conf.path}: ${(error as Error).message}. Fix or delete it.`)
+      throw this.unusable(error as Error)
     }
   }
+
+  private unusable(error: Error): TunnelctlError {
+    return badInput(`Could not use the settings file ${this.path}: ${error.message}. Fix or delete it.`)
+  }
+}
+
+/** The value at a dotted key, as conf nests it: `custom.mine.command` is {custom: {mine: {command}}}. */
+function lookUp(store: Record<string, unknown>, key: string): unknown {
+  let value: unknown = store
+  for (const part of key.split('.')) {
+    if (typeof value !== 'object' || value === null) return undefined
+    value = (value as Record<string, unknown>)[part]
+  }
+
+  return value
 }

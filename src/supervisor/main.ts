@@ -2,9 +2,10 @@
  * Entry point of the supervisor process. The client spawns it detached, with stdout and stderr
  * going to the supervisor log, and waits for the socket to answer.
  */
-import {writeSync} from 'node:fs'
+import {closeSync, writeSync} from 'node:fs'
 import {format} from 'node:util'
 import {ensureRuntimeDir, resolvePaths} from '../paths.js'
+import {READY_FD_ENV} from '../protocol.js'
 import {AlreadyRunning, Supervisor} from './supervisor.js'
 
 // The supervisor log is read after the fact: every line says when. Lines are written straight to
@@ -21,6 +22,10 @@ for (const [method, fd] of [
     } catch {}
   }
 }
+
+// Taken out of the environment before any child could inherit it.
+const readyFd = Number(process.env[READY_FD_ENV]) >= 3 ? Number(process.env[READY_FD_ENV]) : undefined
+delete process.env[READY_FD_ENV]
 
 // Everything the supervisor creates (socket, pid file, logs) is for this user alone.
 process.umask(0o077)
@@ -54,3 +59,10 @@ try {
 }
 
 console.log(`supervisor ${process.pid} listening on ${paths.socket}`)
+// The command that spawned us waits for this pipe to close rather than polling the socket (client/connect.ts).
+if (readyFd !== undefined) {
+  try {
+    writeSync(readyFd, 'ready\n')
+    closeSync(readyFd)
+  } catch {}
+}

@@ -126,9 +126,9 @@ describe('without a token: a quick tunnel per endpoint', () => {
 })
 
 describe('with cloudflare.token and cloudflare.domain: one named tunnel for every endpoint', () => {
-  beforeEach(() => {
-    harness.settings.set('cloudflare.token', TOKEN)
-    harness.settings.set('cloudflare.domain', 'example.com')
+  beforeEach(async () => {
+    await harness.settings.set('cloudflare.token', TOKEN)
+    await harness.settings.set('cloudflare.domain', 'example.com')
   })
 
   it('publishes <name>.<domain> for each endpoint on one cloudflared, its token in the environment only', async () => {
@@ -186,7 +186,7 @@ describe('with cloudflare.token and cloudflare.domain: one named tunnel for ever
   })
 
   it('a token cloudflared rejects fails the publish with what to do, and leaves nothing running', async () => {
-    harness.settings.set('cloudflare.token', 'not-a-tunnel-token-at-all')
+    await harness.settings.set('cloudflare.token', 'not-a-tunnel-token-at-all')
     const failure = provider.publish(endpoint('aaaa1111', 'app'))
     await expect(failure).rejects.toMatchObject({code: 'TUNNEL_FAILED', message: expect.stringContaining('cloudflared exited with code 255')})
     await expect(failure).rejects.toMatchObject({message: expect.stringContaining('tunnelctl config set cloudflare.token')})
@@ -203,12 +203,12 @@ describe('with cloudflare.token and cloudflare.domain: one named tunnel for ever
 
 describe('unavailable() says what to do', () => {
   it('names the setting that is missing when only one of token and domain is set', async () => {
-    harness.settings.set('cloudflare.token', TOKEN)
+    await harness.settings.set('cloudflare.token', TOKEN)
     expect(await provider.unavailable()).toContain('`tunnelctl config set cloudflare.domain example.com`')
     await expect(provider.publish(endpoint('aaaa1111'))).rejects.toMatchObject({code: 'PROVIDER_UNAVAILABLE'})
 
-    harness.settings.unset('cloudflare.token')
-    harness.settings.set('cloudflare.domain', 'example.com')
+    await harness.settings.unset('cloudflare.token')
+    await harness.settings.set('cloudflare.domain', 'example.com')
     expect(await provider.unavailable()).toContain('`tunnelctl config set cloudflare.token <token>`')
     expect(fakeRuns()).toEqual([])
   })

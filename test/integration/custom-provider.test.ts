@@ -41,8 +41,8 @@ function proxyPort(): number {
   return (proxy.address() as {port: number}).port
 }
 
-function configure(settings: {command?: string; match?: string; url?: string}): Provider {
-  for (const [part, value] of Object.entries(settings)) harness.settings.set(`custom.${NAME}.${part}`, value)
+async function configure(settings: {command?: string; match?: string; url?: string}): Promise<Provider> {
+  for (const [part, value] of Object.entries(settings)) await harness.settings.set(`custom.${NAME}.${part}`, value)
   provider = createCustomProvider(harness.context(proxyPort()), NAME)
   return provider
 }
@@ -72,30 +72,30 @@ async function expectRefused(url: string): Promise<void> {
 
 describe('custom provider', () => {
   it('unavailable() names the settings still missing and the command that sets them', async () => {
-    const unconfigured = configure({})
+    const unconfigured = await configure({})
     expect(unconfigured.name).toBe(NAME)
     expect(unconfigured.modes).toEqual(['public'])
     const none = await unconfigured.unavailable()
     expect(none).toContain(`tunnelctl config set custom.${NAME}.command `)
     expect(none).toContain(`tunnelctl config set custom.${NAME}.match `)
 
-    harness.settings.set(`custom.${NAME}.command`, 'ssh -N -R 0:127.0.0.1:{port} host')
+    await harness.settings.set(`custom.${NAME}.command`, 'ssh -N -R 0:127.0.0.1:{port} host')
     const noMatch = await unconfigured.unavailable()
     expect(noMatch).toMatch(new RegExp(`^custom\\.${NAME}\\.match is not set; set it with \`tunnelctl config set custom\\.${NAME}\\.match `))
     expect(noMatch).not.toContain('.command')
 
-    harness.settings.set(`custom.${NAME}.match`, ALLOCATED)
+    await harness.settings.set(`custom.${NAME}.match`, ALLOCATED)
     expect(await unconfigured.unavailable()).toBeUndefined()
   })
 
   it('publish refuses while unavailable and starts nothing', async () => {
-    const unconfigured = configure({command: 'echo {port}'})
+    const unconfigured = await configure({command: 'echo {port}'})
     await expect(unconfigured.publish(publishRequest('e1'))).rejects.toMatchObject({code: 'PROVIDER_UNAVAILABLE'})
     expect(harness.spawned).toEqual([])
   })
 
   it('a command that exits before printing a match fails with its last lines and leaves nothing running', async () => {
-    configure({command: 'echo "forwarding port {port}"; echo "no route to tunnel.example.com" >&2; exit 3', match: ALLOCATED})
+    await configure({command: 'echo "forwarding port {port}"; echo "no route to tunnel.example.com" >&2; exit 3', match: ALLOCATED})
     const error = await provider?.publish(publishRequest('e1')).catch((e: unknown) => e)
     expect(error).toMatchObject({code: 'TUNNEL_FAILED'})
     const {message} = error as Error
@@ -106,7 +106,7 @@ describe('custom provider', () => {
   })
 
   it('reads the URL from a CRLF-terminated line, as ssh prints them', async () => {
-    configure({
+    await configure({
       command: "printf 'banner\\r\\nAllocated port 4242 for remote forward to 127.0.0.1:{port}\\r\\n' >&2; sleep 60",
       match: `^${ALLOCATED} to 127\\.0\\.0\\.1:\\d+$`,
       url: 'http://localhost:{1}',
@@ -117,7 +117,7 @@ describe('custom provider', () => {
   })
 
   it('a match the url template makes no http(s) URL of is a failure, and the command is stopped', async () => {
-    configure({command: "echo 'proxy on {port}'; echo 'tunnel at: not a host'; sleep 60", match: 'tunnel at: (.*)', url: 'https://{1}'})
+    await configure({command: "echo 'proxy on {port}'; echo 'tunnel at: not a host'; sleep 60", match: 'tunnel at: (.*)', url: 'https://{1}'})
     await expect(provider?.publish(publishRequest('e1'))).rejects.toMatchObject({
       code: 'TUNNEL_FAILED',
       message: expect.stringContaining(`custom.${NAME}.url makes "https://not a host" of it, which is not an http(s) URL`),
@@ -133,12 +133,12 @@ describe.skipIf(noSshd !== undefined)('custom provider over a real ssh -R tunnel
     sshd = await Sshd.start()
   })
 
-  function configureSsh(sshPort?: number): Provider {
+  function configureSsh(sshPort?: number): Promise<Provider> {
     return configure({command: sshd?.reverseTunnelCommand(sshPort), match: ALLOCATED, url: 'http://localhost:{1}'})
   }
 
   it('publishes the proxy at the port sshd allocated; unpublish takes it down and leaves nothing running', async () => {
-    const custom = configureSsh()
+    const custom = await configureSsh()
     const publication = await custom.publish(publishRequest('e1'))
     expect(publication.url).toMatch(/^http:\/\/localhost:\d+$/)
     expect(publication.host).toBe('localhost')
@@ -150,7 +150,7 @@ describe.skipIf(noSshd !== undefined)('custom provider over a real ssh -R tunnel
   })
 
   it('runs one ssh per endpoint: unpublish stops only its own, close stops the rest', async () => {
-    const custom = configureSsh()
+    const custom = await configureSsh()
     const [a, b] = await Promise.all([custom.publish(publishRequest('a')), custom.publish(publishRequest('b'))])
     expect(a.url).not.toBe(b.url)
     expect(harness.spawned).toHaveLength(2)
@@ -164,7 +164,7 @@ describe.skipIf(noSshd !== undefined)('custom provider over a real ssh -R tunnel
   })
 
   it("an ssh that cannot connect fails with ssh's own words and leaves nothing running", async () => {
-    configureSsh(await findFreeLoopbackPort())
+    await configureSsh(await findFreeLoopbackPort())
     await expect(provider?.publish(publishRequest('e1'))).rejects.toMatchObject({
       code: 'TUNNEL_FAILED',
       message: expect.stringMatching(/exited with code 255 before it printed[^]*Connection refused/),
@@ -175,7 +175,8 @@ describe.skipIf(noSshd !== undefined)('custom provider over a real ssh -R tunnel
     const states: PublicationState[] = []
     let cameBack = (_: PublicationState): void => {}
     const up = new Promise<PublicationState>((resolve) => (cameBack = resolve))
-    await configureSsh().publish(
+    const custom = await configureSsh()
+    await custom.publish(
       publishRequest('e1', (state) => {
         states.push(state)
         if (state.status === 'up') cameBack(state)

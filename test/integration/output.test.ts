@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {execa} from 'execa'
-import {BIN, type CliResult, TestHome, waitFor} from '../helpers/cli.js'
+import {BIN, type CliResult, ROOT, TestHome, waitFor} from '../helpers/cli.js'
 import {findFreeLoopbackPort} from '../../src/ports.js'
 
 let t: TestHome
@@ -328,4 +328,35 @@ describe('colour', () => {
 it('`tunnel help --json` lists the tunnel commands', async () => {
   const help = await t.json(['tunnel', 'help'])
   expect(help.body.commands.map((c: {command: string}) => c.command)).toEqual(['tunnel help', 'tunnel killall', 'tunnel list', 'tunnel start', 'tunnel stop'])
+})
+
+describe('the fast path', () => {
+  /** The same command run by oclif, as bin/run.js does for everything the fast path does not take. */
+  async function throughOclif(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+    const script = `import {execute} from '@oclif/core'; await execute({dir: ${JSON.stringify(new URL(`file://${BIN}`).href)}, args: ${JSON.stringify(args)}})`
+    const result = await execa(process.execPath, ['--input-type=module', '-e', script], {env: {...t.env, ...env}, extendEnv: false, reject: false, cwd: ROOT})
+    return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
+  }
+
+  it('prints what oclif prints, for every form it takes and for failures', async () => {
+    await t.run(['config', 'set', 'local.address', '127.0.0.1'])
+    await t.run(['config', 'set', 'local.port', String(await findFreeLoopbackPort())])
+    await t.run(['config', 'set', 'local.hostname', 'devbox.test'])
+    for (const empty of [true, false]) {
+      if (!empty) {
+        await t.run(['tunnel', 'start', '3000'])
+        await t.run(['expose', 'start', '3000', '--provider', 'local'])
+      }
+
+      for (const args of [['--version'], ['tunnel', 'list'], ['tunnel', 'list', '--json'], ['expose', 'list'], ['expose', 'list', '--json']]) {
+        expect(screen(await t.run(args)), args.join(' ')).toBe(screen(await throughOclif(args)))
+      }
+    }
+
+    // A home whose socket path would be too long: the same error, exit code and JSON error.
+    const longHome = {TUNNELCTL_HOME: `${t.home}/${'x'.repeat(120)}`}
+    for (const args of [['tunnel', 'list'], ['expose', 'list', '--json']]) {
+      expect(screen(await t.run(args, longHome)), args.join(' ')).toBe(screen(await throughOclif(args, longHome)))
+    }
+  })
 })

@@ -20,7 +20,7 @@ export default class ConfigSet extends TunnelctlCommand {
     const {args} = await this.parse(ConfigSet)
     const {key} = args
     settingFor(key)
-    const value = new Settings(resolvePaths()).set(key, args.value)
+    const value = await new Settings(resolvePaths()).set(key, args.value)
     this.log(`${key} = ${value}`)
     return {key, value}
   }

@@ -14,7 +14,7 @@ export default class ConfigUnset extends TunnelctlCommand {
     const {args} = await this.parse(ConfigUnset)
     const {key} = args
     settingFor(key)
-    new Settings(resolvePaths()).unset(key)
+    await new Settings(resolvePaths()).unset(key)
     this.log(`${key} unset`)
     return {key}
   }
