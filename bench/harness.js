@@ -5,6 +5,15 @@ import {performance} from 'node:perf_hooks'
 /** Far beyond any command here (a load run takes 13 s): one that hangs must not hang the bench. */
 export const COMMAND_TIMEOUT_MS = 120_000
 
+// Aborted on Ctrl-C: running commands are killed and no new one starts, so that no section can
+// start a supervisor again while the cleanup stops it.
+const interruption = new AbortController()
+export const commandSignal = interruption.signal
+
+export function interruptCommands() {
+  interruption.abort()
+}
+
 /**
  * Runs a command to its end. Resolves with its wall time (spawn to exit, output drained) and what it
  * printed; a command that fails rejects, so that no failure is ever timed as if it were the real thing.
@@ -12,7 +21,7 @@ export const COMMAND_TIMEOUT_MS = 120_000
 export function runCommand([file, ...args], env) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(file, args, {env, stdio: ['ignore', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL'})
+    const child = spawn(file, args, {env, stdio: ['ignore', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL', signal: commandSignal})
     const out = []
     const err = []
     child.stdout.on('data', (chunk) => out.push(chunk))

@@ -1,5 +1,6 @@
 // One isolated tunnelctl for the whole bench: its own TUNNELCTL_HOME, the fake cloudflared first on
 // PATH, and a way to end every process it started, whatever happened.
+import {spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
@@ -7,9 +8,11 @@ import {fileURLToPath} from 'node:url'
 import {requestJson} from '../dist/client/socket-request.js'
 import {runCommand, waitFor} from './harness.js'
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url))
-export const BIN = join(ROOT, 'bin', 'run.js')
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const BIN = join(ROOT, 'bin', 'run.js')
 const FIXTURE_BIN = join(ROOT, 'test', 'fixtures', 'bin')
+// Stopping 100 tunnels takes about a second; a supervisor that takes this long is killed instead.
+const STOP_TIMEOUT_MS = 30_000
 
 export class BenchHome {
   // Short: the socket path under it must stay within the unix socket limit.
@@ -86,13 +89,14 @@ export class BenchHome {
     return found
   }
 
-  /** Stops the supervisor as a user would, kills whatever of this home still runs, and removes the home. */
+  /**
+   * Stops the supervisor as a user would, kills whatever of this home still runs, and removes the
+   * home. Runs even after interruptCommands(), which refuses every other command.
+   */
   async cleanup() {
-    try {
-      await this.cli(['supervisor', 'stop'])
-    } catch (error) {
-      console.error(`supervisor stop failed: ${error.message}`)
-    }
+    const [file, ...args] = this.argv(['supervisor', 'stop'])
+    const stop = spawnSync(file, args, {env: this.env, encoding: 'utf8', timeout: STOP_TIMEOUT_MS, killSignal: 'SIGKILL'})
+    if (stop.status !== 0) console.error(`supervisor stop failed: ${stop.stderr || stop.error?.message || stop.signal}`)
 
     let left = []
     try {

@@ -6,6 +6,7 @@ import {fileURLToPath} from 'node:url'
 import {findFreeLoopbackPort} from '../dist/ports.js'
 import {measureCliLatency} from './cli-latency.js'
 import {measureColdStart} from './cold-start.js'
+import {interruptCommands} from './harness.js'
 import {BenchHome} from './home.js'
 import {LOCAL_HOST} from './local-endpoint.js'
 import {startOrigin} from './origin-process.js'
@@ -24,15 +25,17 @@ const home = new BenchHome()
 let origin
 /** Pids still running after `supervisor stop`, killed by the cleanup: there should be none. */
 let leftAfterStop = []
-let finishing
 const rows = []
 let failed = false
+let interrupted = false
 
-// Ctrl-C must not leave a supervisor and 100 fake cloudflareds behind.
+// Ctrl-C must not leave a supervisor and 100 fake cloudflareds behind: the running section fails
+// fast, no other starts, and the cleanup below runs as always.
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`)
-    void finish().then(() => process.exit(130))
+    console.error(`\n${signal}: stopping and cleaning up`)
+    interrupted = true
+    interruptCommands()
   })
 }
 
@@ -48,12 +51,13 @@ try {
     ['scale', () => measureScale(home, {originPort: origin.port, firstTunnelPort: FIRST_TUNNEL_PORT})],
   ]
   for (const [name, measure] of sections) {
+    if (interrupted) break
     console.error(`bench: ${name}…`)
     try {
       rows.push(...(await measure()).map(judge))
     } catch (error) {
       failed = true
-      console.error(error)
+      if (!interrupted) console.error(error)
       rows.push({metric: name, error: error.message.split('\n')[0]})
     }
   }
@@ -61,8 +65,13 @@ try {
   failed = true
   console.error(error)
 } finally {
-  await finish()
+  await origin?.stop()
+  leftAfterStop = await home.cleanup()
+  if (leftAfterStop.length > 0) console.error(`bench: killed ${leftAfterStop.length} process(es) that outlived \`supervisor stop\`: ${leftAfterStop.join(', ')}`)
 }
+
+// An interrupted run measured only part of what it should: it is no record.
+if (interrupted) process.exit(130)
 
 const results = {
   date: startedAt.toISOString(),
@@ -97,13 +106,4 @@ async function configure() {
     [`custom.${BENCH_PROVIDER}.url`]: 'https://{1}',
   }
   for (const [key, value] of Object.entries(settings)) await home.cli(['config', 'set', key, value])
-}
-
-function finish() {
-  finishing ??= (async () => {
-    await origin?.stop()
-    leftAfterStop = await home.cleanup()
-    if (leftAfterStop.length > 0) console.error(`bench: killed ${leftAfterStop.length} process(es) that outlived \`supervisor stop\`: ${leftAfterStop.join(', ')}`)
-  })()
-  return finishing
 }

@@ -5,7 +5,7 @@
 import {spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {performance} from 'node:perf_hooks'
-import {COMMAND_TIMEOUT_MS, summarize} from './harness.js'
+import {COMMAND_TIMEOUT_MS, commandSignal, summarize} from './harness.js'
 
 const WARMUP = 3
 const RUNS = 25
@@ -42,7 +42,7 @@ function startTunnel(home, port) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const [file, ...args] = home.argv(['tunnel', 'start', String(port)])
-    const child = spawn(file, args, {env: home.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL'})
+    const child = spawn(file, args, {env: home.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL', signal: commandSignal})
     let stdout = ''
     let stderr = ''
     let seen
