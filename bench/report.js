@@ -1,6 +1,6 @@
 // What a run found: a plain table for people, and bench/results.json as the record.
 import {writeFileSync} from 'node:fs'
-import {cpus, loadavg, platform, arch, totalmem} from 'node:os'
+import {arch, cpus, loadavg, platform, totalmem} from 'node:os'
 
 const COLUMNS = ['metric', 'median', 'p90', 'p99', 'baseline', 'ratio', 'target', 'met']
 
@@ -25,12 +25,15 @@ export function machine() {
     memoryGb: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     platform: `${platform()}/${arch()}`,
-    loadAverage1m: loadavg()[0],
+    // The machine is shared: what else ran shows here.
+    loadAverage1mAtStart: loadavg()[0],
   }
 }
 
 export function writeResults(file, results) {
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
+  // Microseconds are below what any of this can tell apart.
+  const rounded = (_key, value) => (typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value)
+  writeFileSync(file, `${JSON.stringify(results, rounded, 2)}\n`)
 }
 
 export function renderTable(rows) {

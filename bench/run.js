@@ -2,6 +2,7 @@
 // and prints a table and writes bench/results.json. It drives the built CLI (bin/run.js, dist/) in a
 // temporary TUNNELCTL_HOME with the fake cloudflared first on PATH, on 127.0.0.1 only, and ends every
 // process it started, whatever happens. Timings are reported, never asserted.
+import {loadavg} from 'node:os'
 import {fileURLToPath} from 'node:url'
 import {findFreeLoopbackPort} from '../dist/ports.js'
 import {measureCliLatency} from './cli-latency.js'
@@ -21,6 +22,7 @@ const RESULTS = fileURLToPath(new URL('results.json', import.meta.url))
 const FIRST_TUNNEL_PORT = 41_000
 
 const startedAt = new Date()
+const machineAtStart = machine()
 const home = new BenchHome()
 let origin
 /** Pids still running after `supervisor stop`, killed by the cleanup: there should be none. */
@@ -76,7 +78,7 @@ if (interrupted) process.exit(130)
 const results = {
   date: startedAt.toISOString(),
   durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-  machine: machine(),
+  machine: {...machineAtStart, loadAverage1mAtEnd: loadavg()[0]},
   notes: [
     'Medians of repeated runs; each ratio is to a baseline measured in the same run.',
     'CLI times are wall time from spawn to exit of `node bin/run.js …`, interleaved with `node -e 0` runs.',
@@ -88,8 +90,9 @@ const results = {
   leftAfterSupervisorStop: leftAfterStop.length,
 }
 writeResults(RESULTS, results)
-const {cpu, cores, node} = results.machine
-console.log(`tunnelctl bench, ${results.date}, ${cores} x ${cpu}, Node ${node}, ${results.durationSeconds} s\n`)
+const {cpu, cores, node, loadAverage1mAtStart, loadAverage1mAtEnd} = results.machine
+const load = `load ${loadAverage1mAtStart.toFixed(1)} at start, ${loadAverage1mAtEnd.toFixed(1)} at end`
+console.log(`tunnelctl bench, ${results.date}, ${cores} x ${cpu}, Node ${node}, ${load}, ${results.durationSeconds} s\n`)
 console.log(renderTable(rows))
 console.log(`\n${results.notes.join('\n')}`)
 console.log(`\nWrote ${RESULTS}.`)
