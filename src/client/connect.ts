@@ -20,6 +20,13 @@ import {tryAcquireSpawnLock} from './spawn-lock.js'
 
 /** The file the supervisor runs: its process's command line names it. */
 export const SUPERVISOR_ENTRY = fileURLToPath(new URL('../supervisor/main.js', import.meta.url))
+/**
+ * The supervisor lives long and mostly waits, holding many small objects. V8 grows its young
+ * generation up to 16 MiB a semi-space when a burst of allocations survives (100 tunnels started at
+ * once), and never gives it back; at 2 MiB the supervisor with 100 tunnels and 100 endpoints stays
+ * some 11 MB smaller, and `npm run bench` showed no loss of proxy throughput.
+ */
+const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=2']
 const CONNECT_DEADLINE_MS = 15_000
 const POLL_MS = 20
 const LOG_ROTATE_BYTES = 1024 * 1024
@@ -107,7 +114,7 @@ async function spawnSupervisor(client: SupervisorClient, paths: Paths): Promise<
   // The daemon outlives this command: it must not hold on to the command's working directory, nor
   // read a relative TUNNELCTL_HOME against another one.
   const env = {...process.env, [READY_FD_ENV]: '3', ...(process.env.TUNNELCTL_HOME && {TUNNELCTL_HOME: paths.configDir})}
-  const child = spawn(process.execPath, [SUPERVISOR_ENTRY], {detached: true, stdio: ['ignore', log, log, 'pipe'], env, cwd: paths.runtimeDir})
+  const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, SUPERVISOR_ENTRY], {detached: true, stdio: ['ignore', log, log, 'pipe'], env, cwd: paths.runtimeDir})
   closeSync(log)
   child.unref()
   let exited = false

@@ -10,6 +10,13 @@ import {failureHint} from './quick-tunnel-output.js'
 /** cloudflared finishes a graceful shutdown in 1–2 s when idle; past this it is killed. */
 export const CLOUDFLARED_STOP_GRACE_MS = 5000
 
+/**
+ * The metrics ports of the cloudflareds this process runs, until each exits. A port is free when the
+ * OS names it, but a cloudflared binds it only once it has started, and meanwhile the OS may name the
+ * same port for the next start: with many tunnels starting at once, one of them would fail.
+ */
+const metricsPortsInUse = new Set<number>()
+
 export interface CloudflaredStart {
   /**
    * Written (0600) and given as --config, so that no ~/.cloudflared/config.yml (or /etc/cloudflared/…)
@@ -38,6 +45,7 @@ export interface CloudflaredStart {
 export async function startCloudflared(options: CloudflaredStart): Promise<ManagedProcess> {
   const binary = await findCloudflared()
   await writeAtomically(options.config.file, options.config.content)
+  const metricsPort = await reserveMetricsPort()
   const args = [
     'tunnel',
     '--no-autoupdate',
@@ -45,7 +53,7 @@ export async function startCloudflared(options: CloudflaredStart): Promise<Manag
     options.config.file,
     // Without --metrics every cloudflared takes the first free of 20241–20245, and the sixth fails.
     '--metrics',
-    `127.0.0.1:${await findFreeLoopbackPort()}`,
+    `127.0.0.1:${metricsPort}`,
     ...options.command,
   ]
   const outcome = await spawnUntilReady(binary, args, {
@@ -53,7 +61,10 @@ export async function startCloudflared(options: CloudflaredStart): Promise<Manag
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     stopGraceMs: CLOUDFLARED_STOP_GRACE_MS,
-    onSpawn: options.onSpawn,
+    onSpawn(child) {
+      void child.exited.then(() => metricsPortsInUse.delete(metricsPort))
+      options.onSpawn?.(child)
+    },
     ready: (line) => options.isUp(line) || undefined,
   })
   if (outcome.ready) return outcome.process
@@ -63,6 +74,13 @@ export async function startCloudflared(options: CloudflaredStart): Promise<Manag
     outcome.why === 'exited' ? `cloudflared exited with ${describeExit(outcome.exit)} before the tunnel was up.` : options.timeoutMessage()
   const hint = failureHint(outcome.lastLines)
   throw new TunnelctlError('TUNNEL_FAILED', withLastLines(hint ? `${what} ${hint}` : what, "cloudflared's last lines", outcome.lastLines))
+}
+
+async function reserveMetricsPort(): Promise<number> {
+  let port = await findFreeLoopbackPort()
+  while (metricsPortsInUse.has(port)) port = await findFreeLoopbackPort()
+  metricsPortsInUse.add(port)
+  return port
 }
 
 // Starts running at once share one file: a cloudflared must never read it half written.

@@ -1,0 +1,112 @@
+// `npm run bench`: measures what users feel, each figure next to a baseline taken in the same run,
+// and prints a table and writes bench/results.json. It drives the built CLI (bin/run.js, dist/) in a
+// temporary TUNNELCTL_HOME with the fake cloudflared first on PATH, on 127.0.0.1 only, and ends every
+// process it started, whatever happens. Timings are reported, never asserted.
+import {loadavg} from 'node:os'
+import {fileURLToPath} from 'node:url'
+import {findFreeLoopbackPort} from '../dist/ports.js'
+import {measureCliLatency} from './cli-latency.js'
+import {measureColdStart} from './cold-start.js'
+import {interruptCommands} from './harness.js'
+import {BenchHome} from './home.js'
+import {LOCAL_HOST} from './local-endpoint.js'
+import {startOrigin} from './origin-process.js'
+import {measureProxyLoad} from './proxy-load.js'
+import {judge, machine, renderTable, writeResults} from './report.js'
+import {BENCH_PROVIDER, measureScale} from './scale.js'
+import {measureTimeToUrl} from './time-to-url.js'
+import {measureWebSocket} from './websocket.js'
+
+const RESULTS = fileURLToPath(new URL('results.json', import.meta.url))
+// Quick tunnels for the scale section point at ports from here up; nothing needs to listen there.
+const FIRST_TUNNEL_PORT = 41_000
+
+const startedAt = new Date()
+const machineAtStart = machine()
+const home = new BenchHome()
+let origin
+/** Pids still running after `supervisor stop`, killed by the cleanup: there should be none. */
+let leftAfterStop = []
+const rows = []
+let failed = false
+let interrupted = false
+
+// Ctrl-C must not leave a supervisor and 100 fake cloudflareds behind: the running section fails
+// fast, no other starts, and the cleanup below runs as always.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping and cleaning up`)
+    interrupted = true
+    interruptCommands()
+  })
+}
+
+try {
+  await configure()
+  origin = await startOrigin()
+  const sections = [
+    ['cold start', () => measureColdStart(home)],
+    ['CLI latency', () => measureCliLatency(home, {tunnels: 0, withVersion: true})],
+    ['time to URL', () => measureTimeToUrl(home, origin.port)],
+    ['proxy', () => measureProxyLoad(home, origin.port)],
+    ['WebSocket', () => measureWebSocket(home, origin.port)],
+    ['scale', () => measureScale(home, {originPort: origin.port, firstTunnelPort: FIRST_TUNNEL_PORT})],
+  ]
+  for (const [name, measure] of sections) {
+    if (interrupted) break
+    console.error(`bench: ${name}…`)
+    try {
+      rows.push(...(await measure()).map(judge))
+    } catch (error) {
+      failed = true
+      if (!interrupted) console.error(error)
+      rows.push({metric: name, error: error.message.split('\n')[0]})
+    }
+  }
+} catch (error) {
+  failed = true
+  console.error(error)
+} finally {
+  await origin?.stop()
+  leftAfterStop = await home.cleanup()
+  if (leftAfterStop.length > 0) console.error(`bench: killed ${leftAfterStop.length} process(es) that outlived \`supervisor stop\`: ${leftAfterStop.join(', ')}`)
+}
+
+// An interrupted run measured only part of what it should: it is no record.
+if (interrupted) process.exit(130)
+
+const results = {
+  date: startedAt.toISOString(),
+  durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+  machine: {...machineAtStart, loadAverage1mAtEnd: loadavg()[0]},
+  notes: [
+    'Medians of repeated runs; each ratio is to a baseline measured in the same run.',
+    'CLI times are wall time from spawn to exit of `node bin/run.js …`, interleaved with `node -e 0` runs.',
+    'Time to URL: the moment is when the fake cloudflared wrote its URL row (FAKE_CLOUDFLARED_REGISTER_DELAY_MS=0: it registers its connection right after, so the tunnel is usable then); overhead = URL on the CLI stdout minus that moment.',
+    'Proxy: autocannon in its own process, the origin (bench/origin.js) in another, the proxy in the supervisor; latency in whole ms (autocannon).',
+    'Scale: tunnels and endpoints started through the control socket, 100 concurrent POSTs each, on a freshly started supervisor; the printf provider takes ~0 ms, so restore times are tunnelctl\'s own.',
+  ],
+  results: rows,
+  leftAfterSupervisorStop: leftAfterStop.length,
+}
+writeResults(RESULTS, results)
+const {cpu, cores, node, loadAverage1mAtStart, loadAverage1mAtEnd} = results.machine
+const load = `load ${loadAverage1mAtStart.toFixed(1)} at start, ${loadAverage1mAtEnd.toFixed(1)} at end`
+console.log(`tunnelctl bench, ${results.date}, ${cores} x ${cpu}, Node ${node}, ${load}, ${results.durationSeconds} s\n`)
+console.log(renderTable(rows))
+console.log(`\n${results.notes.join('\n')}`)
+console.log(`\nWrote ${RESULTS}.`)
+process.exitCode = failed ? 1 : 0
+
+async function configure() {
+  const settings = {
+    'supervisor.idleTimeout': '0',
+    'local.address': '127.0.0.1',
+    'local.port': String(await findFreeLoopbackPort()),
+    'local.hostname': LOCAL_HOST,
+    [`custom.${BENCH_PROVIDER}.command`]: "printf 'Forwarding https://fwd-%s.bench.test -> %s\\n' $$ {port}; exec sleep 1000000",
+    [`custom.${BENCH_PROVIDER}.match`]: 'Forwarding https://(\\S+)',
+    [`custom.${BENCH_PROVIDER}.url`]: 'https://{1}',
+  }
+  for (const [key, value] of Object.entries(settings)) await home.cli(['config', 'set', key, value])
+}
