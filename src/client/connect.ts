@@ -18,8 +18,8 @@ import {NotListening} from './socket-request.js'
 import {SupervisorClient} from './supervisor-client.js'
 import {tryAcquireSpawnLock} from './spawn-lock.js'
 
-/** The file the supervisor runs: its process's command line names it. */
-export const SUPERVISOR_ENTRY = fileURLToPath(new URL('../supervisor/main.js', import.meta.url))
+/** The file the supervisor runs, bundled into one (scripts/bundle-supervisor.js): its process's command line names it. */
+export const SUPERVISOR_ENTRY = fileURLToPath(new URL('../supervisor.js', import.meta.url))
 /**
  * The supervisor lives long and mostly waits, holding many small objects. V8 grows its young
  * generation up to 16 MiB a semi-space when a burst of allocations survives (100 tunnels started at

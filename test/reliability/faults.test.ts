@@ -118,7 +118,7 @@ describe('many commands at once', () => {
   it('50 commands started at once against no supervisor leave exactly one, and all succeed', async () => {
     const [results, wallMs] = await timed(() => Promise.all(Array.from({length: 50}, () => t.run(['tunnel', 'list']))))
     expect(results.filter((r) => r.exitCode !== 0).map((r) => r.stderr)).toEqual([])
-    const supervisors = t.processes().filter((p) => p.cmdline.includes('supervisor/main.js'))
+    const supervisors = t.processes().filter((p) => p.cmdline.includes('dist/supervisor.js'))
     expect(supervisors).toHaveLength(1)
     expect(t.eventsLog().filter((e) => e.type === 'supervisor.started')).toHaveLength(1)
     recordFigure('Faults', '50 commands at once, no supervisor', `50 of 50 succeeded; 1 supervisor; all done in ${ms(wallMs)}`)
