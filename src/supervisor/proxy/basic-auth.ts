@@ -44,38 +44,44 @@ export class BasicAuthGate {
     private readonly failedLogins: FailedLogins,
   ) {}
 
-  /** `visitor` names who failed logins are held against: this endpoint and the visitor's address. */
-  async check(authorization: string | undefined, visitor: string): Promise<GateVerdict> {
+  /**
+   * `visitor` names who failed logins are held against: this endpoint and the visitor's address. It
+   * is asked only when there are failures to look up or one to record, so that while nobody sends
+   * wrong passwords, telling visitors apart costs a right one nothing.
+   */
+  async check(authorization: string | undefined, visitor: () => string): Promise<GateVerdict> {
     // A browser asks without a credential first to learn that it needs one: that is no failed login.
     if (authorization === undefined) return UNAUTHORIZED
     // Before the credential is looked at, so that a throttled visitor costs nothing and learns nothing.
-    const retryAfter = this.failedLogins.retryAfter(visitor)
+    let visitorName = this.failedLogins.holdsAny() ? visitor() : undefined
+    const retryAfter = visitorName === undefined ? undefined : this.failedLogins.retryAfter(visitorName)
     if (retryAfter !== undefined) return {kind: 'throttled', retryAfter}
 
     const password = basicPassword(authorization)
     if (password === undefined) {
-      this.failedLogins.record(visitor)
+      this.failedLogins.record(visitorName ?? visitor())
       return UNAUTHORIZED
     }
 
     // Digests are always 32 bytes, so the comparison does not give away the password's length either.
     const digest = createHash('sha256').update(password).digest()
     if (this.knownGood !== undefined && timingSafeEqual(this.knownGood, digest)) {
-      this.failedLogins.forget(visitor)
+      if (visitorName !== undefined) this.failedLogins.forget(visitorName)
       return ADMITTED
     }
 
+    visitorName ??= visitor()
     const key = digest.toString('hex')
     let verdict = this.verifying.get(key)
     if (!verdict) {
       // Counted as failed before bcrypt answers, so that a burst of different guesses sent at once
       // stops at the limit instead of running bcrypt for each; forgiven below if it was right.
-      this.failedLogins.record(visitor)
+      this.failedLogins.record(visitorName)
       verdict = this.verification(password, digest, key)
     }
 
     if (!(await verdict)) return UNAUTHORIZED
-    this.failedLogins.forget(visitor)
+    this.failedLogins.forget(visitorName)
     return ADMITTED
   }
 
