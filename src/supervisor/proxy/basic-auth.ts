@@ -1,4 +1,4 @@
-import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
+import * as crypto from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import type {FailedLogins} from './failed-logins.js'
 
@@ -15,26 +15,30 @@ const UNAUTHORIZED: GateVerdict = {kind: 'unauthorized'}
 
 /** 144 random bits as base64url: safe to paste into a URL or a shell unquoted. */
 export function newPassword(): string {
-  return randomBytes(18).toString('base64url')
+  return crypto.randomBytes(18).toString('base64url')
 }
 
 export function hashPassword(password: string): Promise<string> {
   return bcrypt.hash(password, 10)
 }
 
+/** Node 20.12 and later hash in one call, a microsecond cheaper than through a Hash object. */
+const sha256: (text: string) => Buffer = crypto.hash ? (text) => crypto.hash('sha256', text, 'buffer') : (text) => crypto.createHash('sha256').update(text).digest()
+
 /**
- * Basic auth for one endpoint. bcrypt is slow on purpose, so the password that verified is
- * remembered by its sha256 and later requests are compared with it in constant time instead.
- * Concurrent requests with the same password share one verification. A visitor that keeps sending
- * wrong ones is refused for a while before anything is checked. A different hash means a new gate,
- * and so nothing remembered.
+ * Basic auth for one endpoint. bcrypt is slow on purpose, so the Authorization header that verified
+ * is remembered by its sha256 and later requests are compared with it in constant time instead:
+ * clients send the very same header with every request, and comparing it whole spares taking it
+ * apart. Concurrent requests with the same header share one verification. A visitor that keeps
+ * sending wrong passwords is refused for a while before anything is checked. A different hash means
+ * a new gate, and so nothing remembered.
  */
 export class BasicAuthGate {
-  /** One is enough: a bcrypt hash admits one password. */
+  /** One is enough: a bcrypt hash admits one password, and a client spells its header one way. */
   private knownGood: Buffer | undefined
   /**
-   * Verifications under way, keyed by the hex of the password's sha256. What the lookup's timing
-   * could give away is about a digest of a password nobody has shown to be right yet.
+   * Verifications under way, keyed by the hex of the header's sha256. What the lookup's timing
+   * could give away is about a digest of a header nobody has shown to be right yet.
    */
   private readonly verifying = new Map<string, Promise<boolean>>()
 
@@ -57,20 +61,20 @@ export class BasicAuthGate {
     const retryAfter = visitorName === undefined ? undefined : this.failedLogins.retryAfter(visitorName)
     if (retryAfter !== undefined) return {kind: 'throttled', retryAfter}
 
-    const password = basicPassword(authorization)
-    if (password === undefined) {
-      this.failedLogins.record(visitorName ?? visitor())
-      return UNAUTHORIZED
-    }
-
-    // Digests are always 32 bytes, so the comparison does not give away the password's length either.
-    const digest = createHash('sha256').update(password).digest()
-    if (this.knownGood !== undefined && timingSafeEqual(this.knownGood, digest)) {
+    // Digests are always 32 bytes, so the comparison does not give away the header's length either.
+    const digest = sha256(authorization)
+    if (this.knownGood !== undefined && crypto.timingSafeEqual(this.knownGood, digest)) {
       if (visitorName !== undefined) this.failedLogins.forget(visitorName)
       return ADMITTED
     }
 
     visitorName ??= visitor()
+    const password = basicPassword(authorization)
+    if (password === undefined) {
+      this.failedLogins.record(visitorName)
+      return UNAUTHORIZED
+    }
+
     const key = digest.toString('hex')
     let verdict = this.verifying.get(key)
     if (!verdict) {
