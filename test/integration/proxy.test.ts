@@ -101,6 +101,47 @@ describe('reaching the upstream', () => {
     expect(await send('app.test', {path: '/over-a-socket'})).toMatchObject({status: 200, body: 'upstream saw /over-a-socket'})
     expect(await send('gone.test')).toMatchObject({status: 502, body: `tunnelctl: nothing answers at ${join(dir, 'gone.sock')}\n`})
   })
+
+  it('keeps one connection to a port or a socket for requests one after another', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tunnelctl-proxy-'))
+    defer(() => rm(dir, {recursive: true, force: true}))
+    const onPort = harness.upstream()
+    const onSocket = harness.upstream()
+    harness.proxy.setRoute('port.test', {target: {kind: 'port', port: await onPort.listen()}})
+    harness.proxy.setRoute('socket.test', {target: {kind: 'unix', path: join(dir, 'app.sock')}})
+    await onSocket.listen({path: join(dir, 'app.sock')})
+
+    for (let index = 0; index < 5; index++) {
+      expect((await send('port.test')).status).toBe(200)
+      expect((await send('socket.test')).status).toBe(200)
+    }
+    expect([onPort.connections, onSocket.connections]).toEqual([1, 1])
+  })
+
+  it('sends an idempotent request again on a new connection when the kept one turns out closed, and no other', async () => {
+    // Each connection serves one request: the next finds it closing, as when a server drops an idle connection just as a request arrives.
+    const served = new WeakSet<object>()
+    const {upstream, port} = await upstreamOnPort((request, response) => {
+      if (served.has(request.socket)) return request.socket.destroy()
+      served.add(request.socket)
+      response.end(`served ${request.method}`)
+    })
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const post = async (): Promise<number> => {
+      const upload = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, method: 'POST', headers: {host: 'app.test'}})
+      upload.end('body')
+      const [response] = await once(upload, 'response')
+      await readAll(response)
+      return response.statusCode
+    }
+
+    expect(await send('app.test')).toMatchObject({status: 200, body: 'served GET'})
+    expect(await send('app.test'), 'on a new connection').toMatchObject({status: 200, body: 'served GET'})
+    expect(await post()).toBe(200)
+    expect(await post(), 'not sent again').toBe(502)
+    expect(upstream.connections).toBe(3)
+  })
 })
 
 describe('streaming', () => {
@@ -150,6 +191,32 @@ describe('streaming', () => {
     sendTheRest()
     expect(String((await chunks.next()).value)).toBe('data: two\n\n')
     expect((await chunks.next()).done).toBe(true)
+  })
+})
+
+describe('request framing', () => {
+  it('passes a chunked body on chunked whatever the method, and says an empty body is empty', async () => {
+    const seen: string[] = []
+    const {port} = await upstreamOnPort(async (request, response) => {
+      const framing = request.headers['transfer-encoding'] ?? `content-length ${request.headers['content-length'] ?? 'none'}`
+      seen.push(`${request.method} ${request.url} (${framing}) ${JSON.stringify(await readAll(request))}`)
+      response.end('ok')
+    })
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    /** Sends `head` on a connection of its own and waits for the start of the answer. */
+    const exchange = async (head: string): Promise<void> => {
+      const client = harness.connectRaw()
+      client.write(head)
+      await once(client, 'data')
+    }
+
+    // A body that would read as a request of its own on the kept upstream connection, were it sent unframed.
+    const inner = 'GET /inner HTTP/1.1\r\nHost: app.test\r\n\r\n'
+    await exchange(`GET /outer HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n${inner.length.toString(16)}\r\n${inner}\r\n0\r\n\r\n`)
+    expect((await send('app.test', {path: '/next'})).body).toBe('ok')
+    await exchange('POST /empty HTTP/1.1\r\nHost: app.test\r\n\r\n')
+
+    expect(seen).toEqual([`GET /outer (chunked) ${JSON.stringify(inner)}`, 'GET /next (content-length none) ""', 'POST /empty (content-length 0) ""'])
   })
 })
 

@@ -18,6 +18,12 @@ export class FailedLogins {
   /** In the order their windows started, so that expired ones are always at the front. */
   private readonly windows = new Map<string, FailureWindow>()
 
+  /** False when no visitor has failures held against it, and so none needs looking up. */
+  holdsAny(): boolean {
+    if (this.windows.size > 0) this.dropExpired()
+    return this.windows.size > 0
+  }
+
   /** Seconds until `visitor` may try again, or undefined when it may try now. */
   retryAfter(visitor: string): number | undefined {
     const window = this.current(visitor)

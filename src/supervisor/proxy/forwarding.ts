@@ -1,15 +1,59 @@
-import {type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, STATUS_CODES} from 'node:http'
+import {type IncomingMessage, STATUS_CODES} from 'node:http'
+
+/**
+ * Header lines as Node's rawHeaders lists them: name, value, name, value... The proxy reads and
+ * passes on headers in this form, so that Node builds no headers object per message for the proxy
+ * only to copy it, and lines reach the other side as they came, repeated ones included.
+ */
+export type HeaderLines = string[]
 
 /** Headers about one connection, not the message (RFC 9110 7.6.1): each hop sets its own. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
 
-/** The headers minus hop-by-hop ones, including any the Connection header names. */
-export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = (headers.connection ?? '').split(',').map((name) => name.trim().toLowerCase())
-  const dropped = new Set([...HOP_BY_HOP, ...named])
-  const kept: OutgoingHttpHeaders = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !dropped.has(name)) kept[name] = value
+/** The methods whose requests Node sends without a body unless told otherwise; it sends any other's chunked. */
+const UNFRAMED_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'])
+
+/** The first value of header `name` (in lower case), which is the one Node's headers object would give. */
+export function firstHeader(lines: HeaderLines, name: string): string | undefined {
+  for (let index = 0; index < lines.length; index += 2) {
+    if (lines[index].length === name.length && lines[index].toLowerCase() === name) return lines[index + 1]
+  }
+
+  return undefined
+}
+
+/** Whether a request comes with a body: only Content-Length or Transfer-Encoding says it does (RFC 9112 6.3). */
+export function hasBody(lines: HeaderLines): boolean {
+  const length = firstHeader(lines, 'content-length')
+  return (length !== undefined && length !== '0') || firstHeader(lines, 'transfer-encoding') !== undefined
+}
+
+/** The lines minus hop-by-hop ones, including any the Connection header names. */
+export function endToEnd(lines: HeaderLines): HeaderLines {
+  const kept: HeaderLines = []
+  let connection = ''
+  for (let index = 0; index < lines.length; index += 2) {
+    const name = lines[index].toLowerCase()
+    if (name === 'connection') connection += `,${lines[index + 1]}`
+    else if (!HOP_BY_HOP.has(name)) kept.push(lines[index], lines[index + 1])
+  }
+
+  return withoutNamed(kept, connection)
+}
+
+/** `lines` minus those the Connection header's tokens name, beyond the usual hop-by-hop ones, which are gone already. */
+function withoutNamed(lines: HeaderLines, connection: string): HeaderLines {
+  let named: Set<string> | undefined
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase()
+    // Host is routed by and must reach the upstream whatever the client says.
+    if (name !== '' && name !== 'close' && name !== 'host' && !HOP_BY_HOP.has(name)) (named ??= new Set()).add(name)
+  }
+
+  if (named === undefined) return lines
+  const kept: HeaderLines = []
+  for (let index = 0; index < lines.length; index += 2) {
+    if (!named.has(lines[index].toLowerCase())) kept.push(lines[index], lines[index + 1])
   }
 
   return kept
@@ -22,36 +66,76 @@ export interface UpstreamHeaderOptions {
   keepAuthorization: boolean
 }
 
-/** What the upstream is sent: the client's headers, Host untouched, with X-Forwarded-* added. */
-export function upstreamRequestHeaders(request: IncomingMessage, {upgrade, keepAuthorization}: UpstreamHeaderOptions): OutgoingHttpHeaders {
-  const headers = endToEnd(request.headers)
-  if (!keepAuthorization) delete headers.authorization
-  if (upgrade) {
-    headers.connection = 'Upgrade'
-    headers.upgrade = request.headers.upgrade
+/** What the upstream is sent: the client's end-to-end headers, Host untouched, with X-Forwarded-* in place of the client's own. */
+export function upstreamRequestHeaders(request: IncomingMessage, {upgrade, keepAuthorization}: UpstreamHeaderOptions): HeaderLines {
+  const raw = request.rawHeaders
+  const kept: HeaderLines = []
+  let host: string | undefined
+  let forwardedFor = ''
+  let forwardedProto = ''
+  let connection = ''
+  let length = false
+  let chunked = false
+  for (let index = 0; index < raw.length; index += 2) {
+    const name = raw[index].toLowerCase()
+    const value = raw[index + 1]
+    switch (name) {
+      case 'content-length':
+        length = true
+        break
+      case 'transfer-encoding':
+        chunked = true
+        continue
+      case 'host':
+        // The first, which is the one the request was routed by.
+        if (host !== undefined) continue
+        host = value
+        break
+      case 'authorization':
+        if (!keepAuthorization) continue
+        break
+      case 'connection':
+        connection += `,${value}`
+        continue
+      case 'x-forwarded-for':
+        forwardedFor = forwardedFor === '' ? value : `${forwardedFor}, ${value}`
+        continue
+      case 'x-forwarded-proto':
+        forwardedProto = forwardedProto === '' ? value : `${forwardedProto}, ${value}`
+        continue
+      case 'x-forwarded-host':
+        continue
+      default:
+        if (HOP_BY_HOP.has(name)) continue
+    }
+
+    kept.push(raw[index], value)
   }
 
+  const headers = withoutNamed(kept, connection)
+  // The body goes on as Node decoded it, so saying how it is framed is up to us. Left to Node, a
+  // GET's chunked body would go out unframed and the upstream would read it as a request of its
+  // own on a kept connection, and an empty POST would go out as an empty chunked body, which
+  // servers that read no chunked requests take for the next request.
+  if (chunked) headers.push('transfer-encoding', 'chunked')
+  else if (!length && !UNFRAMED_BY_DEFAULT.has(request.method!)) headers.push('content-length', '0')
+  if (upgrade) headers.push('connection', 'Upgrade', 'upgrade', firstHeader(raw, 'upgrade') ?? '')
   const client = request.socket.remoteAddress ?? 'unknown'
-  const forwardedFor = request.headers['x-forwarded-for']
-  headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${client}` : client
+  headers.push('x-forwarded-for', forwardedFor === '' ? client : `${forwardedFor}, ${client}`)
   // The public side (cloudflared) knows whether the visitor came over https; we only ever see http.
-  headers['x-forwarded-proto'] = request.headers['x-forwarded-proto'] ?? 'http'
-  headers['x-forwarded-host'] = request.headers.host
+  headers.push('x-forwarded-proto', forwardedProto === '' ? 'http' : forwardedProto)
+  if (host !== undefined) headers.push('x-forwarded-host', host)
   return headers
 }
 
 /** The upstream's 101, keeping the headers that say what the connection became. */
-export function switchingProtocolsHeaders(response: IncomingMessage): OutgoingHttpHeaders {
-  return {...endToEnd(response.headers), connection: 'Upgrade', upgrade: response.headers.upgrade}
+export function switchingProtocolsHeaders(response: IncomingMessage): HeaderLines {
+  return [...endToEnd(response.rawHeaders), 'connection', 'Upgrade', 'upgrade', firstHeader(response.rawHeaders, 'upgrade') ?? '']
 }
 
 /** A response head for a socket no longer managed by node:http (upgrades and CONNECT). */
-export function rawResponseHead(status: number, message: string | undefined, headers: OutgoingHttpHeaders): string {
-  const lines = [`HTTP/1.1 ${status} ${message ?? STATUS_CODES[status] ?? ''}`]
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue
-    for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`)
-  }
-
-  return `${lines.join('\r\n')}\r\n\r\n`
+export function rawResponseHead(status: number, message: string | undefined, lines: HeaderLines): string {
+  let head = `HTTP/1.1 ${status} ${message ?? STATUS_CODES[status] ?? ''}\r\n`
+  for (let index = 0; index < lines.length; index += 2) head += `${lines[index]}: ${lines[index + 1]}\r\n`
+  return `${head}\r\n`
 }

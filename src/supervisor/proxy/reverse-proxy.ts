@@ -1,13 +1,16 @@
-import {type ClientRequest, createServer, type IncomingMessage, type OutgoingHttpHeaders, request as httpRequest, type RequestOptions, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo, LookupFunction, Socket, TcpNetConnectOpts} from 'node:net'
-import {type Duplex, pipeline} from 'node:stream'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo, Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
 import bcrypt from 'bcryptjs'
 import {BasicAuthGate, type VerifyPassword} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
-import {endToEnd, rawResponseHead, switchingProtocolsHeaders, upstreamRequestHeaders} from './forwarding.js'
+import {firstHeader} from './forwarding.js'
+import {answer, answerOnSocket, NO_ENDPOINT, NOT_A_FORWARD_PROXY, type PlainAnswer, tooManyFailedLogins, UNAUTHORIZED} from './plain-answers.js'
+import {type Destination, relayRequest, relayUpgrade} from './relay.js'
+import {type ProxyTarget, upstreamAgent} from './upstream.js'
 import {visitorAddress} from './visitor-address.js'
 
-export type ProxyTarget = {kind: 'port'; port: number} | {kind: 'unix'; path: string}
+export type {ProxyTarget} from './upstream.js'
 
 export interface ProxyRoute {
   target: ProxyTarget
@@ -21,31 +24,8 @@ export interface ReverseProxyOptions {
 }
 
 interface Endpoint {
-  target: ProxyTarget
+  destination: Destination
   gate?: BasicAuthGate
-}
-
-/** A short plain-text answer the proxy gives itself instead of the upstream's. */
-interface PlainAnswer {
-  status: number
-  text: string
-  headers?: OutgoingHttpHeaders
-}
-
-const NOT_A_FORWARD_PROXY: PlainAnswer = {status: 400, text: 'tunnelctl: this proxy only serves its own endpoints and forwards nowhere else\n'}
-const NO_ENDPOINT: PlainAnswer = {status: 404, text: 'tunnelctl: nothing is exposed at this host name\n'}
-const UNAUTHORIZED: PlainAnswer = {
-  status: 401,
-  text: 'tunnelctl: this endpoint needs the username tunnelctl and its password\n',
-  headers: {'www-authenticate': 'Basic realm="tunnelctl"'},
-}
-
-function tooManyFailedLogins(retryAfter: number): PlainAnswer {
-  return {
-    status: 429,
-    text: `tunnelctl: too many wrong passwords from your address; try again in ${retryAfter} s\n`,
-    headers: {'retry-after': String(retryAfter)},
-  }
 }
 
 /** Enough for any honest client to send its request line and headers; a client that sits on an open connection is cut off. */
@@ -65,6 +45,7 @@ export class ReverseProxy {
   private readonly verifyPassword: VerifyPassword
   /** One table for every endpoint's gate, so that one cap bounds them all; its keys name the endpoint. */
   private readonly failedLogins = new FailedLogins()
+  private readonly agent = upstreamAgent()
   private listeningPort = 0
 
   constructor(options: ReverseProxyOptions = {}) {
@@ -113,18 +94,19 @@ export class ReverseProxy {
     const previous = this.endpoints.get(key)?.gate
     let gate: BasicAuthGate | undefined
     if (route.authHash !== undefined) gate = previous?.hash === route.authHash ? previous : new BasicAuthGate(route.authHash, this.verifyPassword, this.failedLogins)
-    this.endpoints.set(key, {target: route.target, gate})
+    this.endpoints.set(key, {destination: {target: route.target, keepAuthorization: !gate}, gate})
   }
 
   removeRoute(host: string): void {
     this.endpoints.delete(hostKey(host))
   }
 
-  /** Stops listening and destroys every connection, upgraded ones included, so it never waits on a client. */
+  /** Stops listening and destroys every connection, upgraded and pooled ones included, so it never waits on a client. */
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve())
       for (const socket of this.sockets) socket.destroy()
+      this.agent.destroy()
     })
   }
 
@@ -138,12 +120,13 @@ export class ReverseProxy {
     // Only origin-form targets: an absolute URI or `OPTIONS *` asks for something other than our endpoints.
     if (!request.url?.startsWith('/')) return NOT_A_FORWARD_PROXY
 
-    const host = request.headers.host === undefined ? undefined : hostKey(request.headers.host)
+    const hostHeader = firstHeader(request.rawHeaders, 'host')
+    const host = hostHeader === undefined ? undefined : hostKey(hostHeader)
     const endpoint = host === undefined ? undefined : this.endpoints.get(host)
     if (!endpoint) return NO_ENDPOINT
     if (!endpoint.gate) return endpoint
 
-    const verdict = await endpoint.gate.check(request.headers.authorization, `${host} ${visitorAddress(request)}`)
+    const verdict = await endpoint.gate.check(firstHeader(request.rawHeaders, 'authorization'), () => `${host} ${visitorAddress(request)}`)
     if (verdict.kind === 'unauthorized') return UNAUTHORIZED
     if (verdict.kind === 'throttled') return tooManyFailedLogins(verdict.retryAfter)
     return endpoint
@@ -153,21 +136,7 @@ export class ReverseProxy {
     const admitted = await this.admit(request)
     if ('status' in admitted) return answer(response, admitted)
     if (request.socket.destroyed) return
-
-    const {target} = admitted
-    const upstream = requestUpstream(request, admitted, false)
-    upstream.on('response', (upstreamResponse) => {
-      response.writeHead(upstreamResponse.statusCode!, upstreamResponse.statusMessage, endToEnd(upstreamResponse.headers))
-      // Long polls and event streams may send headers long before any body.
-      response.flushHeaders()
-      // On failure pipeline destroys the response and so the client's connection: a body cut short
-      // cannot be told apart from a whole one any other way.
-      pipeline(upstreamResponse, response, () => {})
-    })
-    upstream.on('error', () => (response.headersSent ? response.destroy() : answer(response, nothingAnswers(target))))
-    // The client went away: stop the upload and the download with it.
-    response.on('close', () => upstream.destroy())
-    request.pipe(upstream)
+    relayRequest(request, response, admitted.destination, this.agent)
   }
 
   private async forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -175,28 +144,7 @@ export class ReverseProxy {
     const admitted = await this.admit(request)
     if ('status' in admitted) return answerOnSocket(socket, admitted)
     if (socket.destroyed) return
-
-    const {target} = admitted
-    const upstream = requestUpstream(request, admitted, true)
-    let answered = false
-    upstream.on('upgrade', (upstreamResponse, upstreamSocket, upstreamHead) => {
-      answered = true
-      this.track(upstreamSocket)
-      socket.write(rawResponseHead(101, upstreamResponse.statusMessage, switchingProtocolsHeaders(upstreamResponse)))
-      socket.write(upstreamHead)
-      upstreamSocket.write(head)
-      splice(socket, upstreamSocket)
-    })
-    upstream.on('response', (upstreamResponse) => {
-      // The upstream declined to upgrade: pass its answer on, delimited by closing the connection.
-      answered = true
-      const headers = {...endToEnd(upstreamResponse.headers), connection: 'close'}
-      socket.write(rawResponseHead(upstreamResponse.statusCode!, upstreamResponse.statusMessage, headers))
-      pipeline(upstreamResponse, socket, () => socket.destroy())
-    })
-    upstream.on('error', () => (answered ? socket.destroy() : answerOnSocket(socket, nothingAnswers(target))))
-    socket.on('close', () => upstream.destroy())
-    upstream.end()
+    relayUpgrade(request, socket, head, admitted.destination, (upstreamSocket) => this.track(upstreamSocket))
   }
 }
 
@@ -207,64 +155,4 @@ function hostKey(host: string): string {
   else if (name.split(':').length > 2) name = `[${name}]`
   else name = name.replace(/:\d*$/, '')
   return name.replace(/\.$/, '')
-}
-
-/** A dev server may listen on 127.0.0.1 or only on ::1 (vite does): net tries each, IPv4 first. */
-const bothLoopbacks: LookupFunction = (_hostname, options, callback) => {
-  if (options.all) callback(null, [{address: '127.0.0.1', family: 4}, {address: '::1', family: 6}])
-  else callback(null, '127.0.0.1', 4)
-}
-
-function connectOptions(target: ProxyTarget): RequestOptions {
-  if (target.kind === 'unix') return {socketPath: target.path}
-  const tcp: TcpNetConnectOpts = {host: 'localhost', port: target.port, lookup: bothLoopbacks, autoSelectFamily: true}
-  return tcp
-}
-
-function requestUpstream(request: IncomingMessage, {target, gate}: Endpoint, upgrade: boolean): ClientRequest {
-  return httpRequest({
-    ...connectOptions(target),
-    // Without an agent every request has its own connection: none is reused after the dev server dropped it.
-    agent: false,
-    method: request.method,
-    path: request.url,
-    headers: upstreamRequestHeaders(request, {upgrade, keepAuthorization: !gate}),
-  })
-}
-
-function nothingAnswers(target: ProxyTarget): PlainAnswer {
-  const where = target.kind === 'port' ? `localhost:${target.port}` : target.path
-  return {status: 502, text: `tunnelctl: nothing answers at ${where}\n`}
-}
-
-function plainTextHeaders(text: string): OutgoingHttpHeaders {
-  return {'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text)}
-}
-
-function answer(response: ServerResponse, {status, text, headers}: PlainAnswer): void {
-  response.writeHead(status, {...headers, ...plainTextHeaders(text)})
-  response.end(text)
-  // Discard whatever body is left, so the connection can carry the next request.
-  response.req.resume()
-}
-
-function answerOnSocket(socket: Duplex, {status, text, headers}: PlainAnswer): void {
-  if (!socket.writable) return
-  const head = rawResponseHead(status, undefined, {...headers, ...plainTextHeaders(text), connection: 'close'})
-  socket.end(head + text, () => socket.destroy())
-}
-
-/** Pipes two sockets into each other until either ends or fails, then destroys both. */
-function splice(a: Duplex, b: Duplex): void {
-  const destroyBoth = () => {
-    a.destroy()
-    b.destroy()
-  }
-
-  for (const socket of [a, b]) {
-    socket.on('error', destroyBoth)
-    socket.on('close', destroyBoth)
-  }
-
-  a.pipe(b).pipe(a)
 }
