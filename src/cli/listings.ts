@@ -8,8 +8,7 @@ export interface Listing<T> {
   text: string
 }
 
-// The renderers are imported only when there is something to render: cli-table3 alone costs an
-// empty list a fifth of its time.
+// The renderers are imported only when there is something to render: an empty list needs none.
 
 export async function tunnelListing(): Promise<Listing<TunnelInfo[]>> {
   const tunnels = await (await connectSupervisor()).listTunnels()

@@ -1,24 +1,24 @@
-import Table from 'cli-table3'
 import {colorEnabled} from './color.js'
 
-const BORDERLESS = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
+const GAP = '  '
+const ESCAPES = /\u001B\[[0-9;]*m/g
+
+/**
+ * A borderless table like `docker ps` prints: columns as wide as their widest cell, two spaces
+ * apart; the header is bold only when colour is on. Written out rather than with cli-table3, which
+ * took longer to load and to lay out 100 rows (12 + 26 ms) than all the rest of `tunnel list`.
+ */
+export function renderTable(head: string[], rows: string[][]): string {
+  const widths = head.map((title, column) => Math.max(title.length, ...rows.map((row) => visibleLength(row[column] ?? ''))))
+  const bold = colorEnabled()
+  const line = (cells: string[], style = (cell: string) => cell) =>
+    cells
+      .map((cell, column) => style(cell) + ' '.repeat(widths[column] - visibleLength(cell)))
+      .join(GAP)
+      .trimEnd()
+  return [line(head, bold ? (h) => `\u001B[1m${h}\u001B[22m` : undefined), ...rows.map((row) => line(row))].join('\n')
 }
 
-/** A borderless table like `docker ps` prints; the header is bold only when colour is on. */
-export function renderTable(head: string[], rows: string[][]): string {
-  const bold = colorEnabled()
-  const table = new Table({
-    head: bold ? head.map((h) => `\u001B[1m${h}\u001B[22m`) : head,
-    chars: BORDERLESS,
-    style: {head: [], border: [], 'padding-left': 0, 'padding-right': 0},
-  })
-  table.push(...rows)
-  return table
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n')
+function visibleLength(text: string): number {
+  return text.replace(ESCAPES, '').length
 }
