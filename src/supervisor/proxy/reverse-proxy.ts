@@ -7,7 +7,7 @@ import {FailedLogins} from './failed-logins.js'
 import {firstHeader} from './forwarding.js'
 import {answer, answerOnSocket, NO_ENDPOINT, NOT_A_FORWARD_PROXY, type PlainAnswer, tooManyFailedLogins, UNAUTHORIZED} from './plain-answers.js'
 import {type Destination, relayRequest, relayUpgrade} from './relay.js'
-import {type ProxyTarget, upstreamAgent} from './upstream.js'
+import {type ProxyTarget, UpstreamPools} from './upstream.js'
 import {visitorAddress} from './visitor-address.js'
 
 export type {ProxyTarget} from './upstream.js'
@@ -45,7 +45,7 @@ export class ReverseProxy {
   private readonly verifyPassword: VerifyPassword
   /** One table for every endpoint's gate, so that one cap bounds them all; its keys name the endpoint. */
   private readonly failedLogins = new FailedLogins()
-  private readonly agent = upstreamAgent()
+  private readonly pools = new UpstreamPools()
   private listeningPort = 0
 
   constructor(options: ReverseProxyOptions = {}) {
@@ -106,7 +106,7 @@ export class ReverseProxy {
     return new Promise((resolve) => {
       this.server.close(() => resolve())
       for (const socket of this.sockets) socket.destroy()
-      this.agent.destroy()
+      void this.pools.close()
     })
   }
 
@@ -136,7 +136,7 @@ export class ReverseProxy {
     const admitted = await this.admit(request)
     if ('status' in admitted) return answer(response, admitted)
     if (request.socket.destroyed) return
-    relayRequest(request, response, admitted.destination, this.agent)
+    await relayRequest(request, response, admitted.destination, this.pools)
   }
 
   private async forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
