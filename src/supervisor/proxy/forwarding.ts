@@ -10,8 +10,6 @@ export type HeaderLines = string[]
 /** Headers about one connection, not the message (RFC 9110 7.6.1): each hop sets its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
 
-/** The methods whose requests Node sends without a body unless told otherwise; it sends any other's chunked. */
-const UNFRAMED_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'])
 
 /** The first value of header `name` (in lower case), which is the one Node's headers object would give. */
 export function firstHeader(lines: HeaderLines, name: string): string | undefined {
@@ -74,17 +72,13 @@ export function upstreamRequestHeaders(request: IncomingMessage, {upgrade, keepA
   let forwardedFor = ''
   let forwardedProto = ''
   let connection = ''
-  let length = false
-  let chunked = false
   for (let index = 0; index < raw.length; index += 2) {
     const name = raw[index].toLowerCase()
     const value = raw[index + 1]
     switch (name) {
-      case 'content-length':
-        length = true
-        break
-      case 'transfer-encoding':
-        chunked = true
+      // Node has answered the client's Expect: 100-continue already, and undici refuses the header.
+      // (Transfer-Encoding, hop-by-hop, goes too: undici frames the body again from what it is given.)
+      case 'expect':
         continue
       case 'host':
         // The first, which is the one the request was routed by.
@@ -113,12 +107,6 @@ export function upstreamRequestHeaders(request: IncomingMessage, {upgrade, keepA
   }
 
   const headers = withoutNamed(kept, connection)
-  // The body goes on as Node decoded it, so saying how it is framed is up to us. Left to Node, a
-  // GET's chunked body would go out unframed and the upstream would read it as a request of its
-  // own on a kept connection, and an empty POST would go out as an empty chunked body, which
-  // servers that read no chunked requests take for the next request.
-  if (chunked) headers.push('transfer-encoding', 'chunked')
-  else if (!length && !UNFRAMED_BY_DEFAULT.has(request.method!)) headers.push('content-length', '0')
   if (upgrade) headers.push('connection', 'Upgrade', 'upgrade', firstHeader(raw, 'upgrade') ?? '')
   const client = request.socket.remoteAddress ?? 'unknown'
   headers.push('x-forwarded-for', forwardedFor === '' ? client : `${forwardedFor}, ${client}`)

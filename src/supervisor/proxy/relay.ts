@@ -12,9 +12,6 @@ export interface Destination {
   keepAuthorization: boolean
 }
 
-/** Headers undici sets itself from the body it is given, and refuses to be handed. */
-const FRAMED_BY_UNDICI = new Set(['transfer-encoding', 'expect'])
-
 /**
  * Sends `request` to its destination over one of the target's pooled connections and streams the
  * answer back. A connection that fails before any answer (the upstream closed a pooled one just as
@@ -24,10 +21,6 @@ const FRAMED_BY_UNDICI = new Set(['transfer-encoding', 'expect'])
  */
 export async function relayRequest(request: IncomingMessage, response: ServerResponse, destination: Destination, pools: UpstreamPools, retried = false): Promise<void> {
   const headers = upstreamRequestHeaders(request, {upgrade: false, keepAuthorization: destination.keepAuthorization})
-  const lines: string[] = []
-  for (let index = 0; index < headers.length; index += 2) {
-    if (!FRAMED_BY_UNDICI.has(headers[index])) lines.push(headers[index], headers[index + 1])
-  }
 
   let abort: ((error?: Error) => void) | undefined
   let resumeBody = () => {}
@@ -39,7 +32,7 @@ export async function relayRequest(request: IncomingMessage, response: ServerRes
   const upstream = retried ? await pools.oneOff(destination.target) : await pools.for(destination.target)
   const done = () => retried && void upstream.close()
   upstream.dispatch(
-    {method: request.method as Dispatcher.HttpMethod, path: request.url!, headers: lines, body: hasBody(request.rawHeaders) ? request : null},
+    {method: request.method as Dispatcher.HttpMethod, path: request.url!, headers, body: hasBody(request.rawHeaders) ? request : null},
     {
       onConnect(abortRequest) {
         abort = abortRequest
