@@ -10,9 +10,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // conf is loaded only to write settings, which the supervisor never does; undici only once the proxy
-  // has a request to pass on. Bundled, either would be parsed at every start.
-  external: ['conf', 'undici'],
+  // conf is loaded only to write settings, which the supervisor never does: bundled, it would be parsed at every start.
+  external: ['conf'],
   // For the CommonJS dependencies inside the ES module bundle.
   banner: {js: "import {createRequire} from 'node:module'; const require = createRequire(import.meta.url);"},
   logLevel: 'warning',

@@ -1,7 +1,7 @@
 import {once} from 'node:events'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {request as httpRequest, type RequestListener} from 'node:http'
-import {type AddressInfo, createServer as createNetServer} from 'node:net'
+import {type AddressInfo, createServer as createNetServer, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeEach, describe, expect, it} from 'vitest'
@@ -236,6 +236,83 @@ describe('an upstream that dies mid-response', () => {
     download.end()
     const [response] = await once(download, 'response')
     await expect(readAll(response)).rejects.toThrow(/aborted/)
+  })
+})
+
+describe('responses as the upstream writes them', () => {
+  /** An upstream that answers each request head with the bytes `answer` gives for its path, and closes the connection after those ending in <close>. */
+  async function rawUpstream(answer: (path: string) => string): Promise<{port: number; connections: () => number}> {
+    let connections = 0
+    const sockets = new Set<Socket>()
+    const server = createNetServer((socket) => {
+      connections++
+      sockets.add(socket)
+      socket.once('close', () => sockets.delete(socket))
+      let received = ''
+      socket.on('data', (chunk) => {
+        received += chunk.toString('latin1')
+        for (let end = received.indexOf('\r\n\r\n'); end !== -1; end = received.indexOf('\r\n\r\n')) {
+          const reply = answer(received.slice(0, end).split(' ')[1])
+          received = received.slice(end + 4)
+          if (reply.endsWith('<close>')) socket.end(reply.slice(0, -'<close>'.length))
+          else socket.write(reply)
+        }
+      })
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    defer(() => {
+      for (const socket of sockets) socket.destroy()
+      server.close()
+    })
+    return {port: (server.address() as AddressInfo).port, connections: () => connections}
+  }
+
+  const FINE = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine'
+
+  it('passes on a body that ends with the connection, and interim answers not at all', async () => {
+    const {port} = await rawUpstream((path) =>
+      path === '/until-close'
+        ? 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it<close>'
+        : 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal',
+    )
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    expect(await send('app.test', {path: '/until-close'})).toMatchObject({status: 200, body: 'all of it'})
+    expect(await send('app.test', {path: '/interim'})).toMatchObject({status: 200, body: 'final'})
+  })
+
+  it('answers 502 to a response it cannot frame with certainty, and sends nothing more down that connection', async () => {
+    const {port, connections} = await rawUpstream((path) => (path === '/ambiguous' ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok' : FINE))
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    expect(await send('app.test', {path: '/ambiguous'})).toMatchObject({
+      status: 502,
+      body: `tunnelctl: the app at localhost:${port} sent a response the proxy cannot read as HTTP/1.1\n`,
+    })
+    expect(await send('app.test', {path: '/next'})).toMatchObject({status: 200, body: 'fine'})
+    expect(connections()).toBe(2)
+  })
+
+  it('gives up a connection whose response ran past its length', async () => {
+    const {port, connections} = await rawUpstream((path) => (path === '/overrun' ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA' : FINE))
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    expect(await send('app.test', {path: '/overrun'})).toMatchObject({status: 200, body: 'ok'})
+    expect(await send('app.test', {path: '/next'})).toMatchObject({status: 200, body: 'fine'})
+    expect(connections()).toBe(2)
+  })
+
+  it('answers HEAD with the length and no body, and keeps the connection', async () => {
+    const {port, connections} = await rawUpstream((path) => (path === '/head' ? 'HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n' : FINE))
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const head = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, method: 'HEAD', path: '/head', headers: {host: 'app.test'}})
+    head.end()
+    const [response] = await once(head, 'response')
+    expect([response.statusCode, response.headers['content-length'], await readAll(response)]).toEqual([200, '99', ''])
+    expect(await send('app.test', {path: '/next'})).toMatchObject({status: 200, body: 'fine'})
+    expect(connections()).toBe(1)
   })
 })
 

@@ -76,8 +76,8 @@ export function upstreamRequestHeaders(request: IncomingMessage, {upgrade, keepA
     const name = raw[index].toLowerCase()
     const value = raw[index + 1]
     switch (name) {
-      // Node has answered the client's Expect: 100-continue already, and undici refuses the header.
-      // (Transfer-Encoding, hop-by-hop, goes too: undici frames the body again from what it is given.)
+      // Node has answered the client's Expect: 100-continue already; the upstream would wait to give its own.
+      // (Transfer-Encoding, hop-by-hop, goes too: the body is framed again on the way.)
       case 'expect':
         continue
       case 'host':
@@ -119,6 +119,13 @@ export function upstreamRequestHeaders(request: IncomingMessage, {upgrade, keepA
 /** The upstream's 101, keeping the headers that say what the connection became. */
 export function switchingProtocolsHeaders(response: IncomingMessage): HeaderLines {
   return [...endToEnd(response.rawHeaders), 'connection', 'Upgrade', 'upgrade', firstHeader(response.rawHeaders, 'upgrade') ?? '']
+}
+
+/** A request head for the upstream. Node's parser has refused any line break or control character in the parts already. */
+export function rawRequestHead(method: string, url: string, lines: HeaderLines): string {
+  let head = `${method} ${url} HTTP/1.1\r\n`
+  for (let index = 0; index < lines.length; index += 2) head += `${lines[index]}: ${lines[index + 1]}\r\n`
+  return `${head}\r\n`
 }
 
 /** A response head for a socket no longer managed by node:http (upgrades and CONNECT). */

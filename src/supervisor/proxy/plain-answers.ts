@@ -30,6 +30,11 @@ export function nothingAnswers(where: string): PlainAnswer {
   return {status: 502, text: `tunnelctl: nothing answers at ${where}\n`}
 }
 
+/** `where` as targetName gives it. */
+export function unreadableAnswer(where: string): PlainAnswer {
+  return {status: 502, text: `tunnelctl: the app at ${where} sent a response the proxy cannot read as HTTP/1.1\n`}
+}
+
 function plainTextHeaders(text: string): OutgoingHttpHeaders {
   return {'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text)}
 }

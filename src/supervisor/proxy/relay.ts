@@ -1,9 +1,10 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {type Duplex, pipeline} from 'node:stream'
-import type {Dispatcher} from 'undici'
-import {endToEnd, hasBody, rawResponseHead, switchingProtocolsHeaders, upstreamRequestHeaders} from './forwarding.js'
-import {answer, answerOnSocket, nothingAnswers} from './plain-answers.js'
-import {type ProxyTarget, targetName, upgradeRequestTo, type UpstreamPools} from './upstream.js'
+import {endToEnd, firstHeader, hasBody, rawRequestHead, rawResponseHead, switchingProtocolsHeaders, upstreamRequestHeaders} from './forwarding.js'
+import {answer, answerOnSocket, nothingAnswers, unreadableAnswer} from './plain-answers.js'
+import type {ResponseHead} from './response-reader.js'
+import {type ProxyTarget, targetName, upgradeRequestTo} from './upstream.js'
+import type {Exchange, ExchangeFailure, ResponseHandler, UpstreamPools, UpstreamRequest} from './upstream-pool.js'
 
 /** Where an admitted request goes. */
 export interface Destination {
@@ -12,61 +13,92 @@ export interface Destination {
   keepAuthorization: boolean
 }
 
-/**
- * Sends `request` to its destination over one of the target's pooled connections and streams the
- * answer back. A connection that fails before any answer (the upstream closed a pooled one just as
- * it was picked) gets an idempotent request without a body sent again, once. A proxy must not send
- * any other again (RFC 9110 9.2.2), and a body is gone with the dead connection anyway: those get
- * the 502.
- */
-export async function relayRequest(request: IncomingMessage, response: ServerResponse, destination: Destination, pools: UpstreamPools, retried = false): Promise<void> {
-  const headers = upstreamRequestHeaders(request, {upgrade: false, keepAuthorization: destination.keepAuthorization})
-
-  let abort: ((error?: Error) => void) | undefined
-  let resumeBody = () => {}
-  let sentBody = false
-  let complete = false
-  // The client went away: stop the upload and the download with it.
-  response.once('close', () => complete || abort?.())
-  // Sent again, it goes on a connection of its own, which is not kept: it might be the next to close.
-  const upstream = retried ? await pools.oneOff(destination.target) : await pools.for(destination.target)
-  const done = () => retried && void upstream.close()
-  upstream.dispatch(
-    {method: request.method as Dispatcher.HttpMethod, path: request.url!, headers, body: hasBody(request.rawHeaders) ? request : null},
-    {
-      onConnect(abortRequest) {
-        abort = abortRequest
-      },
-      onHeaders(statusCode, rawHeaders, resume, statusText) {
-        if (statusCode < 200) return true
-        resumeBody = resume
-        response.writeHead(statusCode, statusText, endToEnd(rawHeaders.map((line) => line.toString('latin1'))))
-        // The head goes out in one write with the body that came with it, which undici hands over
-        // before this runs. Event streams and long polls may send theirs long before any body.
-        queueMicrotask(() => sentBody || response.flushHeaders())
-        return true
-      },
-      onData(chunk) {
-        sentBody = true
-        if (response.write(chunk)) return true
-        response.once('drain', resumeBody)
-        return false
-      },
-      onComplete() {
-        complete = true
-        response.end()
-        done()
-      },
-      onError() {
-        done()
-        // After the head, a body cut short cannot be told apart from a whole one except by cutting the client off too.
-        if (response.headersSent) response.destroy()
-        else if (!retried && !response.destroyed && mayRepeat(request)) void relayRequest(request, response, destination, pools, true)
-        else answer(response, nothingAnswers(targetName(destination.target)))
-      },
-    },
-  )
+/** Sends `request` to its destination over one of the target's kept connections and streams the answer back. */
+export function relayRequest(request: IncomingMessage, response: ServerResponse, destination: Destination, pools: UpstreamPools): void {
+  new Relay(request, response, destination, pools, false).start()
 }
+
+/**
+ * One request on its way: the upstream's answer goes to the client as it comes. A kept connection
+ * that fails before any answer (the upstream closed it just as it was picked) gets an idempotent
+ * request without a body sent again, once, on a new connection. A proxy must not send any other
+ * again (RFC 9110 9.2.2), and a body is gone with the dead connection anyway: those get the 502.
+ */
+class Relay implements ResponseHandler {
+  private exchange: Exchange | undefined
+  /** Written but not sent: node:http sends a head with the first body write or the end. */
+  private headWaiting = false
+  private complete = false
+
+  constructor(
+    private readonly request: IncomingMessage,
+    private readonly response: ServerResponse,
+    private readonly destination: Destination,
+    private readonly pools: UpstreamPools,
+    private readonly retried: boolean,
+  ) {}
+
+  start(): void {
+    const exchange = this.pools.send(this.destination.target, upstreamRequest(this.request, this.destination), this, {fresh: this.retried})
+    this.exchange = exchange
+    // The client went away: stop the upload and the download with it.
+    this.response.once('close', () => this.complete || exchange.abort())
+  }
+
+  head({status, statusText, lines}: ResponseHead): void {
+    this.response.writeHead(status, statusText, endToEnd(lines))
+    this.headWaiting = true
+    // The head goes out in one write with the body that came with it, which is handed over before
+    // this tick ends. Event streams and long polls may send theirs long before any body.
+    process.nextTick(flushUnlessSent, this)
+  }
+
+  body(chunk: Buffer): void {
+    this.headWaiting = false
+    if (this.response.write(chunk)) return
+    const exchange = this.exchange!
+    exchange.pause()
+    this.response.once('drain', () => exchange.resume())
+  }
+
+  end(): void {
+    this.complete = true
+    this.headWaiting = false
+    this.response.end()
+  }
+
+  fail({responded, reused, malformed}: ExchangeFailure): void {
+    this.complete = true
+    this.headWaiting = false
+    const {request, response, destination} = this
+    // After the head, a body cut short cannot be told apart from a whole one except by cutting the client off too.
+    if (response.headersSent) response.destroy()
+    else if (!responded && reused && !this.retried && !response.destroyed && mayRepeat(request)) new Relay(request, response, destination, this.pools, true).start()
+    else answer(response, (malformed ? unreadableAnswer : nothingAnswers)(targetName(destination.target)))
+  }
+
+  flushUnlessSent(): void {
+    if (this.headWaiting) this.response.flushHeaders()
+  }
+}
+
+function flushUnlessSent(relay: Relay): void {
+  relay.flushUnlessSent()
+}
+
+function upstreamRequest(request: IncomingMessage, {keepAuthorization}: Destination): UpstreamRequest {
+  const lines = upstreamRequestHeaders(request, {upgrade: false, keepAuthorization})
+  const withBody = hasBody(request.rawHeaders)
+  // Without a length, the body is passed on in chunks as it comes (Transfer-Encoding is per hop, so the client's own framing is gone).
+  const length = firstHeader(request.rawHeaders, 'content-length')
+  const chunked = withBody && length === undefined
+  if (chunked) lines.push('transfer-encoding', 'chunked')
+  // Some servers wait for a body that no header says is empty (RFC 9110 8.6 asks for the length).
+  else if (length === undefined && METHODS_WITH_CONTENT.has(request.method!)) lines.push('content-length', '0')
+  return {head: rawRequestHead(request.method!, request.url!, lines), body: withBody ? request : undefined, chunked, bodiless: request.method === 'HEAD'}
+}
+
+const METHODS_WITH_CONTENT = new Set(['POST', 'PUT', 'PATCH'])
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 

@@ -7,7 +7,8 @@ import {FailedLogins} from './failed-logins.js'
 import {firstHeader} from './forwarding.js'
 import {answer, answerOnSocket, NO_ENDPOINT, NOT_A_FORWARD_PROXY, type PlainAnswer, tooManyFailedLogins, UNAUTHORIZED} from './plain-answers.js'
 import {type Destination, relayRequest, relayUpgrade} from './relay.js'
-import {type ProxyTarget, UpstreamPools} from './upstream.js'
+import type {ProxyTarget} from './upstream.js'
+import {UpstreamPools} from './upstream-pool.js'
 import {visitorAddress} from './visitor-address.js'
 
 export type {ProxyTarget} from './upstream.js'
@@ -106,7 +107,7 @@ export class ReverseProxy {
     return new Promise((resolve) => {
       this.server.close(() => resolve())
       for (const socket of this.sockets) socket.destroy()
-      void this.pools.close()
+      this.pools.close()
     })
   }
 
@@ -136,7 +137,7 @@ export class ReverseProxy {
     const admitted = await this.admit(request)
     if ('status' in admitted) return answer(response, admitted)
     if (request.socket.destroyed) return
-    await relayRequest(request, response, admitted.destination, this.pools)
+    relayRequest(request, response, admitted.destination, this.pools)
   }
 
   private async forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -1,0 +1,246 @@
+import type {Socket} from 'node:net'
+import type {Readable} from 'node:stream'
+import {type ResponseHead, ResponseReader, type ResponseSink} from './response-reader.js'
+import {connectTo, type ProxyTarget} from './upstream.js'
+
+/**
+ * Shorter than any dev server's own keep-alive timeout we know of (gunicorn's 2 s is the shortest),
+ * so that the proxy lets an idle connection go before the server does and seldom sends a request
+ * down one the server is closing. A server that announces a shorter one (Keep-Alive: timeout=N) gets
+ * half of it.
+ */
+const IDLE_TIMEOUT_MS = 1_000
+
+export interface UpstreamRequest {
+  /** The request line and header lines, ready to write. */
+  head: string
+  /** What follows the head, chunk-encoded on the way when `chunked`. */
+  body?: Readable
+  chunked: boolean
+  /** A HEAD request, whose response has no body whatever its headers say. */
+  bodiless: boolean
+}
+
+export interface ExchangeFailure {
+  /** Some of the response had arrived. */
+  responded: boolean
+  /** The connection had served a request before: it may have been closing as this one was sent. */
+  reused: boolean
+  /** What came was not a response we could read. */
+  malformed: boolean
+}
+
+export interface ResponseHandler extends ResponseSink {
+  /** The connection failed or the response could not be read; nothing more will come. */
+  fail(failure: ExchangeFailure): void
+}
+
+/**
+ * Keeps connections to the targets open between requests and passes requests on over them: a new
+ * connection for every request costs more than all the rest of the proxy's work on it. No cap on
+ * connections: a request must never wait behind long polls and event streams, which have no
+ * timeouts either.
+ *
+ * The client is our own, HTTP/1.1 only and without anything a proxy has no use for (redirects,
+ * decoding, header objects, interceptors): with undici, the leanest general one, the proxy spent a
+ * third more CPU on each request.
+ */
+export class UpstreamPools {
+  private readonly idle = new Map<string, Connection[]>()
+  private readonly open = new Set<Connection>()
+
+  /** `fresh`: on a new connection, closed after this request, for a request sent again. */
+  send(target: ProxyTarget, request: UpstreamRequest, handler: ResponseHandler, {fresh = false} = {}): Exchange {
+    const key = target.kind === 'port' ? String(target.port) : `unix:${target.path}`
+    const connection = (fresh ? undefined : this.takeIdle(key)) ?? this.connect(target, key, !fresh)
+    return connection.send(request, handler)
+  }
+
+  /** The connection used last, which is the least likely to be timing out; one destroyed leaves its list only at its 'close', a moment later. */
+  private takeIdle(key: string): Connection | undefined {
+    const idle = this.idle.get(key)
+    let connection = idle?.pop()
+    while (connection?.socket.destroyed) connection = idle!.pop()
+    return connection
+  }
+
+  close(): void {
+    for (const connection of this.open) connection.destroy()
+  }
+
+  private connect(target: ProxyTarget, key: string, keep: boolean): Connection {
+    let idle = this.idle.get(key)
+    if (!idle) this.idle.set(key, (idle = []))
+    const connection = new Connection(connectTo(target), keep ? idle : undefined, () => this.open.delete(connection))
+    this.open.add(connection)
+    return connection
+  }
+}
+
+/** One request and its response on a connection. */
+export class Exchange implements ResponseSink {
+  readonly reader: ResponseReader
+  responded = false
+  uploaded: boolean
+  finished = false
+  keepAlive = false
+  idleTimeoutMs: number | undefined
+  private stopUpload = () => {}
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly handler: ResponseHandler,
+    request: UpstreamRequest,
+  ) {
+    this.reader = new ResponseReader(this, request.bodiless)
+    this.uploaded = request.body === undefined
+  }
+
+  head(head: ResponseHead): void {
+    this.keepAlive = head.keepAlive
+    this.idleTimeoutMs = head.idleTimeoutMs
+    this.handler.head(head)
+  }
+
+  body(chunk: Buffer): void {
+    this.handler.body(chunk)
+  }
+
+  end(): void {
+    this.finished = true
+    this.stopUpload()
+    this.handler.end()
+  }
+
+  fail(malformed = false): void {
+    if (this.finished) return
+    this.finished = true
+    this.stopUpload()
+    this.handler.fail({responded: this.responded, reused: this.connection.served > 0, malformed})
+  }
+
+  /** The client went away: nothing more is sent or passed on, and the connection goes with it. */
+  abort(): void {
+    if (this.finished) return
+    this.finished = true
+    this.stopUpload()
+    this.connection.destroy()
+  }
+
+  /** Stops reading the response until `resume`, while the client catches up. */
+  pause(): void {
+    if (!this.finished) this.connection.socket.pause()
+  }
+
+  resume(): void {
+    if (!this.finished) this.connection.socket.resume()
+  }
+
+  /** Streams the request's body after its head, at the pace the upstream reads it. */
+  upload(body: Readable, chunked: boolean): void {
+    const {socket} = this.connection
+    const onData = (chunk: Buffer) => {
+      // An empty chunk would read as the last one.
+      if (chunk.length === 0) return
+      socket.cork()
+      if (chunked) socket.write(`${chunk.length.toString(16)}\r\n`)
+      let flowing = socket.write(chunk)
+      if (chunked) flowing = socket.write('\r\n')
+      socket.uncork()
+      if (!flowing) body.pause()
+    }
+
+    const onDrain = () => body.resume()
+    const onEnd = () => {
+      if (chunked) socket.write('0\r\n\r\n')
+      this.uploaded = true
+      this.stopUpload()
+    }
+
+    body.on('data', onData)
+    body.once('end', onEnd)
+    socket.on('drain', onDrain)
+    this.stopUpload = () => {
+      body.off('data', onData)
+      body.off('end', onEnd)
+      socket.off('drain', onDrain)
+    }
+  }
+}
+
+/** A connection to a target, serving one exchange at a time, and back in its pool's idle list between them. */
+class Connection {
+  private exchange: Exchange | undefined
+  /** Requests completed on it. */
+  served = 0
+
+  /** `idle`: the pool's list to go back to after a request; none for a connection used once. */
+  constructor(
+    readonly socket: Socket,
+    private readonly idle: Connection[] | undefined,
+    onClosed: () => void,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.read(chunk))
+    socket.on('end', () => this.readEnd())
+    // Every failure ends in 'close', which fails the exchange under way.
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      this.exchange?.fail()
+      this.exchange = undefined
+      if (this.idle?.includes(this)) this.idle.splice(this.idle.indexOf(this), 1)
+      onClosed()
+    })
+    socket.on('timeout', () => socket.destroy())
+  }
+
+  send(request: UpstreamRequest, handler: ResponseHandler): Exchange {
+    const exchange = new Exchange(this, handler, request)
+    this.exchange = exchange
+    this.socket.setTimeout(0)
+    this.socket.write(request.head, 'latin1')
+    if (request.body) exchange.upload(request.body, request.chunked)
+    return exchange
+  }
+
+  destroy(): void {
+    this.socket.destroy()
+  }
+
+  private read(chunk: Buffer): void {
+    const exchange = this.exchange
+    // Bytes nobody asked for: the server is out of step with us, and nothing it sends can be trusted.
+    if (!exchange || exchange.finished) return this.destroy()
+    exchange.responded = true
+    try {
+      exchange.reader.push(chunk)
+    } catch {
+      exchange.fail(true)
+      return this.destroy()
+    }
+
+    if (exchange.reader.done) this.settle(exchange)
+  }
+
+  private readEnd(): void {
+    const exchange = this.exchange
+    if (!exchange || exchange.finished) return this.destroy()
+    try {
+      exchange.reader.close()
+      this.settle(exchange)
+    } catch {
+      // Cut short; what had come of it, if anything, was not a whole response.
+      exchange.fail(exchange.responded)
+      this.destroy()
+    }
+  }
+
+  /** The response is complete: the connection waits for the next request, or closes when it cannot take one. */
+  private settle(exchange: Exchange): void {
+    this.exchange = undefined
+    this.served++
+    const idleTimeoutMs = Math.min(IDLE_TIMEOUT_MS, (exchange.idleTimeoutMs ?? Number.POSITIVE_INFINITY) / 2)
+    if (!this.idle || !exchange.keepAlive || !exchange.uploaded || exchange.reader.overrun || idleTimeoutMs < 1 || this.socket.destroyed) return this.destroy()
+    this.socket.setTimeout(idleTimeoutMs)
+    this.idle.push(this)
+  }
+}
