@@ -1,19 +1,38 @@
 // Item 4: requests per second and latency through the expose proxy, against the origin loaded
 // directly in the same run by the same load generator, with and without Basic auth.
+import {median} from './harness.js'
 import {LOAD_SETTINGS, loadHttp} from './load-generator.js'
 import {exposeLocal} from './local-endpoint.js'
 
 const MIN_PROXY_SHARE = 0.35
 const MIN_AUTH_SHARE = 0.95
+/** Rounds of direct, through the proxy, and with auth, one after another, so that a busy moment on the machine weighs on all three alike. */
+const ROUNDS = 5
 
 export async function measureProxyLoad(home, originPort) {
-  const direct = await loadHttp(`http://127.0.0.1:${originPort}/`)
-  const proxied = await loadThroughProxy(home, originPort, {auth: false})
-  const authed = await loadThroughProxy(home, originPort, {auth: true})
-  const settings = `${LOAD_SETTINGS.tool}, ${LOAD_SETTINGS.connections} connections, ${LOAD_SETTINGS.warmupSeconds} s warm-up, ${LOAD_SETTINGS.measuredSeconds} s measured`
-  const rate = (result) => ({median: result.requestsPerSecond})
-  // autocannon records latency in whole milliseconds.
-  const latency = (result) => ({median: result.latencyMs.p50, p99: result.latencyMs.p99})
+  const runs = {direct: [], proxied: [], authed: []}
+  const endpoint = await exposeLocal(home, originPort)
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.direct.push(await loadHttp(`http://127.0.0.1:${originPort}/`))
+      runs.proxied.push(await loadHttp(`http://127.0.0.1:${endpoint.proxyPort}/`, endpoint.headers))
+      const authHeaders = await endpoint.withAuth()
+      runs.authed.push(await loadHttp(`http://127.0.0.1:${endpoint.proxyPort}/`, authHeaders))
+      await endpoint.withoutAuth()
+    }
+  } finally {
+    await endpoint.stop()
+  }
+
+  const settings = `${LOAD_SETTINGS.tool}, ${LOAD_SETTINGS.connections} connections, ${LOAD_SETTINGS.warmupSeconds} s warm-up, ${LOAD_SETTINGS.measuredSeconds} s measured, median of ${ROUNDS} interleaved rounds`
+  const rate = (results) => ({n: results.length, median: median(results.map((result) => result.requestsPerSecond))})
+  // autocannon records latency in whole milliseconds; each column is the median over the rounds.
+  const latency = (results) => ({
+    n: results.length,
+    median: median(results.map((result) => result.latencyMs.p50)),
+    p99: median(results.map((result) => result.latencyMs.p99)),
+  })
+  const {direct, proxied, authed} = runs
   return [
     {metric: 'Proxy: origin direct', unit: 'req/s', stats: rate(direct), note: settings},
     {
@@ -34,13 +53,4 @@ export async function measureProxyLoad(home, originPort) {
     {metric: 'Proxy latency: through the proxy, no auth', unit: 'ms', stats: latency(proxied), baseline: {label: 'direct', stats: latency(direct)}},
     {metric: 'Proxy latency: through the proxy, Basic auth', unit: 'ms', stats: latency(authed), baseline: {label: 'no auth', stats: latency(proxied)}},
   ]
-}
-
-async function loadThroughProxy(home, originPort, {auth}) {
-  const endpoint = await exposeLocal(home, originPort, {auth})
-  try {
-    return await loadHttp(`http://127.0.0.1:${endpoint.proxyPort}/`, endpoint.headers)
-  } finally {
-    await endpoint.stop()
-  }
 }

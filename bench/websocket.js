@@ -12,7 +12,7 @@ const BLOCK = 100
 const MESSAGE = 'x'.repeat(64)
 
 export async function measureWebSocket(home, originPort) {
-  const endpoint = await exposeLocal(home, originPort, {auth: false})
+  const endpoint = await exposeLocal(home, originPort)
   const direct = await connect(`ws://127.0.0.1:${originPort}/`, {})
   const proxied = await connect(`ws://127.0.0.1:${endpoint.proxyPort}/`, endpoint.headers)
   try {

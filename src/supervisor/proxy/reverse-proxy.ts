@@ -2,7 +2,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import bcrypt from 'bcryptjs'
-import {BasicAuthGate, type VerifyPassword} from './basic-auth.js'
+import {BasicAuthGate, type GateVerdict, type VerifyPassword} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
 import {firstHeader} from './forwarding.js'
 import {answer, answerOnSocket, NO_ENDPOINT, NOT_A_FORWARD_PROXY, type PlainAnswer, tooManyFailedLogins, UNAUTHORIZED} from './plain-answers.js'
@@ -61,7 +61,7 @@ export class ReverseProxy {
         headersTimeout: HEADERS_TIMEOUT_MS,
         connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
       },
-      (request, response) => void this.forward(request, response),
+      (request, response) => this.forward(request, response),
     )
     this.server.on('connection', (socket) => this.track(socket))
     this.server.on('upgrade', (request, socket, head) => void this.forwardUpgrade(request, socket, head))
@@ -116,8 +116,11 @@ export class ReverseProxy {
     socket.once('close', () => this.sockets.delete(socket))
   }
 
-  /** The endpoint a request may reach, or what to answer instead. Connects to nothing. */
-  private async admit(request: IncomingMessage): Promise<Endpoint | PlainAnswer> {
+  /**
+   * The endpoint a request may reach, or what to answer instead. Connects to nothing. A promise only
+   * while bcrypt runs: see BasicAuthGate.check.
+   */
+  private admit(request: IncomingMessage): Admission | Promise<Admission> {
     // Only origin-form targets: an absolute URI or `OPTIONS *` asks for something other than our endpoints.
     if (!request.url?.startsWith('/')) return NOT_A_FORWARD_PROXY
 
@@ -127,14 +130,17 @@ export class ReverseProxy {
     if (!endpoint) return NO_ENDPOINT
     if (!endpoint.gate) return endpoint
 
-    const verdict = await endpoint.gate.check(firstHeader(request.rawHeaders, 'authorization'), () => `${host} ${visitorAddress(request)}`)
-    if (verdict.kind === 'unauthorized') return UNAUTHORIZED
-    if (verdict.kind === 'throttled') return tooManyFailedLogins(verdict.retryAfter)
-    return endpoint
+    const verdict = endpoint.gate.check(firstHeader(request.rawHeaders, 'authorization'), () => `${host} ${visitorAddress(request)}`)
+    return verdict instanceof Promise ? verdict.then((settled) => admission(endpoint, settled)) : admission(endpoint, verdict)
   }
 
-  private async forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const admitted = await this.admit(request)
+  private forward(request: IncomingMessage, response: ServerResponse): void {
+    const admitted = this.admit(request)
+    if (admitted instanceof Promise) void admitted.then((settled) => this.pass(request, response, settled))
+    else this.pass(request, response, admitted)
+  }
+
+  private pass(request: IncomingMessage, response: ServerResponse, admitted: Admission): void {
     if ('status' in admitted) return answer(response, admitted)
     if (request.socket.destroyed) return
     relayRequest(request, response, admitted.destination, this.pools)
@@ -147,6 +153,14 @@ export class ReverseProxy {
     if (socket.destroyed) return
     relayUpgrade(request, socket, head, admitted.destination, (upstreamSocket) => this.track(upstreamSocket))
   }
+}
+
+type Admission = Endpoint | PlainAnswer
+
+function admission(endpoint: Endpoint, verdict: GateVerdict): Admission {
+  if (verdict.kind === 'unauthorized') return UNAUTHORIZED
+  if (verdict.kind === 'throttled') return tooManyFailedLogins(verdict.retryAfter)
+  return endpoint
 }
 
 /** The route key of a Host header or route name: lower case, no port, no trailing dot, IPv6 in brackets. */
