@@ -216,9 +216,7 @@ describe('request framing', () => {
     expect((await send('app.test', {path: '/next'})).body).toBe('ok')
     await exchange('POST /empty HTTP/1.1\r\nHost: app.test\r\n\r\n')
 
-    // Chunked, or with its length once the client sent it all: either way never read as a request of its own.
-    const body = JSON.stringify(inner)
-    expect([`GET /outer (chunked) ${body}`, `GET /outer (content-length ${inner.length}) ${body}`]).toContain(seen[0])
+    expect(seen[0], 'framed again, never read as a request of its own').toBe(`GET /outer (chunked) ${JSON.stringify(inner)}`)
     expect(seen.slice(1)).toEqual(['GET /next (content-length none) ""', 'POST /empty (content-length 0) ""'])
   })
 })
