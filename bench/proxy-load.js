@@ -25,7 +25,9 @@ export async function measureProxyLoad(home, originPort) {
   }
 
   const settings = `${LOAD_SETTINGS.tool}, ${LOAD_SETTINGS.connections} connections, ${LOAD_SETTINGS.warmupSeconds} s warm-up, ${LOAD_SETTINGS.measuredSeconds} s measured, median of ${ROUNDS} interleaved rounds`
-  const rate = (results) => ({n: results.length, median: median(results.map((result) => result.requestsPerSecond))})
+  const rate = (results) => ({n: results.length, median: median(results.map((result) => result.requestsPerSecond)), rounds: results.map((result) => result.requestsPerSecond)})
+  // Each round's two loads ran back to back, so their ratio is spared the machine's slower drifts.
+  const pairedRatio = (results, baselines) => median(results.map((result, round) => result.requestsPerSecond / baselines[round].requestsPerSecond))
   // autocannon records latency in whole milliseconds; each column is the median over the rounds.
   const latency = (results) => ({
     n: results.length,
@@ -40,6 +42,7 @@ export async function measureProxyLoad(home, originPort) {
       unit: 'req/s',
       stats: rate(proxied),
       baseline: {label: 'direct', stats: rate(direct)},
+      ratio: pairedRatio(proxied, direct),
       target: {minRatio: MIN_PROXY_SHARE},
     },
     {
@@ -47,6 +50,7 @@ export async function measureProxyLoad(home, originPort) {
       unit: 'req/s',
       stats: rate(authed),
       baseline: {label: 'no auth', stats: rate(proxied)},
+      ratio: pairedRatio(authed, proxied),
       target: {minRatio: MIN_AUTH_SHARE},
     },
     {metric: 'Proxy latency: origin direct', unit: 'ms', stats: latency(direct), note: 'p50 in the median column; 1 ms resolution'},

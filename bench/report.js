@@ -6,8 +6,9 @@ const COLUMNS = ['metric', 'median', 'p90', 'p99', 'baseline', 'ratio', 'target'
 
 /** Ratio to the baseline's median, and whether the target is met, from what a section measured. */
 export function judge(row) {
-  // A baseline of 0 (a latency below autocannon's 1 ms resolution) gives no ratio.
-  const ratio = row.baseline?.stats.median ? row.stats.median / row.baseline.stats.median : undefined
+  // A baseline of 0 (a latency below autocannon's 1 ms resolution) gives no ratio. A row measured in
+  // pairs brings its own: the median of the pairs' ratios.
+  const ratio = row.ratio ?? (row.baseline?.stats.median ? row.stats.median / row.baseline.stats.median : undefined)
   const {target} = row
   let met
   if (row.met !== undefined) met = row.met

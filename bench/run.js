@@ -83,7 +83,7 @@ const results = {
     'Medians of repeated runs; each ratio is to a baseline measured in the same run.',
     'CLI times are wall time from spawn to exit of `node bin/run.js …`, interleaved with `node -e 0` runs.',
     'Time to URL: the moment is when the fake cloudflared wrote its URL row (FAKE_CLOUDFLARED_REGISTER_DELAY_MS=0: it registers its connection right after, so the tunnel is usable then); overhead = URL on the CLI stdout minus that moment.',
-    'Proxy: autocannon in its own process, the origin (bench/origin.js) in another, the proxy in the supervisor; 5 rounds of direct, proxied and proxied with auth one after another, medians over the rounds; latency in whole ms (autocannon).',
+    'Proxy: autocannon in its own process, the origin (bench/origin.js) in another, the proxy in the supervisor; 5 rounds of direct, proxied and proxied with auth one after another, medians over the rounds (a ratio is the median of the ratios within each round); latency in whole ms (autocannon).',
     'Scale: tunnels and endpoints started through the control socket, 100 concurrent POSTs each, on a freshly started supervisor; the printf provider takes ~0 ms, so restore times are tunnelctl\'s own.',
   ],
   results: rows,

@@ -26,12 +26,15 @@ export function hasBody(lines: HeaderLines): boolean {
   return (length !== undefined && length !== '0') || firstHeader(lines, 'transfer-encoding') !== undefined
 }
 
+/** The lengths of the hop-by-hop names: a name of another length is none of them, which takes no lower-case copy to tell. */
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((name) => name.length))
+
 /** The lines minus hop-by-hop ones, including any the Connection header names. */
 export function endToEnd(lines: HeaderLines): HeaderLines {
   const kept: HeaderLines = []
   let connection = ''
   for (let index = 0; index < lines.length; index += 2) {
-    const name = lines[index].toLowerCase()
+    const name = HOP_BY_HOP_LENGTHS.has(lines[index].length) ? lines[index].toLowerCase() : ''
     if (name === 'connection') connection += `,${lines[index + 1]}`
     else if (!HOP_BY_HOP.has(name)) kept.push(lines[index], lines[index + 1])
   }

@@ -26,8 +26,6 @@ export function relayRequest(request: IncomingMessage, response: ServerResponse,
  */
 class Relay implements ResponseHandler {
   private exchange: Exchange | undefined
-  /** Written but not sent: node:http sends a head with the first body write or the end. */
-  private headWaiting = false
   private complete = false
 
   constructor(
@@ -46,15 +44,15 @@ class Relay implements ResponseHandler {
   }
 
   head({status, statusText, lines}: ResponseHead): void {
+    // node:http sends the head with the first write of the body or the end, in one write with it.
     this.response.writeHead(status, statusText, endToEnd(lines))
-    this.headWaiting = true
-    // The head goes out in one write with the body that came with it, which is handed over before
-    // this tick ends. Event streams and long polls may send theirs long before any body.
-    process.nextTick(flushUnlessSent, this)
+  }
+
+  headAlone(): void {
+    this.response.flushHeaders()
   }
 
   body(chunk: Buffer): void {
-    this.headWaiting = false
     if (this.response.write(chunk)) return
     const exchange = this.exchange!
     exchange.pause()
@@ -63,27 +61,17 @@ class Relay implements ResponseHandler {
 
   end(): void {
     this.complete = true
-    this.headWaiting = false
     this.response.end()
   }
 
   fail({responded, reused, malformed}: ExchangeFailure): void {
     this.complete = true
-    this.headWaiting = false
     const {request, response, destination} = this
     // After the head, a body cut short cannot be told apart from a whole one except by cutting the client off too.
     if (response.headersSent) response.destroy()
     else if (!responded && reused && !this.retried && !response.destroyed && mayRepeat(request)) new Relay(request, response, destination, this.pools, true).start()
     else answer(response, (malformed ? unreadableAnswer : nothingAnswers)(targetName(destination.target)))
   }
-
-  flushUnlessSent(): void {
-    if (this.headWaiting) this.response.flushHeaders()
-  }
-}
-
-function flushUnlessSent(relay: Relay): void {
-  relay.flushUnlessSent()
 }
 
 function upstreamRequest(request: IncomingMessage, {keepAuthorization}: Destination): UpstreamRequest {

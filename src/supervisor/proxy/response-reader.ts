@@ -6,6 +6,7 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([^\r\n]*))?$/
 const DIGITS = /^\d{1,15}$/
 const CHUNK_SIZE_LINE = /^([\da-fA-F]{1,13})[ \t]*(?:;[^\r\n]*)?$/
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i
+const CLOSE_TOKEN = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i
 
 /** The upstream answered with something that is not HTTP/1.1 as RFC 9112 frames it. */
 export class MalformedResponse extends Error {}
@@ -132,9 +133,9 @@ export class ResponseReader {
   }
 
   private readHead(text: string): void {
-    const lines = text.split('\r\n')
-    const statusLine = STATUS_LINE.exec(lines[0])
-    if (!statusLine) throw new MalformedResponse(`bad status line ${JSON.stringify(lines[0])}`)
+    let lineEnd = text.indexOf('\r\n')
+    const statusLine = STATUS_LINE.exec(lineEnd === -1 ? text : text.slice(0, lineEnd))
+    if (!statusLine) throw new MalformedResponse(`bad status line ${JSON.stringify(text.split('\r\n')[0])}`)
     const status = Number(statusLine[2])
     if (status === 101) throw new MalformedResponse('101 Switching Protocols to a request that asked for no upgrade')
     // An interim answer (100 Continue, 103 Early Hints): the response proper follows.
@@ -143,15 +144,19 @@ export class ResponseReader {
     const headers: HeaderLines = []
     let contentLength: string | undefined
     let transferEncoding: string | undefined
-    let connection = ''
+    let closes = false
     let keepAliveHeader: string | undefined
-    for (let index = 1; index < lines.length; index++) {
-      const line = lines[index]
-      const colon = line.indexOf(':')
+    // Line by line through the one string, without an array of lines or a string per line.
+    while (lineEnd !== -1) {
+      const start = lineEnd + 2
+      lineEnd = text.indexOf('\r\n', start)
+      const end = lineEnd === -1 ? text.length : lineEnd
+      const colon = text.indexOf(':', start)
+      const first = text.charCodeAt(start)
       // Folded lines (a leading space) are obsolete and refused (RFC 9112 5.2), like a line with no name.
-      if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) throw new MalformedResponse(`bad header line ${JSON.stringify(line)}`)
-      const name = line.slice(0, colon)
-      const value = trimWhitespace(line.slice(colon + 1))
+      if (colon <= start || colon >= end || first === 32 || first === 9) throw new MalformedResponse(`bad header line ${JSON.stringify(text.slice(start, end))}`)
+      const name = text.slice(start, colon)
+      const value = trimmedSlice(text, colon + 1, end)
       headers.push(name, value)
       // Most names are none of these four: their lengths rule them out without a lower-case copy.
       if (name.length !== 10 && name.length !== 14 && name.length !== 17) continue
@@ -164,7 +169,7 @@ export class ResponseReader {
           transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`
           break
         case 'connection':
-          connection += `,${value.toLowerCase()}`
+          closes ||= CLOSE_TOKEN.test(value)
           break
         case 'keep-alive':
           keepAliveHeader = value
@@ -176,7 +181,7 @@ export class ResponseReader {
       status,
       statusText: statusLine[3] ?? '',
       lines: headers,
-      keepAlive: statusLine[1] === '1' && !connection.split(',').some((token) => token.trim() === 'close'),
+      keepAlive: statusLine[1] === '1' && !closes,
       idleTimeoutMs: idleTimeout ? Number(idleTimeout[1]) * 1000 : undefined,
     }
     this.state = this.framing(status, contentLength, transferEncoding)
@@ -211,13 +216,11 @@ export class ResponseReader {
   }
 }
 
-/** Without the spaces and tabs around a header value (OWS), and only those. */
-function trimWhitespace(value: string): string {
-  let start = 0
-  let end = value.length
-  while (start < end && isWhitespace(value.charCodeAt(start))) start++
-  while (end > start && isWhitespace(value.charCodeAt(end - 1))) end--
-  return start === 0 && end === value.length ? value : value.slice(start, end)
+/** `text` from `start` to `end` without the spaces and tabs around it (a header value's OWS), and only those. */
+function trimmedSlice(text: string, start: number, end: number): string {
+  while (start < end && isWhitespace(text.charCodeAt(start))) start++
+  while (end > start && isWhitespace(text.charCodeAt(end - 1))) end--
+  return text.slice(start, end)
 }
 
 function isWhitespace(code: number): boolean {

@@ -31,6 +31,8 @@ export interface ExchangeFailure {
 }
 
 export interface ResponseHandler extends ResponseSink {
+  /** The head came without any of the body, which may follow much later (event streams, long polls): time to send the head on its own. */
+  headAlone(): void
   /** The connection failed or the response could not be read; nothing more will come. */
   fail(failure: ExchangeFailure): void
 }
@@ -85,6 +87,8 @@ export class Exchange implements ResponseSink {
   finished = false
   keepAlive = false
   idleTimeoutMs: number | undefined
+  /** The head has been handed on, and nothing after it yet. */
+  headOnly = false
   private stopUpload = () => {}
 
   constructor(
@@ -99,14 +103,24 @@ export class Exchange implements ResponseSink {
   head(head: ResponseHead): void {
     this.keepAlive = head.keepAlive
     this.idleTimeoutMs = head.idleTimeoutMs
+    this.headOnly = true
     this.handler.head(head)
   }
 
   body(chunk: Buffer): void {
+    this.headOnly = false
     this.handler.body(chunk)
   }
 
+  /** Called once the bytes that arrived together are read: a head alone among them is sent on at once. */
+  arrived(): void {
+    if (!this.headOnly) return
+    this.headOnly = false
+    this.handler.headAlone()
+  }
+
   end(): void {
+    this.headOnly = false
     this.finished = true
     this.stopUpload()
     this.handler.end()
@@ -219,6 +233,7 @@ class Connection {
     }
 
     if (exchange.reader.done) this.settle(exchange)
+    else exchange.arrived()
   }
 
   private readEnd(): void {
