@@ -81,14 +81,14 @@ export class UpstreamPools {
 
 /** One request and its response on a connection. */
 export class Exchange implements ResponseSink {
-  readonly reader: ResponseReader
-  responded = false
-  uploaded: boolean
+  /** Set once it has ended, failed or been aborted: nothing more is passed on. */
   finished = false
-  keepAlive = false
-  idleTimeoutMs: number | undefined
+  private readonly reader: ResponseReader
+  private responded = false
+  private uploaded: boolean
+  private response: ResponseHead | undefined
   /** The head has been handed on, and nothing after it yet. */
-  headOnly = false
+  private headOnly = false
   private stopUpload = () => {}
 
   constructor(
@@ -100,9 +100,49 @@ export class Exchange implements ResponseSink {
     this.uploaded = request.body === undefined
   }
 
+  /**
+   * Reads bytes that arrived together. A head that came without any of the body is sent on at once:
+   * event streams and long polls may send theirs much later.
+   */
+  receive(chunk: Buffer): 'complete' | 'incomplete' | 'unreadable' {
+    this.responded = true
+    try {
+      this.reader.push(chunk)
+    } catch {
+      this.fail(true)
+      return 'unreadable'
+    }
+
+    if (this.reader.done) return 'complete'
+    if (this.headOnly) {
+      this.headOnly = false
+      this.handler.headAlone()
+    }
+
+    return 'incomplete'
+  }
+
+  /** The upstream closed its side; true when that completed the response. */
+  receiveEnd(): boolean {
+    try {
+      this.reader.close()
+      return true
+    } catch {
+      // Cut short; what had come of it, if anything, was not a whole response.
+      this.fail(this.responded)
+      return false
+    }
+  }
+
+  /** How long the connection may wait idle for the next request once this exchange is over; undefined when it must close. */
+  keepIdleFor(): number | undefined {
+    if (!this.response?.keepAlive || !this.uploaded || this.reader.overrun) return undefined
+    const timeoutMs = Math.min(IDLE_TIMEOUT_MS, (this.response.idleTimeoutMs ?? Number.POSITIVE_INFINITY) / 2)
+    return timeoutMs >= 1 ? timeoutMs : undefined
+  }
+
   head(head: ResponseHead): void {
-    this.keepAlive = head.keepAlive
-    this.idleTimeoutMs = head.idleTimeoutMs
+    this.response = head
     this.headOnly = true
     this.handler.head(head)
   }
@@ -110,13 +150,6 @@ export class Exchange implements ResponseSink {
   body(chunk: Buffer): void {
     this.headOnly = false
     this.handler.body(chunk)
-  }
-
-  /** Called once the bytes that arrived together are read: a head alone among them is sent on at once. */
-  arrived(): void {
-    if (!this.headOnly) return
-    this.headOnly = false
-    this.handler.headAlone()
   }
 
   end(): void {
@@ -224,38 +257,25 @@ class Connection {
     const exchange = this.exchange
     // Bytes nobody asked for: the server is out of step with us, and nothing it sends can be trusted.
     if (!exchange || exchange.finished) return this.destroy()
-    exchange.responded = true
-    try {
-      exchange.reader.push(chunk)
-    } catch {
-      exchange.fail(true)
-      return this.destroy()
-    }
-
-    if (exchange.reader.done) this.settle(exchange)
-    else exchange.arrived()
+    const outcome = exchange.receive(chunk)
+    if (outcome === 'unreadable') this.destroy()
+    else if (outcome === 'complete') this.settle(exchange)
   }
 
   private readEnd(): void {
     const exchange = this.exchange
     if (!exchange || exchange.finished) return this.destroy()
-    try {
-      exchange.reader.close()
-      this.settle(exchange)
-    } catch {
-      // Cut short; what had come of it, if anything, was not a whole response.
-      exchange.fail(exchange.responded)
-      this.destroy()
-    }
+    if (exchange.receiveEnd()) this.settle(exchange)
+    else this.destroy()
   }
 
   /** The response is complete: the connection waits for the next request, or closes when it cannot take one. */
   private settle(exchange: Exchange): void {
     this.exchange = undefined
     this.served++
-    const idleTimeoutMs = Math.min(IDLE_TIMEOUT_MS, (exchange.idleTimeoutMs ?? Number.POSITIVE_INFINITY) / 2)
-    if (!this.idle || !exchange.keepAlive || !exchange.uploaded || exchange.reader.overrun || idleTimeoutMs < 1 || this.socket.destroyed) return this.destroy()
-    this.socket.setTimeout(idleTimeoutMs)
+    const idleFor = exchange.keepIdleFor()
+    if (!this.idle || idleFor === undefined || this.socket.destroyed) return this.destroy()
+    this.socket.setTimeout(idleFor)
     this.idle.push(this)
   }
 }
