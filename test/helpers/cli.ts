@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
+import {WAIT_MS} from './wait.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = join(ROOT, 'bin', 'run.js')
@@ -47,8 +48,13 @@ export class TestHome {
     }
   }
 
+  /** Runs tunnelctl to its end; one that has not exited after WAIT_MS is killed and fails the test with what it printed. */
   async run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-    const result = await execa(process.execPath, [BIN, ...args], {env: {...this.env, ...env}, extendEnv: false, reject: false, timeout: 60_000})
+    const result = await execa(process.execPath, [BIN, ...args], {env: {...this.env, ...env}, extendEnv: false, reject: false, timeout: WAIT_MS})
+    if (result.timedOut) {
+      throw new Error(`tunnelctl ${args.join(' ')} did not exit within ${WAIT_MS} ms\nstdout: ${result.stdout}\nstderr: ${result.stderr}`)
+    }
+
     return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
   }
 
@@ -123,16 +129,7 @@ export class TestHome {
 
 export {isRunning as isAlive} from '../../src/process-alive.js'
 
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await check()
-    if (value) return value
-    await delay(25)
-  }
-
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-}
+export {waitFor} from './wait.js'
 
 function processesWithEnv(entry: string): Array<{pid: number; cmdline: string}> {
   const found: Array<{pid: number; cmdline: string}> = []

@@ -1,6 +1,7 @@
 import {once} from 'node:events'
 import {createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders, type RequestListener, type Server} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
+import {within} from './wait.js'
 
 export interface HttpReply {
   status: number
@@ -12,7 +13,7 @@ export interface HttpReply {
 export function visit(port: number, host: string, options: {path?: string; password?: string} = {}): Promise<HttpReply> {
   const headers: Record<string, string> = {host}
   if (options.password !== undefined) headers.authorization = `Basic ${Buffer.from(`tunnelctl:${options.password}`).toString('base64')}`
-  return new Promise((resolve, reject) => {
+  const reply = new Promise<HttpReply>((resolve, reject) => {
     const req = request({host: '127.0.0.1', port, path: options.path ?? '/', headers, agent: false}, (res) => {
       let body = ''
       res.setEncoding('utf8')
@@ -22,6 +23,7 @@ export function visit(port: number, host: string, options: {path?: string; passw
     req.on('error', reject)
     req.end()
   })
+  return within(`an answer from 127.0.0.1:${port} for ${host}${options.path ?? '/'}`, reply)
 }
 
 /** The app being exposed: answers every request with `<name>` and the headers it got, as JSON. */
@@ -78,7 +80,7 @@ export class Upstream {
 
 /** One request to 127.0.0.1:<port> with exactly the given Host header (none when undefined). */
 export function sendWithHost(port: number, host: string | undefined, options: {path?: string; headers?: OutgoingHttpHeaders} = {}): Promise<HttpReply> {
-  return new Promise((resolve, reject) => {
+  const reply = new Promise<HttpReply>((resolve, reject) => {
     const outgoing = request({
       host: '127.0.0.1',
       port,
@@ -93,6 +95,7 @@ export function sendWithHost(port: number, host: string | undefined, options: {p
     outgoing.on('error', reject)
     outgoing.end()
   })
+  return within(`an answer from 127.0.0.1:${port} for Host ${host}${options.path ?? '/'}`, reply)
 }
 
 export async function readAll(stream: AsyncIterable<unknown>): Promise<string> {
@@ -107,7 +110,7 @@ export async function readAll(stream: AsyncIterable<unknown>): Promise<string> {
  * as the end.
  */
 export function exchangeRaw(socket: Socket, text: string): Promise<string> {
-  return new Promise((resolve) => {
+  const answered = new Promise<string>((resolve) => {
     let answer = ''
     socket.setEncoding('utf8')
     socket.on('data', (chunk: string) => (answer += chunk))
@@ -115,6 +118,7 @@ export function exchangeRaw(socket: Socket, text: string): Promise<string> {
     socket.on('close', () => resolve(answer))
     socket.end(text)
   })
+  return within(`the server to answer ${JSON.stringify(text.slice(0, 60))} and close`, answered)
 }
 
 export function basicAuthorization(username: string, password: string): string {

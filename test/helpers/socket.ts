@@ -1,4 +1,5 @@
 import {request} from 'node:http'
+import {within} from './wait.js'
 
 export interface RawReply {
   status: number
@@ -13,7 +14,7 @@ export function socketRequest(
   path: string,
   options: {body?: string; headers?: Record<string, string>} = {},
 ): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
+  const reply = new Promise<RawReply>((resolve, reject) => {
     const req = request({socketPath, method, path, headers: options.headers, agent: false}, (res) => {
       let text = ''
       res.setEncoding('utf8')
@@ -23,4 +24,5 @@ export function socketRequest(
     req.on('error', reject)
     req.end(options.body)
   })
+  return within(`the supervisor to answer ${method} ${path}`, reply)
 }

@@ -2,6 +2,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {execa} from 'execa'
 import {BIN, type CliResult, ROOT, TestHome, waitFor} from '../helpers/cli.js'
 import {findFreeLoopbackPort} from '../../src/ports.js'
+import {unusedPort} from '../helpers/ports.js'
 
 let t: TestHome
 beforeEach(() => {
@@ -31,13 +32,16 @@ function screen({stdout, stderr, exitCode}: CliResult): string {
 
 describe('human output', () => {
   it('tunnel start, list, stop, killall', async () => {
-    expect(screen(await t.run(['tunnel', 'start', '3000']))).toMatchInlineSnapshot(`
+    const unused = await unusedPort()
+    expect(screen(await t.run(['tunnel', 'start', String(unused)])).replaceAll(`:${unused}`, ':<unused port>')).toMatchInlineSnapshot(`
       "stdout:
-      Forwarding https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com -> http://localhost:3000
+      Forwarding https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com -> http://localhost:<unused port>
       stderr:
-      Warning: Nothing is listening on localhost:3000 yet; visitors get 502 until something does.
+      Warning: Nothing is listening on localhost:<unused port> yet; visitors get 502 until something does.
       exit 0"
     `)
+    await t.run(['tunnel', 'stop', String(unused)])
+    await t.run(['tunnel', 'start', '3000'])
     await t.run(['tunnel', 'start', '4000'])
     expect(screen(await t.run(['tunnel', 'list']))).toMatchInlineSnapshot(`
       "stdout:

@@ -2,6 +2,7 @@ import {createServer} from 'node:net'
 import {readFileSync} from 'node:fs'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {isAlive, TestHome, waitFor} from '../helpers/cli.js'
+import {unusedPort} from '../helpers/ports.js'
 
 const URL_PATTERN = /^https:\/\/[a-z]+(-[a-z]+){3}\.trycloudflare\.com$/
 
@@ -32,28 +33,29 @@ describe('tunnel start, list, stop, killall', () => {
   })
 
   it('gives JSON documents with --json', async () => {
-    const start = await t.json(['tunnel', 'start', '3000'])
+    const port = await unusedPort()
+    const start = await t.json(['tunnel', 'start', String(port)])
     expect(start.exitCode).toBe(0)
     expect(start.body).toEqual({
-      port: 3000,
+      port,
       url: expect.stringMatching(URL_PATTERN),
       pid: expect.any(Number),
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       status: 'up',
-      warnings: [expect.stringContaining('Nothing is listening on localhost:3000')],
+      warnings: [`Nothing is listening on localhost:${port} yet; visitors get 502 until something does.`],
     })
     expect(start.stderr).toBe('')
 
-    await t.run(['tunnel', 'start', '3001'])
+    await t.run(['tunnel', 'start', '1'])
     const list = await t.json(['tunnel', 'list'])
-    expect(list.body.map((tunnel: {port: number}) => tunnel.port)).toEqual([3000, 3001])
-    expect(list.body[0]).toEqual({port: 3000, url: start.body.url, pid: start.body.pid, startedAt: start.body.startedAt, status: 'up'})
+    expect(list.body.map((tunnel: {port: number}) => tunnel.port)).toEqual([1, port])
+    expect(list.body[1]).toEqual({port, url: start.body.url, pid: start.body.pid, startedAt: start.body.startedAt, status: 'up'})
 
-    const stop = await t.json(['tunnel', 'stop', '3001'])
-    expect(stop.body).toMatchObject({port: 3001, status: 'up'})
+    const stop = await t.json(['tunnel', 'stop', '1'])
+    expect(stop.body).toMatchObject({port: 1, status: 'up'})
 
     const killall = await t.json(['tunnel', 'killall'])
-    expect(killall.body).toEqual({stopped: 1, tunnels: [expect.objectContaining({port: 3000})]})
+    expect(killall.body).toEqual({stopped: 1, tunnels: [expect.objectContaining({port})]})
   })
 
   it('lists tunnels sorted by port whatever the order they were started in', async () => {
@@ -91,8 +93,9 @@ describe('tunnel start, list, stop, killall', () => {
     try {
       const listening = await t.run(['tunnel', 'start', String(port)])
       expect(listening.stderr).toBe('')
-      const idle = await t.run(['tunnel', 'start', '3999'])
-      expect(idle.stderr).toBe('Warning: Nothing is listening on localhost:3999 yet; visitors get 502 until something does.')
+      const unused = await unusedPort()
+      const idle = await t.run(['tunnel', 'start', String(unused)])
+      expect(idle.stderr).toBe(`Warning: Nothing is listening on localhost:${unused} yet; visitors get 502 until something does.`)
     } finally {
       server.close()
     }

@@ -1,11 +1,11 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs'
-import {request} from 'node:http'
 import {connect} from 'node:net'
 import {join, relative} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {TestHome} from '../helpers/cli.js'
 import {ms, recordFigure} from '../helpers/figures.js'
 import {socketRequest} from '../helpers/socket.js'
+import {within} from '../helpers/wait.js'
 
 /**
  * Bad input on the control socket and on the command line: each gets a 4xx or a clear error with
@@ -80,24 +80,34 @@ describe('the control socket', () => {
     recordFigure('Bad input', `Control socket: ${what}`, `${reply.status} "${reply.body.error.message}"; the next request is served`)
   })
 
-  it('answers a 10 MB body 413 without reading it all, and keeps serving', async () => {
+  it('refuses a 10 MB body without reading it all, and keeps serving', async () => {
     const started = performance.now()
-    const reply = await new Promise<{status: number; bodyText: string}>((resolve, reject) => {
-      const req = request({socketPath: socket, method: 'POST', path: '/v1/tunnels', headers: {'content-type': 'application/json'}}, (res) => {
-        let bodyText = ''
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => (bodyText += chunk))
-        res.on('end', () => resolve({status: res.statusCode ?? 0, bodyText}))
-      })
-      // The supervisor closes the connection once it has answered: what is left of the body cannot be sent.
-      req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)))
-      req.end(Buffer.alloc(10 * 1024 * 1024, 'x'))
-    })
-    const answeredMs = performance.now() - started
-    expect(reply.status).toBe(413)
-    expect(JSON.parse(reply.bodyText).error.code).toBe('TOO_LARGE')
+    // The supervisor answers 413 and hangs up while the body is still being written. Whether the
+    // client reads that answer before its next write fails (EPIPE, ECONNRESET) is a race in the
+    // kernel, so either ending counts; "a body over 64 KiB" above reads the 413 for a body that fits
+    // the socket's buffers.
+    const client = connect(socket)
+    let answered = ''
+    let writeError: string | undefined
+    client.setEncoding('utf8')
+    client.on('data', (chunk: string) => (answered += chunk))
+    client.on('error', (error: NodeJS.ErrnoException) => (writeError = error.code))
+    const closed = new Promise((resolve) => client.once('close', resolve))
+    const body = Buffer.alloc(10 * 1024 * 1024, 'x')
+    client.end(Buffer.concat([Buffer.from(`POST /v1/tunnels HTTP/1.1\r\nHost: tunnelctl\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`), body]))
+    await within('the supervisor to refuse a 10 MB body and hang up', closed)
+    const endedMs = performance.now() - started
+
+    if (answered) {
+      expect(answered).toMatch(/^HTTP\/1\.1 413 /)
+      expect(JSON.parse(answered.slice(answered.indexOf('\r\n\r\n') + 4)).error.code).toBe('TOO_LARGE')
+    } else {
+      expect(writeError, 'with no answer read, the write was cut off').toMatch(/^(EPIPE|ECONNRESET)$/)
+    }
+
     await stillServes()
-    recordFigure('Bad input', 'Control socket: a 10 MB body', `413 after ${ms(answeredMs)}; the socket serves the next request`)
+    const ending = answered ? '413 read' : `the write cut off with ${writeError}`
+    recordFigure('Bad input', 'Control socket: a 10 MB body', `connection ended after ${ms(endedMs)} (${ending}); the socket serves the next request`)
   })
 
   it('cuts off a client that never finishes its headers, and serves others meanwhile', async () => {
@@ -112,7 +122,7 @@ describe('the control socket', () => {
     const servedStarted = performance.now()
     await stillServes()
     const servedMs = performance.now() - servedStarted
-    const closedAfterMs = await closed
+    const closedAfterMs = await within('the supervisor to cut off a client that never finishes its headers', closed)
     recordFigure('Bad input', 'Control socket: a client that never finishes its headers', `closed after ${ms(closedAfterMs)}; another request answered in ${ms(servedMs)} meanwhile`)
     await stillServes()
   })
