@@ -1,0 +1,78 @@
+import {type ChildProcess, spawn} from 'node:child_process'
+import {closeSync, existsSync, openSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {isAlive, ROOT, TestHome, waitFor} from '../helpers/cli.js'
+
+/**
+ * Faults no supervisor should have, injected into a real one: whatever goes wrong, it must never be
+ * left half-alive, holding children and a socket that only answers "shutting down".
+ */
+let t: TestHome
+let supervisor: ChildProcess | undefined
+beforeEach(() => {
+  t = new TestHome()
+})
+afterEach(async () => {
+  supervisor?.kill('SIGKILL')
+  supervisor = undefined
+  expect(await t.cleanup(), 'processes left behind').toEqual([])
+})
+
+const faultLog = () => join(t.home, 'faulty-supervisor.log')
+
+/**
+ * The supervisor's own entry, with its events log made to throw when the stop is recorded, and
+ * SIGUSR2 made to throw an exception nothing catches.
+ */
+async function startFaultySupervisor(): Promise<number> {
+  const dist = (file: string) => JSON.stringify(join(ROOT, 'dist', 'supervisor', file))
+  const script = `
+    import {EventLog} from ${dist('event-log.js')}
+    const record = EventLog.prototype.record
+    EventLog.prototype.record = function (event) {
+      if (event.type === 'supervisor.stopped') throw new Error('injected: the events log failed')
+      return record.call(this, event)
+    }
+    process.on('SIGUSR2', () => setImmediate(() => { throw new Error('injected: a bug') }))
+    await import(${dist('main.js')})`
+  const log = openSync(faultLog(), 'a')
+  supervisor = spawn(process.execPath, ['--input-type=module', '-e', script], {env: t.env, stdio: ['ignore', log, log], detached: true})
+  closeSync(log)
+  const {pid} = supervisor
+  await waitFor('the faulty supervisor to answer', async () => (await t.json(['supervisor', 'status'])).body.pid === pid)
+  return pid!
+}
+
+describe('a supervisor whose events log throws as it stops', () => {
+  it.each([
+    ['SIGTERM', (pid: number) => process.kill(pid, 'SIGTERM')],
+    ['an uncaught exception', (pid: number) => process.kill(pid, 'SIGUSR2')],
+    [
+      '`supervisor stop`',
+      async () => {
+        const stop = await t.run(['supervisor', 'stop'])
+        expect(stop.exitCode, stop.stderr).toBe(0)
+      },
+    ],
+  ])('on %s still stops every child, removes its socket and pid file, and exits; the next command starts a fresh one', async (_, trigger) => {
+    const pid = await startFaultySupervisor()
+    const tunnel = await t.json(['tunnel', 'start', '3000'])
+    expect(tunnel.exitCode, tunnel.stderr).toBe(0)
+    const endpoint = await t.json(['expose', 'start', '3001', '--provider', 'cloudflare'])
+    expect(endpoint.exitCode, endpoint.stderr).toBe(0)
+    const children = t.fakeRuns().map((run) => run.pid)
+    expect(children).toHaveLength(2)
+
+    await trigger(pid)
+    await waitFor('the supervisor to exit', () => !isAlive(pid))
+    for (const child of children) expect(isAlive(child), `cloudflared ${child}`).toBe(false)
+    expect(existsSync(join(t.home, 'run', 'supervisor.sock')), 'socket left').toBe(false)
+    expect(existsSync(join(t.home, 'run', 'supervisor.pid')), 'pid file left').toBe(false)
+    expect(readFileSync(faultLog(), 'utf8')).toContain('injected: the events log failed')
+
+    const again = await t.run(['tunnel', 'start', '3000'])
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(t.supervisorPid()).not.toBe(pid)
+  })
+})
