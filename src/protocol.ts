@@ -101,6 +101,8 @@ export type SupervisorEvent = EventBase &
         lastLines: string[]
       }
     | {type: 'expose.started'; endpoint: string; provider: string; url: string}
+    /** A saved endpoint that a new supervisor brought back, at this URL. */
+    | {type: 'expose.up'; endpoint: string; provider: string; url: string}
     | {type: 'expose.stopped'; endpoint: string; provider: string; url: string | null}
     /** A provider's process died; it is started again after delayMs. */
     | ({type: 'expose.restarting'} & ProviderProcessDown)

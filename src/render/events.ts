@@ -28,6 +28,7 @@ function details(event: SupervisorEvent): string {
     }
 
     case 'expose.started':
+    case 'expose.up':
     case 'expose.stopped':
       return `${event.endpoint}  ${event.provider}  ${event.url ?? '(no URL yet)'}`
     case 'expose.restarting':
