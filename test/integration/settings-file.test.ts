@@ -28,10 +28,12 @@ const ports = async () => (await t.json(['tunnel', 'list'])).body.map((tunnel: {
 const SEVERAL_READS_MS = 3000
 
 describe('a settings file that stops being valid JSON', () => {
-  it('leaves the supervisor and its tunnels running on the last good settings, is said once, and is taken up again once fixed', async () => {
+  it('leaves the supervisor, its tunnels and its endpoints running on the last good settings, is said once, and is taken up again once fixed', async () => {
     expect((await t.run(['config', 'set', 'notify.webhook', await receiver.start()])).exitCode).toBe(0)
     const good = readFileSync(configFile(), 'utf8')
     expect((await t.run(['tunnel', 'start', '3000'])).exitCode).toBe(0)
+    const endpoint = await t.json(['expose', 'start', '3002', '--provider', 'cloudflare'])
+    expect(endpoint.exitCode, endpoint.stderr).toBe(0)
     const pid = t.supervisorPid()
 
     writeFileSync(configFile(), '{')
@@ -43,6 +45,7 @@ describe('a settings file that stops being valid JSON', () => {
     const started = await t.run(['tunnel', 'start', '3001'])
     expect(started.exitCode, started.stderr).toBe(0)
     expect(await ports()).toEqual([3000, 3001])
+    expect((await t.json(['expose', 'list'])).body).toEqual([expect.objectContaining({id: endpoint.body.id, url: endpoint.body.url, status: 'up', restarts: 0})])
     expect(t.supervisorPid()).toBe(pid)
     await waitFor('the second tunnel to reach the webhook', () => receiver.received.some((e: any) => e.type === 'tunnel.started' && e.port === 3001))
     expect(settingsInvalid(), 'said once').toHaveLength(1)
