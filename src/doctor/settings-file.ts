@@ -9,7 +9,8 @@ export function checkSettingsFile(paths: Paths): Check[] {
   const settings = new Settings(paths)
   const problem = settings.check()
   if (problem === undefined) {
-    return [{id: 'settings', status: 'ok', summary: existsSync(settings.path) ? `${settings.path} is valid` : 'no settings file; every setting has its default'}]
+    const summary = existsSync(settings.path) ? `${settings.path} is valid` : 'no settings file; every setting has its default'
+    return [{id: 'settings', status: 'ok', summary}]
   }
 
   return [

@@ -235,7 +235,10 @@ export class ExposeRegistry {
     const {id, provider, lastUrl} = endpoint.record
     const {url} = endpoint.publication!
     this.options.events.record({type: 'expose.up', endpoint: id, provider, url})
-    if (lastUrl !== undefined && lastUrl !== url) this.options.events.record({type: 'expose.url_changed', endpoint: id, oldUrl: lastUrl, newUrl: url})
+    if (lastUrl !== undefined && lastUrl !== url) {
+      this.options.events.record({type: 'expose.url_changed', endpoint: id, oldUrl: lastUrl, newUrl: url})
+    }
+
     this.saveUrl(endpoint)
   }
 
@@ -244,7 +247,9 @@ export class ExposeRegistry {
     const url = endpoint.publication?.url
     if (url === undefined || url === endpoint.record.lastUrl) return
     endpoint.record = {...endpoint.record, lastUrl: url}
-    this.options.store.rewrite(endpoint.record).catch((error: Error) => console.error(`could not save the URL of endpoint ${endpoint.record.id}: ${error.message}`))
+    this.options.store
+      .rewrite(endpoint.record)
+      .catch((error: Error) => console.error(`could not save the URL of endpoint ${endpoint.record.id}: ${error.message}`))
   }
 
   private markUp(endpoint: Endpoint): void {

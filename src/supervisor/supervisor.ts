@@ -187,7 +187,9 @@ export class Supervisor {
       return
     }
 
-    console.error(`the settings file ${file} cannot be used: ${reason}. Fix it or delete it; until then the supervisor keeps the settings it last read`)
+    console.error(
+      `the settings file ${file} cannot be used: ${reason}. Fix it or delete it; until then the supervisor keeps the settings it last read`,
+    )
     this.events.record({type: 'settings.invalid', file, reason})
   }
 

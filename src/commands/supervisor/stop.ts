@@ -16,11 +16,12 @@ export default class SupervisorStop extends TunnelctlCommand {
 
     const {stopped, endpoints} = await found.client.shutdown()
     await waitForExit(found.status.pid)
+    const supervisor = `the supervisor (pid ${found.status.pid})`
     const tunnels = count(stopped.length, 'tunnel')
     this.log(
       endpoints.length === 0
-        ? `Stopped the supervisor (pid ${found.status.pid}) and ${tunnels}.`
-        : `Stopped the supervisor (pid ${found.status.pid}), ${tunnels} and ${count(endpoints.length, 'endpoint')} (saved: they come back when the supervisor starts again).`,
+        ? `Stopped ${supervisor} and ${tunnels}.`
+        : `Stopped ${supervisor}, ${tunnels} and ${count(endpoints.length, 'endpoint')} (saved: they come back when the supervisor starts again).`,
     )
     return {wasRunning: true, stopped, endpoints}
   }
