@@ -21,12 +21,13 @@ afterEach(async () => {
 
 const faultLog = () => join(t.home, 'faulty-supervisor.log')
 
+const dist = (file: string) => JSON.stringify(join(ROOT, 'dist', 'supervisor', file))
+
 /**
- * The supervisor's own entry, with its events log made to throw when the stop is recorded, and
- * SIGUSR2 made to throw an exception nothing catches.
+ * The supervisor's own entry, with its events log made to throw when the stop is recorded, SIGUSR2
+ * made to throw an exception nothing catches, and whatever else `fault` does.
  */
-async function startFaultySupervisor(): Promise<number> {
-  const dist = (file: string) => JSON.stringify(join(ROOT, 'dist', 'supervisor', file))
+async function startFaultySupervisor(fault = ''): Promise<number> {
   const script = `
     import {EventLog} from ${dist('event-log.js')}
     const record = EventLog.prototype.record
@@ -35,6 +36,7 @@ async function startFaultySupervisor(): Promise<number> {
       return record.call(this, event)
     }
     process.on('SIGUSR2', () => setImmediate(() => { throw new Error('injected: a bug') }))
+    ${fault}
     await import(${dist('main.js')})`
   const log = openSync(faultLog(), 'a')
   supervisor = spawn(process.execPath, ['--input-type=module', '-e', script], {env: t.env, stdio: ['ignore', log, log], detached: true})
@@ -46,16 +48,17 @@ async function startFaultySupervisor(): Promise<number> {
 
 describe('a supervisor whose events log throws as it stops', () => {
   it.each([
-    ['SIGTERM', (pid: number) => process.kill(pid, 'SIGTERM')],
-    ['an uncaught exception', (pid: number) => process.kill(pid, 'SIGUSR2')],
+    ['SIGTERM', 'shutting down: signal SIGTERM', (pid: number) => process.kill(pid, 'SIGTERM')],
+    ['an uncaught exception', 'uncaught exception: Error: injected: a bug', (pid: number) => process.kill(pid, 'SIGUSR2')],
     [
       '`supervisor stop`',
+      'shutting down: stop requested',
       async () => {
         const stop = await t.run(['supervisor', 'stop'])
         expect(stop.exitCode, stop.stderr).toBe(0)
       },
     ],
-  ])('on %s still stops every child, removes its socket and pid file, and exits; the next command starts a fresh one', async (_, trigger) => {
+  ])('on %s still stops every child, removes its socket and pid file, and exits; the next command starts a fresh one', async (_, logged, trigger) => {
     const pid = await startFaultySupervisor()
     const tunnel = await t.json(['tunnel', 'start', '3000'])
     expect(tunnel.exitCode, tunnel.stderr).toBe(0)
@@ -69,10 +72,27 @@ describe('a supervisor whose events log throws as it stops', () => {
     for (const child of children) expect(isAlive(child), `cloudflared ${child}`).toBe(false)
     expect(existsSync(join(t.home, 'run', 'supervisor.sock')), 'socket left').toBe(false)
     expect(existsSync(join(t.home, 'run', 'supervisor.pid')), 'pid file left').toBe(false)
-    expect(readFileSync(faultLog(), 'utf8')).toContain('injected: the events log failed')
+    const log = readFileSync(faultLog(), 'utf8')
+    expect(log).toContain(logged)
+    expect(log).toContain('could not record the stop: Error: injected: the events log failed')
 
     const again = await t.run(['tunnel', 'start', '3000'])
     expect(again.exitCode, again.stderr).toBe(0)
     expect(t.supervisorPid()).not.toBe(pid)
+  })
+})
+
+describe('a supervisor that fails to stop its tunnels', () => {
+  it('kills them as it exits, rather than leave them to nobody', async () => {
+    const pid = await startFaultySupervisor(`
+      import {TunnelRegistry} from ${dist('tunnel-registry.js')}
+      TunnelRegistry.prototype.close = async () => { throw new Error('injected: the tunnels would not stop') }`)
+    const tunnel = await t.json(['tunnel', 'start', '3000'])
+    expect(tunnel.exitCode, tunnel.stderr).toBe(0)
+
+    process.kill(pid, 'SIGTERM')
+    await waitFor('the supervisor to exit', () => !isAlive(pid))
+    await waitFor('its cloudflared to be gone', () => !isAlive(tunnel.body.pid))
+    expect(readFileSync(faultLog(), 'utf8')).toContain('could not stop the tunnels: Error: injected: the tunnels would not stop')
   })
 })
