@@ -3,6 +3,7 @@ import {closeSync, existsSync, openSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {isAlive, ROOT, TestHome, waitFor} from '../helpers/cli.js'
+import {ms, recordFigure} from '../helpers/figures.js'
 
 /**
  * Faults no supervisor should have, injected into a real one: whatever goes wrong, it must never be
@@ -58,7 +59,7 @@ describe('a supervisor whose events log throws as it stops', () => {
         expect(stop.exitCode, stop.stderr).toBe(0)
       },
     ],
-  ])('on %s still stops every child, removes its socket and pid file, and exits; the next command starts a fresh one', async (_, logged, trigger) => {
+  ])('on %s still stops every child, removes its socket and pid file, and exits; the next command starts a fresh one', async (name, logged, trigger) => {
     const pid = await startFaultySupervisor()
     const tunnel = await t.json(['tunnel', 'start', '3000'])
     expect(tunnel.exitCode, tunnel.stderr).toBe(0)
@@ -67,8 +68,10 @@ describe('a supervisor whose events log throws as it stops', () => {
     const children = t.fakeRuns().map((run) => run.pid)
     expect(children).toHaveLength(2)
 
+    const triggered = performance.now()
     await trigger(pid)
     await waitFor('the supervisor to exit', () => !isAlive(pid))
+    const exitedMs = performance.now() - triggered
     for (const child of children) expect(isAlive(child), `cloudflared ${child}`).toBe(false)
     expect(existsSync(join(t.home, 'run', 'supervisor.sock')), 'socket left').toBe(false)
     expect(existsSync(join(t.home, 'run', 'supervisor.pid')), 'pid file left').toBe(false)
@@ -79,6 +82,11 @@ describe('a supervisor whose events log throws as it stops', () => {
     const again = await t.run(['tunnel', 'start', '3000'])
     expect(again.exitCode, again.stderr).toBe(0)
     expect(t.supervisorPid()).not.toBe(pid)
+    recordFigure(
+      'Faults',
+      `The events log throws as the supervisor stops, on ${name}`,
+      `exited ${ms(exitedMs)} after it; ${children.length} of ${children.length} children ended; socket and pid file removed; the next command started a fresh supervisor`,
+    )
   })
 })
 
@@ -94,5 +102,6 @@ describe('a supervisor that fails to stop its tunnels', () => {
     await waitFor('the supervisor to exit', () => !isAlive(pid))
     await waitFor('its cloudflared to be gone', () => !isAlive(tunnel.body.pid))
     expect(readFileSync(faultLog(), 'utf8')).toContain('could not stop the tunnels: Error: injected: the tunnels would not stop')
+    recordFigure('Faults', 'Stopping the tunnels throws as the supervisor stops', '1 of 1 cloudflared killed as the supervisor exited')
   })
 })
