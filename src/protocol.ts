@@ -4,6 +4,7 @@
  * parse* function here before it is trusted.
  */
 import {badInput, ERROR_CODES, type ErrorCode, TunnelctlError} from './errors.js'
+import type {EndpointInfo} from './expose-protocol.js'
 import {isValidPort} from './ports.js'
 
 export const VERSION_HEADER = 'tunnelctl-version'
@@ -43,6 +44,12 @@ export interface StopTunnelResponse {
 
 export interface StopAllTunnelsResponse {
   stopped: TunnelInfo[]
+}
+
+/** What a supervisor stopped on its way out: its tunnels, and its endpoints, which stay saved for the next one. */
+export interface ShutdownResponse {
+  stopped: TunnelInfo[]
+  endpoints: EndpointInfo[]
 }
 
 export interface SupervisorStatus {
@@ -94,6 +101,8 @@ export type SupervisorEvent = EventBase &
         lastLines: string[]
       }
     | {type: 'expose.started'; endpoint: string; provider: string; url: string}
+    /** A saved endpoint that a new supervisor brought back, at this URL. */
+    | {type: 'expose.up'; endpoint: string; provider: string; url: string}
     | {type: 'expose.stopped'; endpoint: string; provider: string; url: string | null}
     /** A provider's process died; it is started again after delayMs. */
     | ({type: 'expose.restarting'} & ProviderProcessDown)
@@ -106,6 +115,8 @@ export type SupervisorEvent = EventBase &
     | {type: 'expose.unavailable'; endpoint: string; provider: string; reason: string}
     /** An endpoint file that could not be read; it is left as it is. */
     | {type: 'expose.broken'; file: string; reason: string}
+    /** The settings file cannot be used; the supervisor goes on with the settings it last read. */
+    | {type: 'settings.invalid'; file: string; reason: string}
   )
 
 /** An event before the event log has numbered and stamped it. */

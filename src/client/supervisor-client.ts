@@ -9,12 +9,14 @@ import {
   type UpdateEndpointRequest,
 } from '../expose-protocol.js'
 import {
+  isObject,
   parseErrorBody,
   parseEvent,
   parseStartTunnelResponse,
   parseSupervisorStatus,
   parseTunnelInfo,
   parseTunnelList,
+  type ShutdownResponse,
   type StartTunnelRequest,
   type StartTunnelResponse,
   type SupervisorEvent,
@@ -31,9 +33,12 @@ export class SupervisorClient {
     return parseSupervisorStatus(await this.call('GET', '/v1/status'))
   }
 
-  /** Stops every tunnel and then the supervisor; resolves with the tunnels that were stopped. */
-  async shutdown(): Promise<TunnelInfo[]> {
-    return parseTunnelList(field(await this.call('POST', '/v1/shutdown'), 'stopped'))
+  /** Stops every tunnel and endpoint and then the supervisor; resolves with what was stopped. */
+  async shutdown(): Promise<ShutdownResponse> {
+    const body = await this.call('POST', '/v1/shutdown')
+    // A supervisor older than the expose topic names no endpoints.
+    const endpoints = isObject(body) && body.endpoints !== undefined ? parseEndpointList(body.endpoints) : []
+    return {stopped: parseTunnelList(field(body, 'stopped')), endpoints}
   }
 
   async listTunnels(): Promise<TunnelInfo[]> {

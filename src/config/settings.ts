@@ -145,15 +145,40 @@ export interface CustomProviderSettings {
 }
 
 /**
+ * Hears that the settings file cannot be used (with why), or, with undefined, that it can again.
+ * Called when that changes, not on every read.
+ */
+export type SettingsProblemListener = (reason: string | undefined) => void
+
+/**
  * The user's settings file, <config dir>/config.json, nested by the dots in the keys. Read afresh on
  * every get, so a running supervisor sees changes. Reading is a JSON.parse; conf, which writes it
  * (atomically, 0600), is loaded only to write: it takes longer to load than the supervisor to start.
+ *
+ * A file that cannot be used makes a read throw, which a command reports. Given a listener, as the
+ * supervisor does, a read never throws: it goes on with the contents last read well (none at first),
+ * since the file may be bad only for a moment, half-way through an editor's save.
  */
 export class Settings {
   readonly path: string
+  private lastGood: Record<string, unknown> = {}
+  private problem: string | undefined
 
-  constructor(paths: Paths) {
+  constructor(
+    paths: Paths,
+    private readonly onProblem?: SettingsProblemListener,
+  ) {
     this.path = paths.configFile
+  }
+
+  /** Why the file cannot be used, read afresh; undefined when it can, or does not exist. */
+  check(): string | undefined {
+    try {
+      readSettingsFile(this.path)
+      return undefined
+    } catch (error) {
+      return (error as Error).message
+    }
   }
 
   /** The stored value if it is valid, else the default. */
@@ -211,17 +236,21 @@ export class Settings {
   }
 
   private stored(): Record<string, unknown> {
-    let text: string
+    let reason: string | undefined
     try {
-      text = readFileSync(this.path, 'utf8')
+      this.lastGood = readSettingsFile(this.path)
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
-      throw this.unusable(error as Error)
+      if (!this.onProblem) throw this.unusable(error as Error)
+      reason = (error as Error).message
     }
 
-    const parsed = this.use(() => JSON.parse(text) as unknown)
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw this.unusable(new Error('it is not a JSON object'))
-    return parsed as Record<string, unknown>
+    if (this.onProblem && reason !== this.problem) {
+      // Noted before the listener runs: it may read settings itself (the events log reads the webhook).
+      this.problem = reason
+      this.onProblem(reason)
+    }
+
+    return this.lastGood
   }
 
   private async conf(): Promise<Conf<Record<string, unknown>>> {
@@ -251,6 +280,21 @@ export class Settings {
   private unusable(error: Error): TunnelctlError {
     return badInput(`Could not use the settings file ${this.path}: ${error.message}. Fix or delete it.`)
   }
+}
+
+/** The file's contents; throws with why it cannot be used. A file that does not exist holds nothing. */
+function readSettingsFile(path: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw error
+  }
+
+  const parsed = JSON.parse(text) as unknown
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('it is not a JSON object')
+  return parsed as Record<string, unknown>
 }
 
 /** The value at a dotted key, as conf nests it: `custom.mine.command` is {custom: {mine: {command}}}. */

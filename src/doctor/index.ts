@@ -4,6 +4,7 @@ import type {Check} from './check.js'
 import {checkCloudflaredConfig} from './cloudflared-config.js'
 import {checkEndpointFiles} from './endpoint-files.js'
 import {checkPermissions} from './permissions.js'
+import {checkSettingsFile} from './settings-file.js'
 import {checkSupervisor} from './supervisor-health.js'
 
 export interface DoctorReport {
@@ -22,6 +23,7 @@ export async function runDoctor(paths: Paths): Promise<DoctorReport> {
       checkSupervisor(paths),
       checkPermissions(paths),
       checkEndpointFiles(paths.endpointsDir),
+      checkSettingsFile(paths),
     ])
   ).flat()
   return {

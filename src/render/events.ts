@@ -28,6 +28,7 @@ function details(event: SupervisorEvent): string {
     }
 
     case 'expose.started':
+    case 'expose.up':
     case 'expose.stopped':
       return `${event.endpoint}  ${event.provider}  ${event.url ?? '(no URL yet)'}`
     case 'expose.restarting':
@@ -43,6 +44,8 @@ function details(event: SupervisorEvent): string {
       return `${event.endpoint}  ${event.provider}: ${event.reason}`
     case 'expose.broken':
       return `${event.file}: ${event.reason}`
+    case 'settings.invalid':
+      return `${event.file}: ${event.reason}; the supervisor keeps the settings it last read until the file is fixed or deleted`
     default: {
       const {id: _id, time: _time, type: _type, ...rest} = event as unknown as Record<string, unknown>
       return JSON.stringify(rest)

@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import {basename} from 'node:path'
 import {isRunning} from '../process-alive.js'
 import {commandLine} from '../process-command-line.js'
-import {type ManagedProcess, terminateGroup} from './managed-process.js'
+import {type ManagedProcess, signalGroup, terminateGroup} from './managed-process.js'
 
 /** What a child was for, so that a successor can say what was lost. */
 export type ProviderOwner = {kind: 'provider'; provider: string; endpoint?: string}
@@ -37,6 +37,11 @@ export class ChildLedger {
       this.entries.delete(child.pid)
       this.save()
     })
+  }
+
+  /** SIGKILLs what is left of every child's group: the last step of a supervisor that exits, whatever failed before. */
+  killAll(): void {
+    for (const {pid} of this.entries.values()) signalGroup(pid, 'SIGKILL')
   }
 
   /** Ends the children a previous supervisor left running, and says which they were. */

@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {existsSync} from 'node:fs'
 import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 import {TunnelctlError} from '../errors.js'
@@ -19,6 +20,8 @@ export interface EndpointRecord {
   target: ExposeTarget
   auth: {username: string; bcrypt: string} | null
   createdAt: string
+  /** The URL it was last published at, so that a new supervisor can tell whether it changed; absent from older files. */
+  lastUrl?: string
 }
 
 /** A file that could not be used: reported, and left exactly as it is for the user to fix. */
@@ -36,6 +39,9 @@ export function newEndpointId(): string {
 
 /** The endpoint files, one JSON document each, written atomically and 0600 (they hold auth hashes). */
 export class EndpointStore {
+  /** The last write or removal asked for each file: the next waits for it, so the last one asked is the one that lands. */
+  private readonly pending = new Map<string, Promise<void>>()
+
   constructor(readonly dir: string) {}
 
   async readAll(): Promise<{records: EndpointRecord[]; broken: BrokenEndpointFile[]}> {
@@ -57,7 +63,18 @@ export class EndpointStore {
    * Temp file, fsync, rename, fsync of the directory: a crash or a full disk leaves the old file or
    * the new one, never half of one.
    */
-  async write(record: EndpointRecord): Promise<void> {
+  write(record: EndpointRecord): Promise<void> {
+    return this.inTurn(record.id, () => this.writeNow(record))
+  }
+
+  /** Like write, but only over a file that is still there: an endpoint removed meanwhile stays removed. */
+  rewrite(record: EndpointRecord): Promise<void> {
+    return this.inTurn(record.id, async () => {
+      if (existsSync(this.fileOf(record.id))) await this.writeNow(record)
+    })
+  }
+
+  private async writeNow(record: EndpointRecord): Promise<void> {
     const file = this.fileOf(record.id)
     const temp = `${file}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`
     try {
@@ -96,17 +113,29 @@ export class EndpointStore {
     }
   }
 
-  async remove(id: string): Promise<void> {
+  remove(id: string): Promise<void> {
     const file = this.fileOf(id)
-    try {
-      await rm(file, {force: true})
-    } catch (error) {
-      throw cannot('delete', file, error)
-    }
+    return this.inTurn(id, async () => {
+      try {
+        await rm(file, {force: true})
+      } catch (error) {
+        throw cannot('delete', file, error)
+      }
+    })
   }
 
   fileOf(id: string): string {
     return join(this.dir, `${id}.json`)
+  }
+
+  private inTurn(id: string, change: () => Promise<void>): Promise<void> {
+    const done = (this.pending.get(id) ?? Promise.resolve()).catch(() => {}).then(change)
+    this.pending.set(id, done)
+    const forget = () => {
+      if (this.pending.get(id) === done) this.pending.delete(id)
+    }
+    done.then(forget, forget)
+    return done
   }
 }
 
@@ -133,7 +162,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
     )
   }
 
-  const {id, name, provider, mode, target, auth, createdAt} = o
+  const {id, name, provider, mode, target, auth, createdAt, lastUrl} = o
   if (typeof id !== 'string' || !ENDPOINT_ID.test(id)) throw new Error('"id" must be 8 lowercase letters or digits')
   if (id !== idFromName) throw new Error(`"id" is ${id} but the file is named for ${idFromName}`)
   if (typeof name !== 'string' || name.length === 0) throw new Error('"name" must be a non-empty string')
@@ -157,7 +186,14 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
     target: parsedTarget,
     auth: parseAuth(auth),
     createdAt,
+    lastUrl: parseLastUrl(lastUrl),
   }
+}
+
+function parseLastUrl(lastUrl: unknown): string | undefined {
+  if (lastUrl === undefined) return undefined
+  if (typeof lastUrl !== 'string' || !/^https?:\/\//.test(lastUrl) || !URL.canParse(lastUrl)) throw new Error('"lastUrl" must be an http(s) URL')
+  return lastUrl
 }
 
 function parseAuth(auth: unknown): EndpointRecord['auth'] {

@@ -91,7 +91,8 @@ export class ExposeRegistry {
     cancel?.addEventListener('abort', onCancel, {once: true})
     try {
       await this.publish(endpoint, provider)
-      await this.options.store.write(record)
+      endpoint.record = {...record, lastUrl: endpoint.publication!.url}
+      await this.options.store.write(endpoint.record)
       // The client went away while the file was written: nobody has its password.
       if (cancel?.aborted) await this.options.store.remove(id)
     } catch (error) {
@@ -112,7 +113,8 @@ export class ExposeRegistry {
     const password = auth ? newPassword() : undefined
     const record: EndpointRecord = {...endpoint.record, auth: password ? {username: AUTH_USERNAME, bcrypt: await hashPassword(password)} : null}
     await this.options.store.write(record)
-    endpoint.record = record
+    // Not `record`: the URL may have changed, and been saved, while it was written.
+    endpoint.record = {...endpoint.record, auth: record.auth}
     if (endpoint.publication) this.route(endpoint, endpoint.publication.host)
     return withPassword(describe(endpoint), password)
   }
@@ -161,6 +163,7 @@ export class ExposeRegistry {
       const why = await provider.unavailable()
       if (why) throw new Error(why)
       await this.publish(endpoint, provider)
+      this.announceRestored(endpoint)
     } catch (error) {
       if (this.endpoints.get(record.id) !== endpoint || this.closed) return
       endpoint.status = 'unavailable'
@@ -223,7 +226,30 @@ export class ExposeRegistry {
     if (endpoint.status !== 'failed') this.markUp(endpoint)
     if (previous && previous.url !== state.publication.url) {
       this.options.events.record({type: 'expose.url_changed', endpoint: endpoint.record.id, oldUrl: previous.url, newUrl: state.publication.url})
+      this.saveUrl(endpoint)
     }
+  }
+
+  /** Says where a restored endpoint is, and whether that is not where it was last known to be: its users may not know yet. */
+  private announceRestored(endpoint: Endpoint): void {
+    const {id, provider, lastUrl} = endpoint.record
+    const {url} = endpoint.publication!
+    this.options.events.record({type: 'expose.up', endpoint: id, provider, url})
+    if (lastUrl !== undefined && lastUrl !== url) {
+      this.options.events.record({type: 'expose.url_changed', endpoint: id, oldUrl: lastUrl, newUrl: url})
+    }
+
+    this.saveUrl(endpoint)
+  }
+
+  /** Keeps the endpoint's URL in its file, for the next supervisor to compare with. */
+  private saveUrl(endpoint: Endpoint): void {
+    const url = endpoint.publication?.url
+    if (url === undefined || url === endpoint.record.lastUrl) return
+    endpoint.record = {...endpoint.record, lastUrl: url}
+    this.options.store
+      .rewrite(endpoint.record)
+      .catch((error: Error) => console.error(`could not save the URL of endpoint ${endpoint.record.id}: ${error.message}`))
   }
 
   private markUp(endpoint: Endpoint): void {

@@ -98,7 +98,8 @@ export async function terminateGroup(pgid: number, graceMs: number, leaderExited
   signalGroup(pgid, 'SIGKILL')
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+/** Signals every process of the group; false when there is none. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   if (pgid <= 0) return false
   try {
     process.kill(-pgid, signal)

@@ -5,10 +5,10 @@ import {
   type ListTunnelsResponse,
   parseEventsQuery,
   parseStartTunnelRequest,
+  type ShutdownResponse,
   type StopAllTunnelsResponse,
   type StopTunnelResponse,
   type SupervisorStatus,
-  type TunnelInfo,
 } from '../protocol.js'
 import {parseEndpointId, parseStartEndpointRequest, parseUpdateEndpointRequest} from '../expose-protocol.js'
 import {parsePortArgument} from '../ports.js'
@@ -19,7 +19,7 @@ import type {TunnelRegistry} from './tunnel-registry.js'
 
 export interface RouteTargets {
   status(): SupervisorStatus
-  shutdown(reason: string): Promise<TunnelInfo[]>
+  shutdown(reason: string): Promise<ShutdownResponse>
   tunnels: TunnelRegistry
   exposes: ExposeRegistry
   events: EventLog
@@ -33,7 +33,7 @@ export function controlRoutes(target: RouteTargets): Route[] {
       method: 'POST',
       path: /^\/v1\/shutdown$/,
       anyVersion: true,
-      handle: async () => ok({stopped: await target.shutdown('stop requested')}),
+      handle: async () => ok(await target.shutdown('stop requested')),
     },
     {method: 'GET', path: /^\/v1\/tunnels$/, handle: () => ok<ListTunnelsResponse>({tunnels: target.tunnels.list()})},
     {

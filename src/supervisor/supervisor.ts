@@ -2,7 +2,7 @@ import {chmod, rm, writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {Settings} from '../config/settings.js'
 import type {Paths} from '../paths.js'
-import type {SupervisorStatus, TunnelInfo} from '../protocol.js'
+import type {ShutdownResponse, SupervisorStatus} from '../protocol.js'
 import {VERSION} from '../version.js'
 import type {ProviderContext} from '../providers/provider.js'
 import {ProviderRegistry} from '../providers/registry.js'
@@ -35,10 +35,10 @@ export class Supervisor {
   private readonly exposes: ExposeRegistry
   private readonly control: ControlServer
   private idleTimer: NodeJS.Timeout | undefined
-  private shuttingDown: Promise<TunnelInfo[]> | undefined
+  private shuttingDown: Promise<ShutdownResponse> | undefined
 
   constructor(private readonly paths: Paths) {
-    this.settings = new Settings(paths)
+    this.settings = new Settings(paths, (reason) => this.settingsProblem(reason))
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
     this.ledger = new ChildLedger(paths.childLedger)
     this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig})
@@ -95,37 +95,57 @@ export class Supervisor {
   }
 
   /**
-   * Stops every tunnel, records why, then closes the socket and exits. Resolves with the tunnels it
-   * stopped before the socket closes, so that a client that asked gets its answer.
+   * Stops every tunnel and endpoint, records why, then closes the socket and exits. Resolves with
+   * what it stopped before the socket closes, so that a client that asked gets its answer. Never
+   * rejects, and always exits: a step that fails is logged and the next one runs.
    */
-  shutdown(reason: string): Promise<TunnelInfo[]> {
+  shutdown(reason: string): Promise<ShutdownResponse> {
     this.shuttingDown ??= this.stopEverything(reason)
     return this.shuttingDown
   }
 
-  private async stopEverything(reason: string): Promise<TunnelInfo[]> {
-    clearInterval(this.idleTimer)
-    console.log(`shutting down: ${reason}`)
-    const [stopped] = await Promise.all([this.tunnels.close(), this.exposes.close()])
-    await this.proxy.close()
-    this.events.record({type: 'supervisor.stopped', pid: process.pid, reason})
-    await this.events.flush(WEBHOOK_WAIT_ON_EXIT_MS)
-    setImmediate(() => void this.exit())
-    return stopped
+  private async stopEverything(reason: string): Promise<ShutdownResponse> {
+    try {
+      clearInterval(this.idleTimer)
+      console.log(`shutting down: ${reason}`)
+      const endpoints = this.exposes.list().filter((endpoint) => endpoint.status !== 'broken')
+      const [stopped] = await Promise.all([
+        attempt('stop the tunnels', () => this.tunnels.close(), []),
+        attempt('stop the endpoints', () => this.exposes.close(), undefined),
+      ])
+      await attempt('close the proxy', () => this.proxy.close(), undefined)
+      await attempt('record the stop', async () => {
+        this.events.record({type: 'supervisor.stopped', pid: process.pid, reason})
+        await this.events.flush(WEBHOOK_WAIT_ON_EXIT_MS)
+      }, undefined)
+      return {stopped, endpoints}
+    } catch (error) {
+      console.error('could not stop cleanly:', error)
+      return {stopped: [], endpoints: []}
+    } finally {
+      setImmediate(() => void this.exit())
+    }
   }
 
   private async exit(): Promise<never> {
-    const {server} = this.control
-    // Stopped before it listened (a signal during start-up): the socket and pid file, if any, are
-    // another supervisor's.
-    const ownsFiles = server.listening
-    const closed = new Promise((resolve) => server.close(resolve))
-    server.closeIdleConnections()
-    const forced = setTimeout(() => server.closeAllConnections(), CONNECTIONS_CLOSE_GRACE_MS)
-    await closed
-    clearTimeout(forced)
-    if (ownsFiles) await Promise.all([rm(this.paths.socket, {force: true}), rm(this.paths.pidFile, {force: true})])
-    process.exit()
+    try {
+      const {server} = this.control
+      // Stopped before it listened (a signal during start-up): the socket and pid file, if any, are
+      // another supervisor's.
+      const ownsFiles = server.listening
+      const closed = new Promise((resolve) => server.close(resolve))
+      server.closeIdleConnections()
+      const forced = setTimeout(() => server.closeAllConnections(), CONNECTIONS_CLOSE_GRACE_MS)
+      await closed
+      clearTimeout(forced)
+      if (ownsFiles) await Promise.all([rm(this.paths.socket, {force: true}), rm(this.paths.pidFile, {force: true})])
+    } catch (error) {
+      console.error('could not remove the socket and pid file:', error)
+    } finally {
+      // A child whose stop failed must not outlive us: nothing else would ever end it.
+      this.ledger.killAll()
+      process.exit()
+    }
   }
 
   private providerContext(): ProviderContext {
@@ -160,6 +180,20 @@ export class Supervisor {
     }
   }
 
+  private settingsProblem(reason: string | undefined): void {
+    const file = this.settings.path
+    if (reason === undefined) {
+      console.log(`the settings file ${file} is valid again; using it`)
+      return
+    }
+
+    console.error(
+      `the settings file ${file} cannot be used: ${reason}. Fix it or delete it; until then the supervisor keeps the settings it last read`,
+    )
+    this.events.record({type: 'settings.invalid', file, reason})
+  }
+
+  // Also what notices, within a second, a settings file that has gone bad or been fixed: it reads it.
   private checkIdle(): void {
     const idleTimeoutS = this.settings.get('supervisor.idleTimeout') as number
     if (idleTimeoutS === 0 || this.tunnels.size > 0 || this.exposes.size > 0) return
@@ -169,6 +203,16 @@ export class Supervisor {
 
 function report({provider, endpoint}: ProviderOwner, {restarts, delayMs, reason, lastLines}: Down) {
   return {provider, endpoint: endpoint ?? null, restarts, delayMs, reason, lastLines: lastLines.slice(-RESTART_REPORT_LINES)}
+}
+
+/** One step of a shutdown: a failure is logged and gives `otherwise`, so that the steps after it still run. */
+async function attempt<T>(what: string, step: () => Promise<T>, otherwise: T): Promise<T> {
+  try {
+    return await step()
+  } catch (error) {
+    console.error(`could not ${what}:`, error)
+    return otherwise
+  }
 }
 
 async function listenReplacingStale(control: ControlServer, socket: string): Promise<void> {

@@ -18,7 +18,7 @@ interface Report {
   warnings: number
 }
 
-const CHECK_ORDER = ['cloudflared', 'tailscale', 'cloudflared-config', 'supervisor', 'stale-files', 'permissions', 'endpoint-files']
+const CHECK_ORDER = ['cloudflared', 'tailscale', 'cloudflared-config', 'supervisor', 'stale-files', 'permissions', 'endpoint-files', 'settings']
 const VALID_ENDPOINT = {
   version: 1,
   id: 'a1b2c3d4',
@@ -110,6 +110,7 @@ describe('a healthy home', () => {
       ok       stale-files: no socket, pid file or spawn lock left behind
       ok       permissions: the run directory, socket, settings and endpoint files are yours alone
       ok       endpoint-files: none yet
+      ok       settings: no settings file; every setting has its default
 
       No problems, no warnings.
       exit 0"
@@ -182,6 +183,7 @@ describe('what a broken home shows', () => {
                fix: chmod 600 <home>/expose/endpoints/deadbeef.json
       problem  endpoint-files: <home>/expose/endpoints/deadbeef.json is not served: "name" must be a non-empty string
                fix: Correct it, or delete it: rm <home>/expose/endpoints/deadbeef.json
+      ok       settings: no settings file; every setting has its default
 
       4 problems, 1 warning.
       exit 1"

@@ -56,6 +56,7 @@ describe('the endpoint store', () => {
     ['a bad target', JSON.stringify({...onDisk, target: 'port 3000'}), /"target"/],
     ['a plain-text password for a hash', JSON.stringify({...onDisk, auth: {username: 'tunnelctl', bcrypt: 'hunter2'}}), /bcrypt hash/],
     ['no createdAt', JSON.stringify({...onDisk, createdAt: 'yesterday'}), /createdAt/],
+    ['a lastUrl that is no http(s) URL', JSON.stringify({...onDisk, lastUrl: 'javascript:alert(1)'}), /"lastUrl" must be an http\(s\) URL/],
   ])('reports a file with %s as broken, with why, and leaves it as it is', async (_, content, why) => {
     mkdirSync(dir, {recursive: true})
     writeFileSync(join(dir, 'a1b2c3d4.json'), content)
@@ -64,6 +65,21 @@ describe('the endpoint store', () => {
     expect(records.map((r) => r.id)).toEqual(['b2c3d4e5'])
     expect(broken).toEqual([{id: 'a1b2c3d4', file: join(dir, 'a1b2c3d4.json'), reason: expect.stringMatching(why)}])
     expect(readFileSync(join(dir, 'a1b2c3d4.json'), 'utf8')).toBe(content)
+  })
+
+  it('keeps the URL last known, and reads a file from before it was kept', async () => {
+    await store.write(record({lastUrl: 'https://a-b-c.trycloudflare.com'}))
+    expect((await store.readAll()).records).toEqual([record({lastUrl: 'https://a-b-c.trycloudflare.com'})])
+    writeFileSync(join(dir, 'a1b2c3d4.json'), JSON.stringify(onDisk))
+    expect((await store.readAll()).records[0]).not.toHaveProperty('lastUrl', expect.anything())
+  })
+
+  it('lands the last of several writes and removals of one file, whatever order they finish in, and rewrite does not bring back a removed file', async () => {
+    const writes = [store.write(record({lastUrl: 'https://one.example'})), store.write(record({auth: null}))]
+    await Promise.all(writes)
+    expect((await store.readAll()).records).toEqual([record({auth: null})])
+    await Promise.all([store.remove('a1b2c3d4'), store.rewrite(record())])
+    expect(readdirSync(dir)).toEqual([])
   })
 
   it('reads an absent directory as no endpoints', async () => {

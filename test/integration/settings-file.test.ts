@@ -1,0 +1,119 @@
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {setTimeout as delay} from 'node:timers/promises'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {isAlive, TestHome, waitFor} from '../helpers/cli.js'
+import {WebhookReceiver} from '../helpers/webhook-receiver.js'
+
+/**
+ * A settings file that cannot be used, for a moment (an editor halfway through a save) or for good,
+ * must never take the supervisor down nor keep it from stopping.
+ */
+let t: TestHome
+let receiver: WebhookReceiver
+beforeEach(() => {
+  t = new TestHome()
+  receiver = new WebhookReceiver()
+})
+afterEach(async () => {
+  await receiver.close()
+  expect(await t.cleanup(), 'processes left behind').toEqual([])
+})
+
+const configFile = () => join(t.home, 'config.json')
+const supervisorLog = () => readFileSync(join(t.home, 'run', 'supervisor.log'), 'utf8')
+const settingsInvalid = () => t.eventsLog().filter((e) => e.type === 'settings.invalid')
+const ports = async () => (await t.json(['tunnel', 'list'])).body.map((tunnel: {port: number}) => tunnel.port)
+// The supervisor reads its settings at least once a second (its idle check): a few seconds is many reads.
+const SEVERAL_READS_MS = 3000
+
+describe('a settings file that stops being valid JSON', () => {
+  it('leaves the supervisor, its tunnels and its endpoints running on the last good settings, is said once, and is taken up again once fixed', async () => {
+    expect((await t.run(['config', 'set', 'notify.webhook', await receiver.start()])).exitCode).toBe(0)
+    const good = readFileSync(configFile(), 'utf8')
+    expect((await t.run(['tunnel', 'start', '3000'])).exitCode).toBe(0)
+    const endpoint = await t.json(['expose', 'start', '3002', '--provider', 'cloudflare'])
+    expect(endpoint.exitCode, endpoint.stderr).toBe(0)
+    const pid = t.supervisorPid()
+
+    writeFileSync(configFile(), '{')
+    // Delivered to the webhook of the last good settings.
+    const invalid: any = await waitFor('a settings.invalid event at the webhook', () => receiver.received.find((e: any) => e.type === 'settings.invalid'))
+    expect(invalid).toMatchObject({file: configFile(), reason: expect.stringContaining('JSON')})
+    await delay(SEVERAL_READS_MS)
+
+    const started = await t.run(['tunnel', 'start', '3001'])
+    expect(started.exitCode, started.stderr).toBe(0)
+    expect(await ports()).toEqual([3000, 3001])
+    expect((await t.json(['expose', 'list'])).body).toEqual([expect.objectContaining({id: endpoint.body.id, url: endpoint.body.url, status: 'up', restarts: 0})])
+    expect(t.supervisorPid()).toBe(pid)
+    await waitFor('the second tunnel to reach the webhook', () => receiver.received.some((e: any) => e.type === 'tunnel.started' && e.port === 3001))
+    expect(settingsInvalid(), 'said once').toHaveLength(1)
+    expect(t.eventsLog().filter((e) => e.type === 'tunnel.stopped' || e.type === 'supervisor.stopped')).toEqual([])
+    expect(supervisorLog()).toContain(`the settings file ${configFile()} cannot be used: ${invalid.reason}. Fix it or delete it;`)
+    expect(supervisorLog()).not.toContain('uncaught')
+
+    const events = await t.run(['events'])
+    expect(events.stdout.replaceAll(t.home, '<home>')).toContain(
+      `settings.invalid  <home>/config.json: ${invalid.reason}; the supervisor keeps the settings it last read until the file is fixed or deleted`,
+    )
+
+    writeFileSync(configFile(), good)
+    await waitFor('the supervisor to take the file up again', () => supervisorLog().includes(`the settings file ${configFile()} is valid again`))
+    writeFileSync(configFile(), '[]')
+    await waitFor('the new problem to be said', () => settingsInvalid().length === 2)
+    expect(settingsInvalid()[1]).toMatchObject({file: configFile(), reason: 'it is not a JSON object'})
+    expect(await ports()).toEqual([3000, 3001])
+  })
+
+  it('`supervisor stop` stops the supervisor and its tunnels all the same, and the next command starts a fresh one', async () => {
+    const tunnel = await t.json(['tunnel', 'start', '3000'])
+    const pid = t.supervisorPid()!
+    writeFileSync(configFile(), '{')
+    await delay(SEVERAL_READS_MS)
+
+    const stop = await t.run(['supervisor', 'stop'])
+    expect(stop, 'supervisor stop').toMatchObject({exitCode: 0, stdout: `Stopped the supervisor (pid ${pid}) and 1 tunnel.`})
+    expect(isAlive(pid)).toBe(false)
+    expect(isAlive(tunnel.body.pid)).toBe(false)
+
+    const again = await t.run(['tunnel', 'start', '3000'])
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(t.supervisorPid()).not.toBe(pid)
+    await waitFor('the new supervisor to say what is wrong with the file', () => settingsInvalid().length === 2)
+  })
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s stops the supervisor cleanly all the same', async (signal) => {
+    const tunnel = await t.json(['tunnel', 'start', '3000'])
+    const pid = t.supervisorPid()!
+    writeFileSync(configFile(), '{')
+    await delay(SEVERAL_READS_MS)
+
+    process.kill(pid, signal)
+    await waitFor(`the supervisor to exit on ${signal}`, () => !isAlive(pid))
+    expect(isAlive(tunnel.body.pid)).toBe(false)
+    expect(existsSync(join(t.home, 'run', 'supervisor.sock')), 'socket left').toBe(false)
+    expect(existsSync(join(t.home, 'run', 'supervisor.pid')), 'pid file left').toBe(false)
+    expect(t.eventsLog().at(-1)).toMatchObject({type: 'supervisor.stopped', reason: `signal ${signal}`})
+  })
+
+  it('is a problem for doctor, with the fix', async () => {
+    writeFileSync(configFile(), '{"notify": {"webhook": ', {mode: 0o600})
+    const result = await t.run(['doctor', '--json'])
+    expect(result.exitCode).toBe(1)
+    const check = JSON.parse(result.stdout).checks.find((c: {id: string}) => c.id === 'settings')
+    expect(check).toEqual({
+      id: 'settings',
+      status: 'problem',
+      summary: expect.stringMatching(new RegExp(`^${configFile()} cannot be used: .*JSON`)),
+      fix: `Correct it (it must be one JSON object), or delete it to go back to the defaults: rm ${configFile()}`,
+    })
+
+    const human = await t.run(['doctor'])
+    expect(human.exitCode).toBe(1)
+    expect(human.stdout.replaceAll(t.home, '<home>')).toContain(
+      `problem  settings: ${check.summary.replaceAll(t.home, '<home>')}\n` +
+        '         fix: Correct it (it must be one JSON object), or delete it to go back to the defaults: rm <home>/config.json\n',
+    )
+  })
+})
