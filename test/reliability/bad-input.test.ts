@@ -3,7 +3,7 @@ import {request} from 'node:http'
 import {connect} from 'node:net'
 import {join, relative} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {ROOT, TestHome} from '../helpers/cli.js'
+import {TestHome} from '../helpers/cli.js'
 import {ms, recordFigure} from '../helpers/figures.js'
 import {socketRequest} from '../helpers/socket.js'
 
@@ -58,8 +58,8 @@ describe('the control socket', () => {
     ['a target that is a path', '/v1/endpoints', '{"target": "../../etc/passwd"}', 400, 'is not a target'],
     ['a provider that is a path', '/v1/endpoints', '{"target": "3000", "provider": "../x"}', 400, 'There is no provider "../x"'],
     ['a relative socket path', '/v1/endpoints', '{"target": "unix:run/app.sock", "provider": "cloudflare"}', 400, 'must be absolute'],
-    ['a socket path that is a file', '/v1/endpoints', JSON.stringify({target: `unix:${join(ROOT, 'package.json')}`, provider: 'cloudflare'}), 400, 'is a file, not a unix socket'],
-    ['a socket path that is a directory', '/v1/endpoints', JSON.stringify({target: `unix:${ROOT}`, provider: 'cloudflare'}), 400, 'is a directory, not a unix socket'],
+    ['a socket path that is a file', '/v1/endpoints', '{"target": "unix:/etc/hosts", "provider": "cloudflare"}', 400, 'is a file, not a unix socket'],
+    ['a socket path that is a directory', '/v1/endpoints', '{"target": "unix:/tmp", "provider": "cloudflare"}', 400, 'is a directory, not a unix socket'],
     ['a bad endpoint timeout', '/v1/endpoints', '{"target": "3000", "provider": "cloudflare", "timeoutMs": 0}', 400, '"timeoutMs" must be'],
   ])('answers %s with a 4xx that says what is wrong, and starts nothing', async (what, path, body, status, message) => {
     const reply = await socketRequest(socket, 'POST', path, {body, headers: {'content-type': 'application/json'}})
@@ -153,8 +153,8 @@ describe('the command line', () => {
       target === '0' || target === '70000' ? 'out of range' : target === 'unix:' ? 'must be absolute' : 'is not a target',
     ]),
     [['expose', 'start', 'unix:app.sock', '--provider', 'local'], 'The socket path in "unix:app.sock" must be absolute'],
-    [['expose', 'start', `unix:${join(ROOT, 'package.json')}`, '--provider', 'local'], 'is a file, not a unix socket. Give the socket your app listens on'],
-    [['expose', 'start', `unix:${ROOT}`, '--provider', 'local'], 'is a directory, not a unix socket'],
+    [['expose', 'start', 'unix:/etc/hosts', '--provider', 'local'], 'is a file, not a unix socket. Give the socket your app listens on'],
+    [['expose', 'start', 'unix:/tmp', '--provider', 'local'], 'is a directory, not a unix socket'],
     ...['soon', '0', '-1', '601', '1e3', ''].map((timeout): [string[], string] => [['expose', 'start', '3000', '--provider', 'local', '--timeout', timeout], `Invalid --timeout "${timeout}"`]),
     ...['', '../x', 'Local', 'a b'].map((provider): [string[], string] => [['expose', 'start', '3000', '--provider', provider], `There is no provider ${JSON.stringify(provider)}`]),
     [['expose', 'start', '3000', '--mode', 'sideways'], 'Expected --mode=sideways to be one of: public, private'],

@@ -10,7 +10,7 @@ import {renderPassword} from '../../render/endpoint.js'
 export default class ExposeStart extends TunnelctlCommand {
   static override summary = 'Publish a local port or unix socket through a provider, behind the proxy; it stays until stopped.'
   static override description =
-    'The endpoint is saved and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`). With --auth, visitors need user tunnelctl and a password that is shown here once.'
+    'The endpoint is saved and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`); without --provider, the one available besides local is used (local, which puts the target on your network, only when named). With --auth, visitors need user tunnelctl and a password that is shown here once.'
 
   static override examples = [
     '<%= config.bin %> expose start 3000 --provider cloudflare --auth',
