@@ -120,6 +120,12 @@ export const MAX_START_TIMEOUT_MS = 600_000
 /** What `tunnel start` and `expose start` wait for their URL when the request names no timeoutMs. */
 export const DEFAULT_START_TIMEOUT_MS = 30_000
 
+export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
+  const object = expectObject(body, ['port', 'timeoutMs'])
+  if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
+  return {port: object.port, timeoutMs: parseTimeoutMs(object.timeoutMs)}
+}
+
 /** A start request's `timeoutMs`: absent, or whole milliseconds up to MAX_START_TIMEOUT_MS. */
 export function parseTimeoutMs(timeoutMs: unknown): number | undefined {
   if (timeoutMs === undefined) return undefined
@@ -128,13 +134,6 @@ export function parseTimeoutMs(timeoutMs: unknown): number | undefined {
   }
 
   return timeoutMs
-}
-
-export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
-  const object = expectObject(body, ['port', 'timeoutMs'])
-  if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
-  const timeoutMs = parseTimeoutMs(object.timeoutMs)
-  return timeoutMs === undefined ? {port: object.port} : {port: object.port, timeoutMs}
 }
 
 export function parseEventsQuery(params: URLSearchParams): {follow: boolean} {

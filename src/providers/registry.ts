@@ -62,7 +62,7 @@ export class ProviderRegistry {
       throw badInput(`Several providers are available: ${available.map((p) => p.name).join(', ')}. Choose one with --provider <name>.`)
     }
 
-    const setUp = candidates.map((provider, i) => `  ${provider.name}: ${(reasons[i] as string).replaceAll('\n', '\n    ')}`)
+    const setUp = candidates.map((provider, i) => `  ${provider.name}: ${reasons[i]?.replaceAll('\n', '\n    ')}`)
     if (this.context.settings.customProviders().length === 0) {
       setUp.push('  your own: a command that opens a tunnel (ssh -R, …), with `tunnelctl config set custom.<name>.command …` and `custom.<name>.match …`')
     }
