@@ -4,7 +4,7 @@
  */
 import {badInput} from './errors.js'
 import {parseExposeTarget} from './expose-target.js'
-import {expectObject, expectReply, malformedReply} from './protocol.js'
+import {expectObject, expectReply, malformedReply, parseTimeoutMs} from './protocol.js'
 import {EXPOSE_MODES, type ExposeMode} from './providers/provider.js'
 
 /** What newEndpointId makes, and all an id may be: never a path or a pattern. */
@@ -45,6 +45,8 @@ export interface StartEndpointRequest {
   mode?: ExposeMode
   auth?: boolean
   name?: string
+  /** How long to wait for the provider's URL. */
+  timeoutMs?: number
 }
 
 export interface UpdateEndpointRequest {
@@ -57,12 +59,17 @@ export interface EndpointReply {
   password?: string
 }
 
+export interface StartEndpointReply extends EndpointReply {
+  /** What the user should know that did not stop the endpoint, e.g. nothing listening on the target yet. */
+  warnings: string[]
+}
+
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,62}$/
 
 export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
-  const object = expectObject(body, ['target', 'provider', 'mode', 'auth', 'name'])
+  const object = expectObject(body, ['target', 'provider', 'mode', 'auth', 'name', 'timeoutMs'])
   const {target, provider, mode, auth, name} = object
   if (typeof target !== 'string') throw badInput('"target" must be a string: a port (3000) or unix:/path/to.sock.')
   parseExposeTarget(target)
@@ -75,7 +82,7 @@ export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
     throw badInput('The name must be a DNS label: lowercase letters, digits and inner hyphens, at most 63 characters.')
   }
 
-  return {target, provider, mode: mode as ExposeMode | undefined, auth, name: name as string | undefined}
+  return {target, provider, mode: mode as ExposeMode | undefined, auth, name: name as string | undefined, timeoutMs: parseTimeoutMs(object.timeoutMs)}
 }
 
 export function parseUpdateEndpointRequest(body: unknown): UpdateEndpointRequest {
@@ -118,4 +125,10 @@ export function parseEndpointReply(value: unknown): EndpointReply {
   if (o.password !== undefined && typeof o.password !== 'string') throw malformedReply('endpoint')
   const endpoint = parseEndpointInfo(o.endpoint)
   return o.password === undefined ? {endpoint} : {endpoint, password: o.password}
+}
+
+export function parseStartEndpointReply(value: unknown): StartEndpointReply {
+  const {warnings} = expectReply(value)
+  if (!Array.isArray(warnings) || !warnings.every((w) => typeof w === 'string')) throw malformedReply('endpoint')
+  return {...parseEndpointReply(value), warnings}
 }

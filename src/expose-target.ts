@@ -1,3 +1,4 @@
+import {stat} from 'node:fs/promises'
 import {isAbsolute} from 'node:path'
 import {badInput} from './errors.js'
 import {isValidPort} from './ports.js'
@@ -22,6 +23,19 @@ export function parseExposeTarget(raw: string): ExposeTarget {
   }
 
   throw badInput(`"${raw}" is not a target. ${USAGE}`)
+}
+
+/**
+ * Refuses a unix: target whose path is there and is not a socket (a file, a directory): nothing will
+ * ever listen on it. A path that is not there yet passes, as a port with nothing listening does: apps
+ * create their socket when they start, which may well be after the endpoint (or the supervisor) is up.
+ */
+export async function refuseNonSocketTarget(target: ExposeTarget): Promise<void> {
+  if (target.kind !== 'unix') return
+  const stats = await stat(target.path).catch(() => undefined)
+  if (stats && !stats.isSocket()) {
+    throw badInput(`${target.path} is ${stats.isDirectory() ? 'a directory' : 'a file'}, not a unix socket. Give the socket your app listens on, as unix:/path/to/app.sock.`)
+  }
 }
 
 export function formatExposeTarget(target: ExposeTarget): string {

@@ -128,16 +128,23 @@ export interface ListEventsResponse {
 
 export const MAX_START_TIMEOUT_MS = 600_000
 
+/** What `tunnel start` and `expose start` wait for their URL when the request names no timeoutMs. */
+export const DEFAULT_START_TIMEOUT_MS = 30_000
+
 export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
   const object = expectObject(body, ['port', 'timeoutMs'])
   if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
-  if (object.timeoutMs === undefined) return {port: object.port}
-  const {timeoutMs} = object
+  return {port: object.port, timeoutMs: parseTimeoutMs(object.timeoutMs)}
+}
+
+/** A start request's `timeoutMs`: absent, or whole milliseconds up to MAX_START_TIMEOUT_MS. */
+export function parseTimeoutMs(timeoutMs: unknown): number | undefined {
+  if (timeoutMs === undefined) return undefined
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_START_TIMEOUT_MS) {
     throw badInput(`"timeoutMs" must be an integer from 1 to ${MAX_START_TIMEOUT_MS}.`)
   }
 
-  return {port: object.port, timeoutMs}
+  return timeoutMs
 }
 
 export function parseEventsQuery(params: URLSearchParams): {follow: boolean} {

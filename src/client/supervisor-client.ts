@@ -5,6 +5,8 @@ import {
   parseEndpointInfo,
   parseEndpointList,
   parseEndpointReply,
+  parseStartEndpointReply,
+  type StartEndpointReply,
   type StartEndpointRequest,
   type UpdateEndpointRequest,
 } from '../expose-protocol.js'
@@ -61,8 +63,8 @@ export class SupervisorClient {
     return parseEndpointList(field(await this.call('GET', '/v1/endpoints'), 'endpoints'))
   }
 
-  async startEndpoint(request: StartEndpointRequest): Promise<EndpointReply> {
-    return parseEndpointReply(await this.call('POST', '/v1/endpoints', request))
+  async startEndpoint(request: StartEndpointRequest): Promise<StartEndpointReply> {
+    return parseStartEndpointReply(await this.call('POST', '/v1/endpoints', request))
   }
 
   async updateEndpoint(id: string, request: UpdateEndpointRequest): Promise<EndpointReply> {

@@ -27,8 +27,15 @@ export interface PublishRequest {
   /** Stable for the endpoint's whole life: providers that make a hostname per endpoint use it. */
   name: string
   mode: ExposeMode
+  /** How long its first start may take, which the caller waits for; restarts keep the provider's own limit. */
+  timeoutMs?: number
   /** A kept-alive process went down or came back (perhaps under a new URL). */
   onState(state: PublicationState): void
+}
+
+/** How long a start of an endpoint's process may take: the caller waits for the first as long as it asked; nobody waits for a restart. */
+export function startTimeoutMs(request: PublishRequest, restart: boolean, providerLimitMs: number): number {
+  return restart ? providerLimitMs : (request.timeoutMs ?? providerLimitMs)
 }
 
 /** Turns "publish the proxy for this endpoint" into a URL, and takes it down again. */

@@ -33,8 +33,9 @@ export class ProviderRegistry {
   }
 
   /**
-   * The provider asked for, or when none was, the only one available. Refuses with a list of what
-   * there is, and why each unavailable one is.
+   * The provider asked for, or when none was, the only one available but local: local puts the port
+   * on the network with no login unless asked for one, so it is only ever chosen by name. Refuses
+   * with what there is, and how to set up each that is not available.
    */
   async choose(requested: string | undefined): Promise<Provider> {
     if (requested !== undefined) {
@@ -51,16 +52,24 @@ export class ProviderRegistry {
       return provider
     }
 
-    const all = this.names().map((name) => this.get(name) as Provider)
-    const reasons = await Promise.all(all.map((provider) => provider.unavailable()))
-    const available = all.filter((_, i) => reasons[i] === undefined)
+    const candidates = this.names()
+      .filter((name) => name !== 'local')
+      .map((name) => this.get(name) as Provider)
+    const reasons = await Promise.all(candidates.map((provider) => provider.unavailable()))
+    const available = candidates.filter((_, i) => reasons[i] === undefined)
     if (available.length === 1) return available[0]
     if (available.length > 1) {
       throw badInput(`Several providers are available: ${available.map((p) => p.name).join(', ')}. Choose one with --provider <name>.`)
     }
 
-    const why = all.map((provider, i) => `  ${provider.name}: ${reasons[i]}`).join('\n')
-    throw new TunnelctlError('PROVIDER_UNAVAILABLE', `No provider is available:\n${why}`)
+    const setUp = candidates.map((provider, i) => `  ${provider.name}: ${reasons[i]?.replaceAll('\n', '\n    ')}`)
+    if (this.context.settings.customProviders().length === 0) {
+      setUp.push('  your own: a command that opens a tunnel (ssh -R, …), with `tunnelctl config set custom.<name>.command …` and `custom.<name>.match …`')
+    }
+    throw badInput(
+      `No provider is available but local, which is used only when named: it puts the target on this machine's network, open to anyone there unless you add --auth. ` +
+        `Give --provider local for that, or set one of these up:\n${setUp.join('\n')}`,
+    )
   }
 
   /** Ends every process of every provider made so far. */

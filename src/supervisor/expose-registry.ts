@@ -1,10 +1,11 @@
 import {badInput, TunnelctlError} from '../errors.js'
-import type {EndpointInfo, EndpointReply, StartEndpointRequest} from '../expose-protocol.js'
-import {formatExposeTarget, parseExposeTarget} from '../expose-target.js'
+import type {EndpointInfo, EndpointReply, StartEndpointReply, StartEndpointRequest} from '../expose-protocol.js'
+import {formatExposeTarget, parseExposeTarget, refuseNonSocketTarget} from '../expose-target.js'
 import type {Provider, Publication, PublicationState} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from './endpoint-store.js'
 import type {EventLog} from './event-log.js'
+import {warnIfNothingListens} from './listening.js'
 import {AUTH_USERNAME, hashPassword, newPassword} from './proxy/basic-auth.js'
 import type {ReverseProxy} from './proxy/reverse-proxy.js'
 
@@ -55,9 +56,10 @@ export class ExposeRegistry {
   }
 
   /** `cancel` undoes a start still under way, e.g. when the client that asked has gone: nobody would see its password. */
-  async start(request: StartEndpointRequest, cancel?: AbortSignal): Promise<EndpointReply> {
+  async start(request: StartEndpointRequest, cancel?: AbortSignal): Promise<StartEndpointReply> {
     if (this.closed) throw stopping()
     const target = parseExposeTarget(request.target)
+    await refuseNonSocketTarget(target)
     const provider = await this.options.providers.choose(request.provider)
     const mode = request.mode ?? provider.modes[0]
     if (!provider.modes.includes(mode)) {
@@ -89,8 +91,9 @@ export class ExposeRegistry {
       void provider.unpublish(id)
     }
     cancel?.addEventListener('abort', onCancel, {once: true})
+    let warning: string | undefined
     try {
-      await this.publish(endpoint, provider)
+      ;[, warning] = await Promise.all([this.publish(endpoint, provider, request.timeoutMs), warnIfNothingListens(target)])
       endpoint.record = {...record, lastUrl: endpoint.publication!.url}
       await this.options.store.write(endpoint.record)
       // The client went away while the file was written: nobody has its password.
@@ -103,7 +106,7 @@ export class ExposeRegistry {
     }
 
     this.options.events.record({type: 'expose.started', endpoint: id, provider: provider.name, url: endpoint.publication!.url})
-    return withPassword(describe(endpoint), password)
+    return {...withPassword(describe(endpoint), password), warnings: warning ? [warning] : []}
   }
 
   /** Turns auth on (always with a new password) or off. */
@@ -172,9 +175,10 @@ export class ExposeRegistry {
     }
   }
 
-  private async publish(endpoint: Endpoint, provider: Provider): Promise<void> {
+  /** `timeoutMs` bounds the first start of the provider's process, which a caller waits for; without it, the provider's own limit. */
+  private async publish(endpoint: Endpoint, provider: Provider, timeoutMs?: number): Promise<void> {
     const {id, name, mode} = endpoint.record
-    const publication = await provider.publish({id, name, mode, onState: (state) => this.onState(endpoint, state)})
+    const publication = await provider.publish({id, name, mode, timeoutMs, onState: (state) => this.onState(endpoint, state)})
     if (this.endpoints.get(id) !== endpoint || this.closed) {
       // Stopped while the provider was at work.
       await provider.unpublish(id)

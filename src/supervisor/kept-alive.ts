@@ -32,9 +32,10 @@ export interface KeepAliveOptions<T> {
   owner: ProviderOwner
   /**
    * Runs the process and resolves once it is up. Must call onSpawn with the child as soon as it runs;
-   * on failure, or when the signal aborts, must stop the child and reject.
+   * on failure, or when the signal aborts, must stop the child and reject. `restart` is false for the
+   * first start, the one a caller waits for.
    */
-  start(onSpawn: (child: ManagedProcess) => void, signal: AbortSignal): Promise<Started<T>>
+  start(onSpawn: (child: ManagedProcess) => void, signal: AbortSignal, restart: boolean): Promise<Started<T>>
   stopGraceMs: number
   /** A restart came up. */
   onUp?(value: T, restarts: number): void
@@ -97,7 +98,7 @@ export class KeptAlive<T> {
   }
 
   private async startFirst(): Promise<T> {
-    const started = await this.options.start((child) => this.options.onSpawn?.(child), this.stopping.signal)
+    const started = await this.options.start((child) => this.options.onSpawn?.(child), this.stopping.signal, false)
     if (this.stopped) {
       await started.process.stop(this.options.stopGraceMs)
       throw this.stopping.signal.reason
@@ -151,7 +152,7 @@ export class KeptAlive<T> {
       const started = await this.options.start((child) => {
         spawned = child
         this.options.onSpawn?.(child)
-      }, this.stopping.signal)
+      }, this.stopping.signal, true)
       if (this.stopped) {
         await started.process.stop(this.options.stopGraceMs)
         return

@@ -1,11 +1,10 @@
-import {connect} from 'node:net'
 import {TunnelctlError} from '../errors.js'
-import type {StartTunnelRequest, StartTunnelResponse, TunnelInfo} from '../protocol.js'
+import {DEFAULT_START_TIMEOUT_MS, type StartTunnelRequest, type StartTunnelResponse, type TunnelInfo} from '../protocol.js'
 import {CLOUDFLARED_STOP_GRACE_MS, type QuickTunnel, startQuickTunnel} from '../providers/cloudflare/quick-tunnel.js'
 import type {ChildLedger} from './child-ledger.js'
 import type {EventLog} from './event-log.js'
+import {warnIfNothingListens} from './listening.js'
 
-const DEFAULT_START_TIMEOUT_MS = 30_000
 // cloudflared's long disclaimer comes first; what explains a crash is at the end.
 const CRASH_REPORT_LINES = 10
 
@@ -58,9 +57,9 @@ export class TunnelRegistry {
     }
     cancel?.addEventListener('abort', onCancel, {once: true})
     let running: QuickTunnel
-    let listening: boolean
+    let warning: string | undefined
     try {
-      ;[running, listening] = await Promise.all([
+      ;[running, warning] = await Promise.all([
         startQuickTunnel({
           port,
           timeoutMs,
@@ -69,7 +68,7 @@ export class TunnelRegistry {
           onSpawn: (child) => this.options.ledger.track(child, {kind: 'tunnel', port}),
           timeoutHint: 'Raise the limit with --timeout.',
         }),
-        isListeningOnLocalhost(port),
+        warnIfNothingListens({kind: 'port', port}),
       ])
     } catch (error) {
       if (this.tunnels.get(port) === tunnel) this.tunnels.delete(port)
@@ -88,10 +87,7 @@ export class TunnelRegistry {
     tunnel.startedAt = new Date()
     this.reportCrash(tunnel, running)
     this.options.events.record({type: 'tunnel.started', port, url: running.url, pid: running.process.pid})
-    const warnings = listening
-      ? []
-      : [`Nothing is listening on localhost:${port} yet; visitors get 502 until something does.`]
-    return {tunnel: describe(tunnel), warnings}
+    return {tunnel: describe(tunnel), warnings: warning ? [warning] : []}
   }
 
   async stop(port: number): Promise<TunnelInfo> {
@@ -159,19 +155,4 @@ function describe(tunnel: Tunnel): TunnelInfo {
 
 function stopping(): TunnelctlError {
   return new TunnelctlError('SUPERVISOR_STOPPING', 'The supervisor is shutting down; start the tunnel again once it has stopped.')
-}
-
-/** Whether something accepts connections on localhost:<port>, over IPv4 or IPv6, as cloudflared will try. */
-function isListeningOnLocalhost(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({host: 'localhost', port, autoSelectFamily: true, timeout: 1000})
-    const finish = (listening: boolean) => {
-      socket.destroy()
-      resolve(listening)
-    }
-
-    socket.once('connect', () => finish(true))
-    socket.once('error', () => finish(false))
-    socket.once('timeout', () => finish(false))
-  })
 }

@@ -50,13 +50,6 @@ describe('expose through the local provider', () => {
     expect((await visit(lanPort, 'elsewhere.test')).status).toBe(404)
   })
 
-  it('is the provider when it is the only one available, so --provider may be left out', async () => {
-    // The supervisor this starts finds no cloudflared and no tailscale, fake or real, on its PATH.
-    const started = await t.run(['expose', 'start', String(appPort), '--json'], {PATH: join(t.home, 'nothing-here')})
-    expect(started.exitCode, started.stderr).toBe(0)
-    expect(JSON.parse(started.stdout)).toMatchObject({provider: 'local', status: 'up'})
-  })
-
   it('with --auth: a password shown once, 401 without it, only a bcrypt hash on disk', async () => {
     const endpoint = await exposeLocal(['--auth'])
     expect(endpoint.auth).toBe(true)

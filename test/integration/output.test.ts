@@ -212,11 +212,15 @@ describe('human output', () => {
       Username: tunnelctl
       Password: <password>
       The password is shown this once and stored nowhere; \`tunnelctl expose update a1a1a1a1 --auth\` makes a new one.
+      stderr:
+      Warning: Nothing is listening on localhost:3000 yet; visitors get 502 until something does.
       exit 0"
     `)
     expect(show(await t.run(['expose', 'start', '4000', '--provider', 'cloudflare']))).toMatchInlineSnapshot(`
       "stdout:
       Endpoint b2b2b2b2 is up: https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com -> localhost:4000 (cloudflare)
+      stderr:
+      Warning: Nothing is listening on localhost:4000 yet; visitors get 502 until something does.
       exit 0"
     `)
     expect(show(await t.run(['expose', 'list']))).toMatchInlineSnapshot(`

@@ -57,6 +57,10 @@ describe('the control socket', () => {
     ['a body over 64 KiB', '/v1/tunnels', JSON.stringify({port: 3000, pad: 'x'.repeat(100_000)}), 413, 'larger than'],
     ['a target that is a path', '/v1/endpoints', '{"target": "../../etc/passwd"}', 400, 'is not a target'],
     ['a provider that is a path', '/v1/endpoints', '{"target": "3000", "provider": "../x"}', 400, 'There is no provider "../x"'],
+    ['a relative socket path', '/v1/endpoints', '{"target": "unix:run/app.sock", "provider": "cloudflare"}', 400, 'must be absolute'],
+    ['a socket path that is a file', '/v1/endpoints', '{"target": "unix:/etc/hosts", "provider": "cloudflare"}', 400, 'is a file, not a unix socket'],
+    ['a socket path that is a directory', '/v1/endpoints', '{"target": "unix:/tmp", "provider": "cloudflare"}', 400, 'is a directory, not a unix socket'],
+    ['a bad endpoint timeout', '/v1/endpoints', '{"target": "3000", "provider": "cloudflare", "timeoutMs": 0}', 400, '"timeoutMs" must be'],
   ])('answers %s with a 4xx that says what is wrong, and starts nothing', async (what, path, body, status, message) => {
     const reply = await socketRequest(socket, 'POST', path, {body, headers: {'content-type': 'application/json'}})
     expect(reply.status).toBe(status)
@@ -158,6 +162,10 @@ describe('the command line', () => {
       ['expose', 'start', target, '--provider', 'local'],
       target === '0' || target === '70000' ? 'out of range' : target === 'unix:' ? 'must be absolute' : 'is not a target',
     ]),
+    [['expose', 'start', 'unix:app.sock', '--provider', 'local'], 'The socket path in "unix:app.sock" must be absolute'],
+    [['expose', 'start', 'unix:/etc/hosts', '--provider', 'local'], 'is a file, not a unix socket. Give the socket your app listens on'],
+    [['expose', 'start', 'unix:/tmp', '--provider', 'local'], 'is a directory, not a unix socket'],
+    ...['soon', '0', '-1', '601', '1e3', ''].map((timeout): [string[], string] => [['expose', 'start', '3000', '--provider', 'local', '--timeout', timeout], `Invalid --timeout "${timeout}"`]),
     ...['', '../x', 'Local', 'a b'].map((provider): [string[], string] => [['expose', 'start', '3000', '--provider', provider], `There is no provider ${JSON.stringify(provider)}`]),
     [['expose', 'start', '3000', '--mode', 'sideways'], 'Expected --mode=sideways to be one of: public, private'],
     [['expose', 'start', '3000', '--mode'], 'Flag --mode expects one of these values: public, private'],
@@ -190,6 +198,7 @@ describe('the command line', () => {
     [['doctor', 'extra'], 'Unknown command "doctor extra"'],
   ]
 
+  // A hundred commands one after another, each a node start: a loaded machine needs longer than a test's default.
   it('every flag and argument given a wrong value: a clear error, exit 2, and nothing touched', async () => {
     // One home for all of them: a supervisor started by any would show, as would a file written.
     await t.run(['config', 'set', 'local.hostname', 'devbox.test'])
@@ -211,7 +220,7 @@ describe('the command line', () => {
     expect(t.processes(), 'a command started something').toEqual([])
     expect(snapshot(t.home)).toEqual(before)
     recordFigure('Bad input', 'CLI: every flag and argument given a wrong value', `${cases.length} of ${cases.length} commands: exit 2 and an error saying what to give; no process started, no file changed`)
-  })
+  }, 240_000)
 
   it('reports bad input as a JSON error with --json', async () => {
     const start = await t.json(['tunnel', 'start', 'abc'])

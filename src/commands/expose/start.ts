@@ -1,20 +1,22 @@
 import {Args, Flags} from '@oclif/core'
-import {resolve} from 'node:path'
 import {TunnelctlCommand} from '../../cli/base-command.js'
+import {parseTimeoutSeconds} from '../../cli/parse.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {type EndpointInfo, parseStartEndpointRequest} from '../../expose-protocol.js'
+import {parseExposeTarget, refuseNonSocketTarget} from '../../expose-target.js'
 import {EXPOSE_MODES} from '../../providers/provider.js'
 import {renderPassword} from '../../render/endpoint.js'
 
 export default class ExposeStart extends TunnelctlCommand {
   static override summary = 'Publish a local port or unix socket through a provider, behind the proxy; it stays until stopped.'
   static override description =
-    'The endpoint is saved and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`). With --auth, visitors need user tunnelctl and a password that is shown here once.'
+    'The endpoint is saved and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`); without --provider, the one available besides local is used (local, which puts the target on your network, only when named). With --auth, visitors need user tunnelctl and a password that is shown here once.'
 
   static override examples = [
     '<%= config.bin %> expose start 3000 --provider cloudflare --auth',
     '<%= config.bin %> expose start unix:/run/app.sock --provider local',
     '<%= config.bin %> expose start 8080 --provider tailscale --mode public',
+    '<%= config.bin %> expose start 3000 --provider myssh --timeout 60',
   ]
 
   static override args = {
@@ -22,26 +24,24 @@ export default class ExposeStart extends TunnelctlCommand {
   }
 
   static override flags = {
-    provider: Flags.string({char: 'p', description: 'provider to publish through; may be left out when only one is available'}),
+    provider: Flags.string({char: 'p', description: 'provider to publish through; may be left out when exactly one besides local is available'}),
     mode: Flags.string({description: 'public (internet) or private (the provider\'s own network), where the provider has both', options: [...EXPOSE_MODES]}),
     auth: Flags.boolean({description: 'require Basic auth (user tunnelctl, a new random password shown once)'}),
     name: Flags.string({description: 'name for the endpoint, used in its hostname where the provider makes one'}),
+    timeout: Flags.string({description: 'seconds to wait for the provider\'s URL (cloudflared, a custom command)', default: '30'}),
   }
 
-  async run(): Promise<EndpointInfo & {password?: string}> {
+  async run(): Promise<EndpointInfo & {password?: string; warnings: string[]}> {
     const {args, flags} = await this.parse(ExposeStart)
     // Checked here as the supervisor will check it, so that bad input never starts one.
-    const request = parseStartEndpointRequest({target: absoluteTarget(args.target), provider: flags.provider, mode: flags.mode, auth: flags.auth, name: flags.name})
-    const {endpoint, password} = await (await connectSupervisor()).startEndpoint(request)
+    const timeoutMs = parseTimeoutSeconds(flags.timeout)
+    const request = parseStartEndpointRequest({target: args.target, provider: flags.provider, mode: flags.mode, auth: flags.auth, name: flags.name, timeoutMs})
+    await refuseNonSocketTarget(parseExposeTarget(request.target))
+    const {endpoint, password, warnings} = await (await connectSupervisor()).startEndpoint(request)
+    for (const warning of warnings) this.warnUser(warning)
     const target = /^\d+$/.test(endpoint.target ?? '') ? `localhost:${endpoint.target}` : endpoint.target
     this.log(`Endpoint ${endpoint.id} is up: ${endpoint.url} -> ${target} (${endpoint.provider})`)
     if (password) this.log(renderPassword(endpoint.id, password))
-    return password ? {...endpoint, password} : endpoint
+    return password ? {...endpoint, password, warnings} : {...endpoint, warnings}
   }
-}
-
-/** The supervisor runs elsewhere: a relative socket path means the one relative to here. */
-function absoluteTarget(target: string): string {
-  const path = target.startsWith('unix:') ? target.slice('unix:'.length) : ''
-  return path ? `unix:${resolve(path)}` : target
 }

@@ -1,14 +1,15 @@
 import {join} from 'node:path'
 import {TunnelctlError} from '../../errors.js'
+import {DEFAULT_START_TIMEOUT_MS} from '../../protocol.js'
 import type {KeepAliveOptions, KeptAlive} from '../../supervisor/kept-alive.js'
-import type {Provider, ProviderContext, Publication, PublishRequest} from '../provider.js'
+import {type Provider, type ProviderContext, type Publication, type PublishRequest, startTimeoutMs} from '../provider.js'
 import {findCloudflared} from './cloudflared-binary.js'
 import {CLOUDFLARED_STOP_GRACE_MS} from './cloudflared-process.js'
 import {startNamedTunnel} from './named-tunnel.js'
 import {startQuickTunnel} from './quick-tunnel.js'
 
 /** As long as `tunnel start` waits by default. */
-const START_TIMEOUT_MS = 30_000
+const START_TIMEOUT_MS = DEFAULT_START_TIMEOUT_MS
 // The same for every quick tunnel, so one file serves them all.
 const QUICK_CONFIG = 'cloudflared-quick.yml'
 const NAMED_CONFIG = 'cloudflared-named.yml'
@@ -68,9 +69,10 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
   async function publishQuick(request: PublishRequest): Promise<Publication> {
     const run = keepRunning<Publication>({
       owner: {kind: 'provider', provider: 'cloudflare', endpoint: request.id},
-      async start(onSpawn, signal) {
+      async start(onSpawn, signal, restart) {
         const configFile = join(context.runtimeDir, QUICK_CONFIG)
-        const tunnel = await startQuickTunnel({port: context.proxyPort, timeoutMs: START_TIMEOUT_MS, configFile, signal, onSpawn})
+        const timeoutMs = startTimeoutMs(request, restart, START_TIMEOUT_MS)
+        const tunnel = await startQuickTunnel({port: context.proxyPort, timeoutMs, configFile, signal, onSpawn})
         // cloudflared forwards with Host <sub>.trycloudflare.com: the hostname is the route.
         return {process: tunnel.process, value: {url: tunnel.url, host: new URL(tunnel.url).host}}
       },
@@ -98,7 +100,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
 
     const endpoint: NamedEndpoint = {request, publication: {url: `https://${host}`, host}}
     named.set(request.id, endpoint)
-    const run = (shared ??= startShared(token))
+    const run = (shared ??= startShared(token, request))
     try {
       await run.firstUp
     } catch (error) {
@@ -113,12 +115,13 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
   }
 
   /** The named tunnel: every endpoint on it hears when it goes down and comes back, under the same hostname. */
-  function startShared(token: string): KeptAlive<void> {
+  function startShared(token: string, first: PublishRequest): KeptAlive<void> {
     return keepRunning<void>({
       owner: {kind: 'provider', provider: 'cloudflare'},
-      async start(onSpawn, signal) {
+      async start(onSpawn, signal, restart) {
         const configFile = join(context.runtimeDir, NAMED_CONFIG)
-        const child = await startNamedTunnel({token, proxyPort: context.proxyPort, configFile, timeoutMs: START_TIMEOUT_MS, signal, onSpawn})
+        const timeoutMs = startTimeoutMs(first, restart, START_TIMEOUT_MS)
+        const child = await startNamedTunnel({token, proxyPort: context.proxyPort, configFile, timeoutMs, signal, onSpawn})
         return {process: child, value: undefined}
       },
       onUp(_, restarts) {

@@ -1,6 +1,6 @@
 import {TunnelctlError} from '../../errors.js'
 import type {KeptAlive} from '../../supervisor/kept-alive.js'
-import type {ExposeMode, Provider, ProviderContext, Publication, PublishRequest} from '../provider.js'
+import {type ExposeMode, type Provider, type ProviderContext, type Publication, type PublishRequest, startTimeoutMs} from '../provider.js'
 import {startCustomCommand} from './custom-command.js'
 
 /** Long enough for an ssh login over a slow link; a command silent for this long is stuck. */
@@ -32,7 +32,8 @@ export function createCustomProvider(context: ProviderContext, name: string): Pr
     return `${keys} ${unset.length > 1 ? 'are' : 'is'} not set; set ${unset.length > 1 ? 'them' : 'it'} with ${how.join(' and ')}.`
   }
 
-  async function publish({id, onState}: PublishRequest): Promise<Publication> {
+  async function publish(request: PublishRequest): Promise<Publication> {
+    const {id, onState} = request
     if (closed) throw stopping()
     const why = unavailable()
     if (why) throw new TunnelctlError('PROVIDER_UNAVAILABLE', `The ${name} provider is not available: ${why}`)
@@ -44,8 +45,8 @@ export function createCustomProvider(context: ProviderContext, name: string): Pr
     const kept = context.keepAlive<Publication>({
       owner: {kind: 'provider', provider: name, endpoint: id},
       stopGraceMs: STOP_GRACE_MS,
-      start: (onSpawn, signal) =>
-        startCustomCommand({name, command, match, urlTemplate, timeoutMs: START_TIMEOUT_MS, stopGraceMs: STOP_GRACE_MS, signal, onSpawn}),
+      start: (onSpawn, signal, restart) =>
+        startCustomCommand({name, command, match, urlTemplate, timeoutMs: startTimeoutMs(request, restart, START_TIMEOUT_MS), stopGraceMs: STOP_GRACE_MS, signal, onSpawn}),
       // A restarted command may well print another URL (ssh -R 0 gets a new port): the caller must hear it.
       onUp: (publication, restarts) => onState({status: 'up', publication, restarts}),
       onDown: ({restarts, reason}) => onState({status: 'restarting', restarts, reason}),
