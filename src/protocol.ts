@@ -5,6 +5,7 @@
  */
 import {badInput, ERROR_CODES, type ErrorCode, TunnelctlError} from './errors.js'
 import {isValidPort} from './ports.js'
+import {searchPathProblem} from './search-path.js'
 
 export const VERSION_HEADER = 'tunnelctl-version'
 /** Names the file descriptor on which a supervisor tells the command that spawned it that it listens. */
@@ -25,6 +26,8 @@ export interface StartTunnelRequest {
   port: number
   /** How long to wait for cloudflared's URL. */
   timeoutMs?: number
+  /** The caller's PATH, where cloudflared is looked for; the supervisor's own when absent. */
+  searchPath?: string
 }
 
 export interface StartTunnelResponse {
@@ -118,15 +121,25 @@ export interface ListEventsResponse {
 export const MAX_START_TIMEOUT_MS = 600_000
 
 export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
-  const object = expectObject(body, ['port', 'timeoutMs'])
+  const object = expectObject(body, ['port', 'timeoutMs', 'searchPath'])
   if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
-  if (object.timeoutMs === undefined) return {port: object.port}
   const {timeoutMs} = object
-  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_START_TIMEOUT_MS) {
+  if (
+    timeoutMs !== undefined &&
+    (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_START_TIMEOUT_MS)
+  ) {
     throw badInput(`"timeoutMs" must be an integer from 1 to ${MAX_START_TIMEOUT_MS}.`)
   }
 
-  return {port: object.port, timeoutMs}
+  return {port: object.port, ...(timeoutMs !== undefined && {timeoutMs}), ...optionalSearchPath(object.searchPath)}
+}
+
+/** A start's "searchPath" field, checked; {} when it is absent. */
+export function optionalSearchPath(value: unknown): {searchPath?: string} {
+  if (value === undefined) return {}
+  const problem = searchPathProblem(value)
+  if (problem) throw badInput(`"searchPath" (the caller's PATH) ${problem}.`)
+  return {searchPath: value as string}
 }
 
 export function parseEventsQuery(params: URLSearchParams): {follow: boolean} {

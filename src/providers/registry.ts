@@ -36,7 +36,7 @@ export class ProviderRegistry {
    * The provider asked for, or when none was, the only one available. Refuses with a list of what
    * there is, and why each unavailable one is.
    */
-  async choose(requested: string | undefined): Promise<Provider> {
+  async choose(requested: string | undefined, searchPath: string | undefined): Promise<Provider> {
     if (requested !== undefined) {
       const provider = this.get(requested)
       if (!provider) {
@@ -46,13 +46,13 @@ export class ProviderRegistry {
         )
       }
 
-      const why = await provider.unavailable()
+      const why = await provider.unavailable(searchPath)
       if (why) throw new TunnelctlError('PROVIDER_UNAVAILABLE', `The ${provider.name} provider is not available: ${why}`)
       return provider
     }
 
     const all = this.names().map((name) => this.get(name) as Provider)
-    const reasons = await Promise.all(all.map((provider) => provider.unavailable()))
+    const reasons = await Promise.all(all.map((provider) => provider.unavailable(searchPath)))
     const available = all.filter((_, i) => reasons[i] === undefined)
     if (available.length === 1) return available[0]
     if (available.length > 1) {

@@ -57,6 +57,10 @@ describe('the control socket', () => {
     ['a body over 64 KiB', '/v1/tunnels', JSON.stringify({port: 3000, pad: 'x'.repeat(100_000)}), 413, 'larger than'],
     ['a target that is a path', '/v1/endpoints', '{"target": "../../etc/passwd"}', 400, 'is not a target'],
     ['a provider that is a path', '/v1/endpoints', '{"target": "3000", "provider": "../x"}', 400, 'There is no provider "../x"'],
+    ['a search path that is not a string', '/v1/tunnels', '{"port": 3000, "searchPath": ["/usr/bin"]}', 400, '"searchPath" (the caller\'s PATH) must be a string'],
+    ['a search path with a relative directory', '/v1/endpoints', '{"target": "3000", "searchPath": "/usr/bin:node_modules/.bin"}', 400, '"node_modules/.bin", which is not an absolute directory'],
+    ['a search path with a NUL', '/v1/tunnels', JSON.stringify({port: 3000, searchPath: '/usr/bin\0/opt/bin'}), 400, 'NUL'],
+    ['a search path over 32 KiB', '/v1/endpoints', JSON.stringify({target: '3000', searchPath: '/x'.repeat(20_000)}), 400, 'longer than 32768'],
   ])('answers %s with a 4xx that says what is wrong, and starts nothing', async (what, path, body, status, message) => {
     const reply = await socketRequest(socket, 'POST', path, {body, headers: {'content-type': 'application/json'}})
     expect(reply.status).toBe(status)

@@ -5,11 +5,12 @@ import {connectSupervisor} from '../../client/connect.js'
 import {type EndpointInfo, parseStartEndpointRequest} from '../../expose-protocol.js'
 import {EXPOSE_MODES} from '../../providers/provider.js'
 import {renderPassword} from '../../render/endpoint.js'
+import {callerSearchPath} from '../../search-path.js'
 
 export default class ExposeStart extends TunnelctlCommand {
   static override summary = 'Publish a local port or unix socket through a provider, behind the proxy; it stays until stopped.'
   static override description =
-    'The endpoint is saved and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`). With --auth, visitors need user tunnelctl and a password that is shown here once.'
+    'The endpoint is saved, with this command\'s PATH (where cloudflared, tailscale or a custom command is looked for), and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`). With --auth, visitors need user tunnelctl and a password that is shown here once.'
 
   static override examples = [
     '<%= config.bin %> expose start 3000 --provider cloudflare --auth',
@@ -31,7 +32,14 @@ export default class ExposeStart extends TunnelctlCommand {
   async run(): Promise<EndpointInfo & {password?: string}> {
     const {args, flags} = await this.parse(ExposeStart)
     // Checked here as the supervisor will check it, so that bad input never starts one.
-    const request = parseStartEndpointRequest({target: absoluteTarget(args.target), provider: flags.provider, mode: flags.mode, auth: flags.auth, name: flags.name})
+    const request = parseStartEndpointRequest({
+      target: absoluteTarget(args.target),
+      provider: flags.provider,
+      mode: flags.mode,
+      auth: flags.auth,
+      name: flags.name,
+      searchPath: callerSearchPath(),
+    })
     const {endpoint, password} = await (await connectSupervisor()).startEndpoint(request)
     const target = /^\d+$/.test(endpoint.target ?? '') ? `localhost:${endpoint.target}` : endpoint.target
     this.log(`Endpoint ${endpoint.id} is up: ${endpoint.url} -> ${target} (${endpoint.provider})`)

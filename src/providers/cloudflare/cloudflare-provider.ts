@@ -35,9 +35,9 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
 
   const setting = (key: 'cloudflare.token' | 'cloudflare.domain'): string | undefined => context.settings.get(key) as string | undefined
 
-  async function unavailable(): Promise<string | undefined> {
+  async function unavailable(searchPath?: string): Promise<string | undefined> {
     try {
-      await findCloudflared()
+      await findCloudflared(searchPath)
     } catch (error) {
       return (error as Error).message
     }
@@ -57,7 +57,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
 
   async function publish(request: PublishRequest): Promise<Publication> {
     if (closed) throw stopping()
-    const why = await unavailable()
+    const why = await unavailable(request.searchPath)
     if (why) throw new TunnelctlError('PROVIDER_UNAVAILABLE', `The cloudflare provider is not available: ${why}`)
     await unpublish(request.id)
     const token = setting('cloudflare.token')
@@ -70,7 +70,8 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
       owner: {kind: 'provider', provider: 'cloudflare', endpoint: request.id},
       async start(onSpawn, signal) {
         const configFile = join(context.runtimeDir, QUICK_CONFIG)
-        const tunnel = await startQuickTunnel({port: context.proxyPort, timeoutMs: START_TIMEOUT_MS, configFile, signal, onSpawn})
+        const {searchPath} = request
+        const tunnel = await startQuickTunnel({port: context.proxyPort, timeoutMs: START_TIMEOUT_MS, searchPath, configFile, signal, onSpawn})
         // cloudflared forwards with Host <sub>.trycloudflare.com: the hostname is the route.
         return {process: tunnel.process, value: {url: tunnel.url, host: new URL(tunnel.url).host}}
       },
@@ -98,7 +99,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
 
     const endpoint: NamedEndpoint = {request, publication: {url: `https://${host}`, host}}
     named.set(request.id, endpoint)
-    const run = (shared ??= startShared(token))
+    const run = (shared ??= startShared(token, request.searchPath))
     try {
       await run.firstUp
     } catch (error) {
@@ -112,13 +113,16 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
     return endpoint.publication
   }
 
-  /** The named tunnel: every endpoint on it hears when it goes down and comes back, under the same hostname. */
-  function startShared(token: string): KeptAlive<void> {
+  /**
+   * The named tunnel: every endpoint on it hears when it goes down and comes back, under the same
+   * hostname. Its cloudflared is the one the search path of the endpoint that started it finds.
+   */
+  function startShared(token: string, searchPath: string | undefined): KeptAlive<void> {
     return keepRunning<void>({
       owner: {kind: 'provider', provider: 'cloudflare'},
       async start(onSpawn, signal) {
         const configFile = join(context.runtimeDir, NAMED_CONFIG)
-        const child = await startNamedTunnel({token, proxyPort: context.proxyPort, configFile, timeoutMs: START_TIMEOUT_MS, signal, onSpawn})
+        const child = await startNamedTunnel({token, proxyPort: context.proxyPort, configFile, timeoutMs: START_TIMEOUT_MS, searchPath, signal, onSpawn})
         return {process: child, value: undefined}
       },
       onUp(_, restarts) {

@@ -32,7 +32,7 @@ export function createCustomProvider(context: ProviderContext, name: string): Pr
     return `${keys} ${unset.length > 1 ? 'are' : 'is'} not set; set ${unset.length > 1 ? 'them' : 'it'} with ${how.join(' and ')}.`
   }
 
-  async function publish({id, onState}: PublishRequest): Promise<Publication> {
+  async function publish({id, searchPath, onState}: PublishRequest): Promise<Publication> {
     if (closed) throw stopping()
     const why = unavailable()
     if (why) throw new TunnelctlError('PROVIDER_UNAVAILABLE', `The ${name} provider is not available: ${why}`)
@@ -45,7 +45,7 @@ export function createCustomProvider(context: ProviderContext, name: string): Pr
       owner: {kind: 'provider', provider: name, endpoint: id},
       stopGraceMs: STOP_GRACE_MS,
       start: (onSpawn, signal) =>
-        startCustomCommand({name, command, match, urlTemplate, timeoutMs: START_TIMEOUT_MS, stopGraceMs: STOP_GRACE_MS, signal, onSpawn}),
+        startCustomCommand({name, command, match, urlTemplate, timeoutMs: START_TIMEOUT_MS, searchPath, stopGraceMs: STOP_GRACE_MS, signal, onSpawn}),
       // A restarted command may well print another URL (ssh -R 0 gets a new port): the caller must hear it.
       onUp: (publication, restarts) => onState({status: 'up', publication, restarts}),
       onDown: ({restarts, reason}) => onState({status: 'restarting', restarts, reason}),
