@@ -6,17 +6,21 @@ const MAX_DELAY_MS = 60_000
  * failing: a crashed provider process and an endpoint that could not be restored share this schedule.
  */
 export class Backoff {
-  /** When the next try is due; null while none is scheduled (one may be under way). */
-  nextTryAt: Date | null = null
   private delayMs = 0
+  private due: Date | null = null
   private timer: NodeJS.Timeout | undefined
+
+  /** When the next try is due; null while none is scheduled (one may be under way). */
+  get nextTryAt(): Date | null {
+    return this.due
+  }
 
   /** Runs tryAgain after the schedule's next delay, and returns that delay. */
   schedule(tryAgain: () => void): number {
     this.delayMs = this.delayMs === 0 ? FIRST_DELAY_MS : Math.min(this.delayMs * 2, MAX_DELAY_MS)
-    this.nextTryAt = new Date(Date.now() + this.delayMs)
+    this.due = new Date(Date.now() + this.delayMs)
     this.timer = setTimeout(() => {
-      this.nextTryAt = null
+      this.due = null
       tryAgain()
     }, this.delayMs)
     return this.delayMs
@@ -29,6 +33,6 @@ export class Backoff {
 
   cancel(): void {
     clearTimeout(this.timer)
-    this.nextTryAt = null
+    this.due = null
   }
 }
