@@ -28,6 +28,11 @@ async function proxyPort(): Promise<number> {
   return (await t.json(['supervisor', 'status'])).body.proxyPort
 }
 
+/** The first endpoint `expose list --json` gives. */
+async function listed(): Promise<Record<string, any>> {
+  return (await t.json(['expose', 'list'])).body[0]
+}
+
 async function start(args: string[]) {
   const started = await t.json(['expose', 'start', String(appPort), ...args])
   expect(started.exitCode, JSON.stringify(started.body)).toBe(0)
@@ -143,7 +148,6 @@ describe('tailscale', () => {
     const file = join(t.fakeState, 'calls.log')
     return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line.startsWith('["status"')).length : 0
   }
-  const listed = async (): Promise<Record<string, any>> => (await t.json(['expose', 'list'])).body[0]
 
   /** A tailscale endpoint, restored by a supervisor that starts while the node is logged out: listed unavailable, with its next try. */
   async function restoredLoggedOut(): Promise<Record<string, any>> {
@@ -294,6 +298,25 @@ describe('the PATH of the command that asks', () => {
       expectNoPathInEvents()
     },
   )
+
+  it('an endpoint file without a search path (an older tunnelctl\'s) is restored with the supervisor\'s own PATH', async () => {
+    const {id} = await start(['--provider', 'cloudflare'])
+    const {searchPath, ...older} = endpointFile(id)
+    expect(searchPath, 'the file this tunnelctl wrote').toContain(FIXTURE_BIN)
+    expect((await t.run(['supervisor', 'stop'])).exitCode).toBe(0)
+    writeFileSync(join(t.home, 'expose', 'endpoints', `${id}.json`), JSON.stringify(older))
+
+    expect((await t.run(['tunnel', 'killall'], {PATH: WITHOUT_FAKES})).exitCode).toBe(0)
+    const unavailable = await waitFor('the endpoint to be unavailable under a supervisor without cloudflared', async () => {
+      const endpoint = await listed()
+      return endpoint?.status === 'unavailable' && endpoint
+    })
+    expect(unavailable.reason).toContain('cloudflared was not found on PATH')
+
+    expect((await t.run(['supervisor', 'stop'])).exitCode).toBe(0)
+    expect((await t.run(['tunnel', 'killall'], {PATH: WITH_FAKES})).exitCode).toBe(0)
+    await waitFor('the endpoint to come up under a supervisor with cloudflared', async () => (await listed())?.status === 'up', 30_000)
+  })
 
   it('a custom provider\'s command is run by /bin/sh with the caller\'s PATH', async () => {
     for (const [part, value] of [['command', 'fake-forwarder {port}'], ['match', 'Forwarding https://(\\S+)'], ['url', 'https://{1}']]) {
