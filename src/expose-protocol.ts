@@ -4,7 +4,7 @@
  */
 import {badInput} from './errors.js'
 import {parseExposeTarget} from './expose-target.js'
-import {expectObject, expectReply, malformedReply, parseTimeoutMs} from './protocol.js'
+import {expectObject, expectReply, malformedReply, optionalSearchPath, parseTimeoutMs} from './protocol.js'
 import {EXPOSE_MODES, type ExposeMode} from './providers/provider.js'
 
 /** What newEndpointId makes, and all an id may be: never a path or a pattern. */
@@ -37,6 +37,8 @@ export interface EndpointInfo {
   /** ISO 8601, when it last came up. */
   upSince: string | null
   restarts: number
+  /** ISO 8601, when an unavailable endpoint is tried again; null while a try is under way, and for every other status. */
+  nextTryAt: string | null
 }
 
 export interface StartEndpointRequest {
@@ -47,6 +49,8 @@ export interface StartEndpointRequest {
   name?: string
   /** How long to wait for the provider's URL. */
   timeoutMs?: number
+  /** The caller's PATH, where the provider's programs are looked for now and whenever the endpoint is restored. */
+  searchPath?: string
 }
 
 export interface UpdateEndpointRequest {
@@ -69,7 +73,7 @@ const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,62}$/
 
 export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
-  const object = expectObject(body, ['target', 'provider', 'mode', 'auth', 'name', 'timeoutMs'])
+  const object = expectObject(body, ['target', 'provider', 'mode', 'auth', 'name', 'timeoutMs', 'searchPath'])
   const {target, provider, mode, auth, name} = object
   if (typeof target !== 'string') throw badInput('"target" must be a string: a port (3000) or unix:/path/to.sock.')
   parseExposeTarget(target)
@@ -82,7 +86,15 @@ export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
     throw badInput('The name must be a DNS label: lowercase letters, digits and inner hyphens, at most 63 characters.')
   }
 
-  return {target, provider, mode: mode as ExposeMode | undefined, auth, name: name as string | undefined, timeoutMs: parseTimeoutMs(object.timeoutMs)}
+  return {
+    target,
+    provider,
+    mode: mode as ExposeMode | undefined,
+    auth,
+    name: name as string | undefined,
+    timeoutMs: parseTimeoutMs(object.timeoutMs),
+    ...optionalSearchPath(object.searchPath),
+  }
 }
 
 export function parseUpdateEndpointRequest(body: unknown): UpdateEndpointRequest {
@@ -107,7 +119,8 @@ export function parseEndpointInfo(value: unknown): EndpointInfo {
     !STATUSES.includes(o.status as EndpointStatus) ||
     !nullableString(o.reason) ||
     !nullableString(o.upSince) ||
-    typeof o.restarts !== 'number'
+    typeof o.restarts !== 'number' ||
+    !nullableString(o.nextTryAt)
   ) {
     throw malformedReply('endpoint')
   }

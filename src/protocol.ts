@@ -6,6 +6,7 @@
 import {badInput, ERROR_CODES, type ErrorCode, TunnelctlError} from './errors.js'
 import type {EndpointInfo} from './expose-protocol.js'
 import {isValidPort} from './ports.js'
+import {searchPathProblem} from './search-path.js'
 
 export const VERSION_HEADER = 'tunnelctl-version'
 /** Names the file descriptor on which a supervisor tells the command that spawned it that it listens. */
@@ -26,6 +27,8 @@ export interface StartTunnelRequest {
   port: number
   /** How long to wait for cloudflared's URL. */
   timeoutMs?: number
+  /** The caller's PATH, where cloudflared is looked for; the supervisor's own when absent. */
+  searchPath?: string
 }
 
 export interface StartTunnelResponse {
@@ -132,9 +135,9 @@ export const MAX_START_TIMEOUT_MS = 600_000
 export const DEFAULT_START_TIMEOUT_MS = 30_000
 
 export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
-  const object = expectObject(body, ['port', 'timeoutMs'])
+  const object = expectObject(body, ['port', 'timeoutMs', 'searchPath'])
   if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
-  return {port: object.port, timeoutMs: parseTimeoutMs(object.timeoutMs)}
+  return {port: object.port, timeoutMs: parseTimeoutMs(object.timeoutMs), ...optionalSearchPath(object.searchPath)}
 }
 
 /** A start request's `timeoutMs`: absent, or whole milliseconds up to MAX_START_TIMEOUT_MS. */
@@ -145,6 +148,14 @@ export function parseTimeoutMs(timeoutMs: unknown): number | undefined {
   }
 
   return timeoutMs
+}
+
+/** A start's "searchPath" field, checked; {} when it is absent. */
+export function optionalSearchPath(value: unknown): {searchPath?: string} {
+  if (value === undefined) return {}
+  const problem = searchPathProblem(value)
+  if (problem) throw badInput(`"searchPath" (the caller's PATH) ${problem}.`)
+  return {searchPath: value as string}
 }
 
 export function parseEventsQuery(params: URLSearchParams): {follow: boolean} {

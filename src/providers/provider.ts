@@ -29,6 +29,8 @@ export interface PublishRequest {
   mode: ExposeMode
   /** How long its first start may take, which the caller waits for; restarts keep the provider's own limit. */
   timeoutMs?: number
+  /** Where the provider's programs are looked for, and the PATH they run with: the caller's; this process's own when undefined. */
+  searchPath: string | undefined
   /** A kept-alive process went down or came back (perhaps under a new URL). */
   onState(state: PublicationState): void
 }
@@ -43,8 +45,8 @@ export interface Provider {
   readonly name: string
   /** The modes it offers, its default first. */
   readonly modes: readonly ExposeMode[]
-  /** Why it cannot publish now (binary missing, not configured, …) and what to do; undefined when it can. */
-  unavailable(): Promise<string | undefined>
+  /** Why it cannot publish now (binary missing from the search path, not configured, …) and what to do; undefined when it can. */
+  unavailable(searchPath?: string): Promise<string | undefined>
   /** Resolves once visitors can reach the proxy at the URL; on failure leaves nothing running and rejects with a TunnelctlError. */
   publish(request: PublishRequest): Promise<Publication>
   unpublish(id: string): Promise<void>

@@ -37,7 +37,7 @@ export class ProviderRegistry {
    * on the network with no login unless asked for one, so it is only ever chosen by name. Refuses
    * with what there is, and how to set up each that is not available.
    */
-  async choose(requested: string | undefined): Promise<Provider> {
+  async choose(requested: string | undefined, searchPath: string | undefined): Promise<Provider> {
     if (requested !== undefined) {
       const provider = this.get(requested)
       if (!provider) {
@@ -47,7 +47,7 @@ export class ProviderRegistry {
         )
       }
 
-      const why = await provider.unavailable()
+      const why = await provider.unavailable(searchPath)
       if (why) throw new TunnelctlError('PROVIDER_UNAVAILABLE', `The ${provider.name} provider is not available: ${why}`)
       return provider
     }
@@ -55,7 +55,7 @@ export class ProviderRegistry {
     const candidates = this.names()
       .filter((name) => name !== 'local')
       .map((name) => this.get(name) as Provider)
-    const reasons = await Promise.all(candidates.map((provider) => provider.unavailable()))
+    const reasons = await Promise.all(candidates.map((provider) => provider.unavailable(searchPath)))
     const available = candidates.filter((_, i) => reasons[i] === undefined)
     if (available.length === 1) return available[0]
     if (available.length > 1) {

@@ -1,6 +1,6 @@
 import type {EndpointInfo} from '../expose-protocol.js'
 import {renderTable} from './table.js'
-import {uptimeSince} from './uptime.js'
+import {formatUptime, uptimeSince} from './uptime.js'
 
 export function renderPassword(id: string, password: string): string {
   return [
@@ -23,6 +23,13 @@ export function renderEndpoints(endpoints: EndpointInfo[], now = new Date()): st
     String(e.restarts),
   ])
   const table = renderTable(['ID', 'PROVIDER', 'URL', 'TARGET', 'AUTH', 'STATUS', 'UPTIME', 'RESTARTS'], rows)
-  const notes = endpoints.filter((e) => e.reason && e.status !== 'up').map((e) => `${e.id} ${e.status}: ${e.reason}`)
+  const notes = endpoints.filter((e) => e.reason && e.status !== 'up').map((e) => `${e.id} ${e.status}${nextTry(e, now)}: ${e.reason}`)
   return notes.length > 0 ? `${table}\n\n${notes.join('\n')}` : table
+}
+
+/** `, next try in 4s` for an endpoint that is tried again; nothing for any other. */
+function nextTry({nextTryAt}: EndpointInfo, now: Date): string {
+  if (nextTryAt === null) return ''
+  const inMs = Math.max(1000, Math.ceil((Date.parse(nextTryAt) - now.getTime()) / 1000) * 1000)
+  return `, next try in ${formatUptime(inMs)}`
 }

@@ -6,6 +6,7 @@ import {TunnelctlError} from '../errors.js'
 import {ENDPOINT_ID} from '../expose-protocol.js'
 import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from '../expose-target.js'
 import {EXPOSE_MODES, type ExposeMode} from '../providers/provider.js'
+import {searchPathProblem} from '../search-path.js'
 
 export const ENDPOINT_FILE_VERSION = 1
 
@@ -22,6 +23,8 @@ export interface EndpointRecord {
   createdAt: string
   /** The URL it was last published at, so that a new supervisor can tell whether it changed; absent from older files. */
   lastUrl?: string
+  /** The PATH of the command that created it, where its provider's programs are looked for; absent from older files and from requests without one. */
+  searchPath?: string
 }
 
 /** A file that could not be used: reported, and left exactly as it is for the user to fix. */
@@ -162,7 +165,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
     )
   }
 
-  const {id, name, provider, mode, target, auth, createdAt, lastUrl} = o
+  const {id, name, provider, mode, target, auth, createdAt, lastUrl, searchPath} = o
   if (typeof id !== 'string' || !ENDPOINT_ID.test(id)) throw new Error('"id" must be 8 lowercase letters or digits')
   if (id !== idFromName) throw new Error(`"id" is ${id} but the file is named for ${idFromName}`)
   if (typeof name !== 'string' || name.length === 0) throw new Error('"name" must be a non-empty string')
@@ -177,6 +180,8 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
   }
 
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new Error('"createdAt" must be an ISO 8601 time')
+  const searchPathWrong = searchPath === undefined ? undefined : searchPathProblem(searchPath)
+  if (searchPathWrong) throw new Error(`"searchPath" ${searchPathWrong}`)
   return {
     version: ENDPOINT_FILE_VERSION,
     id,
@@ -187,6 +192,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
     auth: parseAuth(auth),
     createdAt,
     lastUrl: parseLastUrl(lastUrl),
+    ...(searchPath !== undefined && {searchPath: searchPath as string}),
   }
 }
 

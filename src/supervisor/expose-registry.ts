@@ -3,6 +3,7 @@ import type {EndpointInfo, EndpointReply, StartEndpointReply, StartEndpointReque
 import {formatExposeTarget, parseExposeTarget, refuseNonSocketTarget} from '../expose-target.js'
 import type {Provider, Publication, PublicationState} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
+import {Backoff} from './backoff.js'
 import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from './endpoint-store.js'
 import type {EventLog} from './event-log.js'
 import {warnIfNothingListens} from './listening.js'
@@ -16,6 +17,8 @@ interface Endpoint {
   publication?: Publication
   upSince?: Date
   restarts: number
+  /** For a stored endpoint that could not be brought back: when it is tried again. */
+  retry?: Backoff
 }
 
 export interface ExposeRegistryOptions {
@@ -60,7 +63,7 @@ export class ExposeRegistry {
     if (this.closed) throw stopping()
     const target = parseExposeTarget(request.target)
     await refuseNonSocketTarget(target)
-    const provider = await this.options.providers.choose(request.provider)
+    const provider = await this.options.providers.choose(request.provider, request.searchPath)
     const mode = request.mode ?? provider.modes[0]
     if (!provider.modes.includes(mode)) {
       throw badInput(`The ${provider.name} provider has no ${mode} mode; it offers ${provider.modes.join(' and ')}.`)
@@ -82,6 +85,7 @@ export class ExposeRegistry {
       target,
       auth: password ? {username: AUTH_USERNAME, bcrypt: await hashPassword(password)} : null,
       createdAt: new Date().toISOString(),
+      ...(request.searchPath !== undefined && {searchPath: request.searchPath}),
     }
     const endpoint: Endpoint = {record, status: 'starting', reason: null, restarts: 0}
     this.endpoints.set(id, endpoint)
@@ -140,6 +144,7 @@ export class ExposeRegistry {
   /** Ends every provider process; the endpoints stay on disk for the next supervisor. */
   async close(): Promise<void> {
     this.closed = true
+    for (const endpoint of this.endpoints.values()) endpoint.retry?.cancel()
     await this.options.providers.close()
   }
 
@@ -160,32 +165,55 @@ export class ExposeRegistry {
   private async bringBack(record: EndpointRecord): Promise<void> {
     const endpoint: Endpoint = {record, status: 'starting', reason: null, restarts: 0}
     this.endpoints.set(record.id, endpoint)
+    await this.republish(endpoint)
+  }
+
+  /**
+   * Publishes a stored endpoint with the PATH saved with it. One that cannot be published (its
+   * provider not available yet after a boot, say) is unavailable, and tried again on the schedule of
+   * a crashed provider process until it comes up or is stopped.
+   */
+  private async republish(endpoint: Endpoint): Promise<void> {
+    const {record} = endpoint
     const provider = this.options.providers.get(record.provider)
     try {
       if (!provider) throw new Error(`there is no provider "${record.provider}" any more; configure custom.${record.provider}.command again`)
-      const why = await provider.unavailable()
+      const why = await provider.unavailable(record.searchPath)
       if (why) throw new Error(why)
       await this.publish(endpoint, provider)
+      endpoint.retry = undefined
       this.announceRestored(endpoint)
     } catch (error) {
       if (this.endpoints.get(record.id) !== endpoint || this.closed) return
-      endpoint.status = 'unavailable'
       endpoint.reason = (error as Error).message
-      this.options.events.record({type: 'expose.unavailable', endpoint: record.id, provider: record.provider, reason: endpoint.reason})
+      if (endpoint.status !== 'unavailable') {
+        endpoint.status = 'unavailable'
+        this.options.events.record({type: 'expose.unavailable', endpoint: record.id, provider: record.provider, reason: endpoint.reason})
+      }
+
+      endpoint.retry ??= new Backoff()
+      endpoint.retry.schedule(() => void this.republish(endpoint))
     }
   }
 
   /** `timeoutMs` bounds the first start of the provider's process, which a caller waits for; without it, the provider's own limit. */
   private async publish(endpoint: Endpoint, provider: Provider, timeoutMs?: number): Promise<void> {
-    const {id, name, mode} = endpoint.record
-    const publication = await provider.publish({id, name, mode, timeoutMs, onState: (state) => this.onState(endpoint, state)})
+    const {id, name, mode, searchPath} = endpoint.record
+    const publication = await provider.publish({id, name, mode, timeoutMs, searchPath, onState: (state) => this.onState(endpoint, state)})
     if (this.endpoints.get(id) !== endpoint || this.closed) {
       // Stopped while the provider was at work.
       await provider.unpublish(id)
       throw new TunnelctlError('TUNNEL_FAILED', `Endpoint ${id} was stopped before it was up.`)
     }
 
-    this.route(endpoint, publication.host)
+    try {
+      this.route(endpoint, publication.host)
+    } catch (error) {
+      // A host another endpoint holds: nothing of this publication may linger, a restore tries again.
+      await provider.unpublish(id)
+      throw error
+    }
+
     endpoint.publication = publication
     this.markUp(endpoint)
   }
@@ -265,6 +293,7 @@ export class ExposeRegistry {
   /** Undoes whatever of route and publication the endpoint has; its file is the caller's. */
   private async takeDown(endpoint: Endpoint, provider: Provider | undefined): Promise<void> {
     const {id} = endpoint.record
+    endpoint.retry?.cancel()
     if (this.endpoints.get(id) === endpoint) this.endpoints.delete(id)
     if (endpoint.publication) this.options.proxy.removeRoute(endpoint.publication.host)
     await provider?.unpublish(id)
@@ -285,6 +314,7 @@ function describe(endpoint: Endpoint): EndpointInfo {
     reason: endpoint.reason,
     upSince: endpoint.status === 'up' ? (endpoint.upSince?.toISOString() ?? null) : null,
     restarts: endpoint.restarts,
+    nextTryAt: endpoint.status === 'unavailable' ? (endpoint.retry?.nextTryAt?.toISOString() ?? null) : null,
   }
 }
 
@@ -301,6 +331,7 @@ function describeBroken({id, file, reason}: BrokenEndpointFile): EndpointInfo {
     reason: `${file}: ${reason}`,
     upSince: null,
     restarts: 0,
+    nextTryAt: null,
   }
 }
 

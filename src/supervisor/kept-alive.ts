@@ -1,10 +1,9 @@
 import {TunnelctlError} from '../errors.js'
+import {Backoff} from './backoff.js'
 import type {ProviderOwner} from './child-ledger.js'
 import {describeExit, type ExitInfo, type ManagedProcess} from './managed-process.js'
 
-const FIRST_DELAY_MS = 1000
-const MAX_DELAY_MS = 60_000
-/** Up this long, a process that dies is restarted after FIRST_DELAY_MS again. */
+/** Up this long, a process that dies is restarted after the backoff's first delay again. */
 const STABLE_AFTER_MS = 30_000
 /**
  * Deaths in a row, each within STABLE_AFTER_MS of its start, before it counts as failed: 1 + 2 + 4 + 8 s
@@ -63,12 +62,11 @@ export class KeptAlive<T> {
   readonly firstUp: Promise<T>
   private current: Started<T> | undefined
   private upSince = 0
-  private delayMs = 0
+  private readonly backoff = new Backoff()
   private restartCount = 0
   private quickFailures = 0
   private failed = false
   private recovering: NodeJS.Timeout | undefined
-  private timer: NodeJS.Timeout | undefined
   private restarting: Promise<void> | undefined
   private readonly stopping = new AbortController()
 
@@ -87,7 +85,7 @@ export class KeptAlive<T> {
   /** Stops the process, or ends a start still under way: firstUp then rejects with the reason. */
   async stop(reason: Error = new TunnelctlError('TUNNEL_FAILED', 'It was stopped before it was up.')): Promise<void> {
     this.stopping.abort(reason)
-    clearTimeout(this.timer)
+    this.backoff.cancel()
     clearTimeout(this.recovering)
     await Promise.allSettled([this.firstUp, this.restarting])
     await this.current?.process.stop(this.options.stopGraceMs)
@@ -132,18 +130,18 @@ export class KeptAlive<T> {
   private scheduleRestart(why: Pick<Down, 'exit' | 'reason' | 'lastLines'>, upForMs = 0): void {
     const stable = upForMs >= STABLE_AFTER_MS
     this.quickFailures = stable ? 1 : this.quickFailures + 1
-    this.delayMs = stable || this.delayMs === 0 ? FIRST_DELAY_MS : Math.min(this.delayMs * 2, MAX_DELAY_MS)
+    if (stable) this.backoff.reset()
+    const delayMs = this.backoff.schedule(() => {
+      this.restarting = this.restart()
+    })
     this.restartCount++
-    const down = {...why, restarts: this.restartCount, delayMs: this.delayMs}
+    const down = {...why, restarts: this.restartCount, delayMs}
     if (this.quickFailures === MAX_QUICK_FAILURES) {
       this.failed = true
       this.options.onFailed?.(down)
     } else if (!this.failed) {
       this.options.onDown?.(down)
     }
-    this.timer = setTimeout(() => {
-      this.restarting = this.restart()
-    }, this.delayMs)
   }
 
   private async restart(): Promise<void> {

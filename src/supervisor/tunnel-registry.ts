@@ -39,7 +39,7 @@ export class TunnelRegistry {
   }
 
   /** `cancel` aborts a start still under way, e.g. when the client that asked has gone (Ctrl-C). */
-  async start({port, timeoutMs = DEFAULT_START_TIMEOUT_MS}: StartTunnelRequest, cancel?: AbortSignal): Promise<StartTunnelResponse> {
+  async start({port, timeoutMs = DEFAULT_START_TIMEOUT_MS, searchPath}: StartTunnelRequest, cancel?: AbortSignal): Promise<StartTunnelResponse> {
     if (this.closed) throw stopping()
     const existing = this.tunnels.get(port)
     if (existing) {
@@ -63,6 +63,7 @@ export class TunnelRegistry {
         startQuickTunnel({
           port,
           timeoutMs,
+          searchPath,
           configFile: this.options.cloudflaredConfig,
           signal: tunnel.abort.signal,
           onSpawn: (child) => this.options.ledger.track(child, {kind: 'tunnel', port}),

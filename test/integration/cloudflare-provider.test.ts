@@ -51,7 +51,8 @@ afterEach(async () => {
 
 function endpoint(id: string, name = id): Endpoint {
   const states: PublicationState[] = []
-  return {id, name, mode: 'public', states, onState: (state) => states.push(state)}
+  // No search path: cloudflared is looked for on this process's PATH, which the tests set.
+  return {id, name, mode: 'public', searchPath: undefined, states, onState: (state) => states.push(state)}
 }
 
 function fakeMode(mode: string): void {

@@ -48,7 +48,7 @@ async function configure(settings: {command?: string; match?: string; url?: stri
 }
 
 function publishRequest(id: string, onState: (state: PublicationState) => void = () => {}): PublishRequest {
-  return {id, name: id, mode: 'public', onState}
+  return {id, name: id, mode: 'public', searchPath: undefined, onState}
 }
 
 /** A visitor's GET: to 127.0.0.1, since localhost may resolve to ::1, with the Host header of the URL. */

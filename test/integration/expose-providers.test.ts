@@ -1,7 +1,7 @@
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {delimiter, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {isAlive, TestHome, waitFor} from '../helpers/cli.js'
+import {FIXTURE_BIN, isAlive, TestHome, waitFor} from '../helpers/cli.js'
 import {App, visit} from '../helpers/http.js'
 import {Sshd, sshdUnavailable} from '../helpers/sshd.js'
 import {findFreeLoopbackPort} from '../../src/ports.js'
@@ -27,6 +27,11 @@ afterEach(async () => {
 
 async function proxyPort(): Promise<number> {
   return (await t.json(['supervisor', 'status'])).body.proxyPort
+}
+
+/** The first endpoint `expose list --json` gives. */
+async function listed(): Promise<Record<string, any>> {
+  return (await t.json(['expose', 'list'])).body[0]
 }
 
 async function start(args: string[]) {
@@ -234,16 +239,66 @@ describe('tailscale', () => {
     expect(serveConfig().AllowFunnel).toEqual({[`${DOMAIN}:443`]: true})
   })
 
-  it('logged out: the endpoint is listed as unavailable, with what to do', async () => {
+  /** How many times the fake tailscale was asked whether the node is up. */
+  const statusCalls = () => {
+    const file = join(t.fakeState, 'calls.log')
+    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line.startsWith('["status"')).length : 0
+  }
+
+  /** A tailscale endpoint, restored by a supervisor that starts while the node is logged out: listed unavailable, with its next try. */
+  async function restoredLoggedOut(): Promise<Record<string, any>> {
     await start(['--provider', 'tailscale'])
-    await t.run(['supervisor', 'stop'])
+    expect((await t.run(['supervisor', 'stop'])).exitCode).toBe(0)
     writeFileSync(join(t.fakeState, 'state.json'), JSON.stringify({backendState: 'NeedsLogin', serve: null}))
-    const [listed] = await waitFor('the endpoint to be restored', async () => {
-      const list = (await t.json(['expose', 'list'])).body
-      return list[0]?.status === 'unavailable' && list
+    // Any command that changes something starts a supervisor, which restores the endpoint.
+    expect((await t.run(['tunnel', 'killall'])).exitCode).toBe(0)
+    return waitFor('the endpoint to be listed unavailable with its next try', async () => {
+      const endpoint = await listed()
+      return endpoint?.status === 'unavailable' && typeof endpoint.nextTryAt === 'string' && endpoint
     })
-    expect(listed.reason).toContain('tailscale up')
-    expect(t.eventsLog().filter((e) => e.type === 'expose.unavailable')).toHaveLength(1)
+  }
+
+  it('logged out at start: listed unavailable with what to do and when it is tried next; tried again until it comes up', async () => {
+    const {id, reason, nextTryAt} = await restoredLoggedOut()
+    expect(reason).toContain('tailscale up')
+    expect(Number.isNaN(Date.parse(nextTryAt)), `nextTryAt ${nextTryAt}`).toBe(false)
+    // Listed between two tries: during one, there is no next try to tell of.
+    const line = new RegExp(`^${id} unavailable, next try in \\d+s: `, 'm')
+    const human = await waitFor(`expose list to print a line like ${line}`, async () => {
+      const {stdout} = await t.run(['expose', 'list'])
+      return line.test(stdout) && stdout
+    })
+    // The port and its padding are always the TARGET column's 6 characters and the 2 between columns.
+    expect(human.replaceAll(id, 'a1a1a1a1').replace(new RegExp(`${appPort} +`), 'PORT    ').replace(/in \d+s/, 'in Ns')).toMatchInlineSnapshot(`
+      "ID        PROVIDER   URL  TARGET  AUTH  STATUS       UPTIME  RESTARTS
+      a1a1a1a1  tailscale  -    PORT    no    unavailable  -       0
+
+      a1a1a1a1 unavailable, next try in Ns: Tailscale is logged out. Log in with \`tailscale up\`, then try again."
+    `)
+
+    const asked = statusCalls()
+    await waitFor('the supervisor to ask tailscale again', () => statusCalls() > asked, 30_000)
+    expect((await listed()).status, 'still logged out').toBe('unavailable')
+
+    writeFileSync(join(t.fakeState, 'state.json'), JSON.stringify({serve: null}))
+    const up = await waitFor('the endpoint to come up once tailscale is logged in', async () => {
+      const endpoint = await listed()
+      return endpoint?.status === 'up' && endpoint
+    }, 30_000)
+    expect(up).toMatchObject({id, url: `https://${DOMAIN}`, reason: null, nextTryAt: null})
+    expect(JSON.parse((await visit(await proxyPort(), DOMAIN)).body).app).toBe('app')
+    expect(t.eventsLog().filter((e) => e.type === 'expose.unavailable'), 'one event however many tries').toHaveLength(1)
+    expect((await t.run(['expose', 'list'])).stdout).not.toContain('unavailable')
+  })
+
+  it('an endpoint stopped while it waits for its next try is not published when that try was due', async () => {
+    const {id, nextTryAt} = await restoredLoggedOut()
+    expect((await t.run(['expose', 'stop', id])).exitCode).toBe(0)
+    writeFileSync(join(t.fakeState, 'state.json'), JSON.stringify({serve: null}))
+    const due = Date.parse(nextTryAt) + 1000
+    await waitFor('the try that was due to have passed', () => Date.now() > due, 30_000)
+    expect((await t.json(['expose', 'list'])).body).toEqual([])
+    expect(serveConfig(), 'the node serves nothing').toBeNull()
   })
 })
 
@@ -271,3 +326,108 @@ describe.skipIf(sshdUnavailable())('a custom provider: ssh -R to an sshd on loop
 })
 
 if (sshdUnavailable()) console.warn(`skipping the ssh -R test: ${sshdUnavailable()}`)
+
+/**
+ * A start runs what it asks for with the PATH of the command that asked: a cloudflared (or tailscale,
+ * or a custom provider's program) installed after the supervisor started is found. The supervisor is
+ * started here with a PATH that has node (the fakes are node scripts) but none of the fakes.
+ */
+describe('the PATH of the command that asks', () => {
+  const WITHOUT_FAKES = [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter)
+  const WITH_FAKES = [FIXTURE_BIN, WITHOUT_FAKES].join(delimiter)
+  const endpointFile = (id: string) => JSON.parse(readFileSync(join(t.home, 'expose', 'endpoints', `${id}.json`), 'utf8'))
+  /** Nothing the supervisor records as an event carries a PATH. */
+  const expectNoPathInEvents = () => expect(readFileSync(join(t.home, 'events.log'), 'utf8')).not.toContain(FIXTURE_BIN)
+
+  it('tunnel start finds a cloudflared on its own PATH that the running supervisor\'s PATH lacks', async () => {
+    const failed = await t.run(['tunnel', 'start', String(appPort)], {PATH: WITHOUT_FAKES})
+    expect(failed.exitCode, failed.stderr).toBe(1)
+    expect(failed.stderr).toContain('cloudflared was not found on PATH')
+    const pid = t.supervisorPid()
+    expect(pid, 'the failed start left a supervisor running').toBeDefined()
+
+    const started = await t.run(['tunnel', 'start', String(appPort), '--json'], {PATH: WITH_FAKES})
+    expect(started.exitCode, started.stderr).toBe(0)
+    const tunnel = JSON.parse(started.stdout)
+    expect(tunnel).toMatchObject({port: appPort, status: 'up', url: expect.stringMatching(/^https:\/\/[a-z-]+\.trycloudflare\.com$/)})
+    expect(t.supervisorPid(), 'the same supervisor').toBe(pid)
+    expect(t.fakeRuns().map((run) => run.args.slice(-2)), 'one cloudflared, the fake').toEqual([['--url', `http://localhost:${appPort}`]])
+    expectNoPathInEvents()
+  })
+
+  it.each([
+    ['cloudflare', 'cloudflared was not found on PATH', /^https:\/\/[a-z-]+\.trycloudflare\.com$/],
+    ['tailscale', 'tailscale was not found on PATH', /^https:\/\/devbox\.tail4e7f2a\.ts\.net$/],
+  ])(
+    'expose start --provider %s finds its binary on the caller\'s PATH, and a restarted supervisor restores the endpoint with the PATH saved with it',
+    async (provider, missing, url) => {
+      const refused = await t.run(['expose', 'start', String(appPort), '--provider', provider], {PATH: WITHOUT_FAKES})
+      expect(refused.exitCode, refused.stderr).toBe(1)
+      expect(refused.stderr).toContain(missing)
+      const pid = t.supervisorPid()
+      expect(pid, 'the refused start left a supervisor running').toBeDefined()
+
+      const started = await t.run(['expose', 'start', String(appPort), '--provider', provider, '--json'], {PATH: WITH_FAKES})
+      expect(started.exitCode, started.stderr).toBe(0)
+      const endpoint = JSON.parse(started.stdout)
+      expect(endpoint).toMatchObject({provider, status: 'up', url: expect.stringMatching(url)})
+      expect(t.supervisorPid(), 'the same supervisor').toBe(pid)
+      expect(endpointFile(endpoint.id).searchPath).toBe(WITH_FAKES)
+
+      expect((await t.run(['supervisor', 'stop'])).exitCode).toBe(0)
+      // A command that changes something starts the next supervisor, again without the fakes on its PATH.
+      const next = await t.run(['tunnel', 'start', String(appPort)], {PATH: WITHOUT_FAKES})
+      expect(next.stderr).toContain('cloudflared was not found on PATH')
+      const restored = await waitFor(
+        'the endpoint to be restored with the PATH saved with it',
+        async () => {
+          const [listed] = (await t.json(['expose', 'list'])).body
+          return listed?.status === 'up' && listed
+        },
+        30_000,
+      ).catch(async (error: Error) => {
+        throw new Error(`${error.message}; expose list says ${JSON.stringify((await t.json(['expose', 'list'])).body)}`)
+      })
+      expect(t.supervisorPid(), 'a new supervisor').not.toBe(pid)
+      expect(restored.url).toMatch(url)
+      expect(JSON.parse((await visit(await proxyPort(), new URL(restored.url).host)).body).app).toBe('app')
+      expectNoPathInEvents()
+    },
+  )
+
+  it('an endpoint file without a search path (an older tunnelctl\'s) is restored with the supervisor\'s own PATH', async () => {
+    const {id} = await start(['--provider', 'cloudflare'])
+    const {searchPath, ...older} = endpointFile(id)
+    expect(searchPath, 'the file this tunnelctl wrote').toContain(FIXTURE_BIN)
+    expect((await t.run(['supervisor', 'stop'])).exitCode).toBe(0)
+    writeFileSync(join(t.home, 'expose', 'endpoints', `${id}.json`), JSON.stringify(older))
+
+    expect((await t.run(['tunnel', 'killall'], {PATH: WITHOUT_FAKES})).exitCode).toBe(0)
+    const unavailable = await waitFor('the endpoint to be unavailable under a supervisor without cloudflared', async () => {
+      const endpoint = await listed()
+      return endpoint?.status === 'unavailable' && endpoint
+    })
+    expect(unavailable.reason).toContain('cloudflared was not found on PATH')
+
+    expect((await t.run(['supervisor', 'stop'])).exitCode).toBe(0)
+    expect((await t.run(['tunnel', 'killall'], {PATH: WITH_FAKES})).exitCode).toBe(0)
+    await waitFor('the endpoint to come up under a supervisor with cloudflared', async () => (await listed())?.status === 'up', 30_000)
+  })
+
+  it('a custom provider\'s command is run by /bin/sh with the caller\'s PATH', async () => {
+    for (const [part, value] of [['command', 'fake-forwarder {port}'], ['match', 'Forwarding https://(\\S+)'], ['url', 'https://{1}']]) {
+      expect((await t.run(['config', 'set', `custom.relay.${part}`, value])).exitCode).toBe(0)
+    }
+
+    const refused = await t.run(['expose', 'start', String(appPort), '--provider', 'relay'], {PATH: WITHOUT_FAKES})
+    expect(refused.exitCode, refused.stderr).toBe(1)
+    expect(refused.stderr).toContain('fake-forwarder')
+
+    const started = await t.run(['expose', 'start', String(appPort), '--provider', 'relay', '--json'], {PATH: WITH_FAKES})
+    expect(started.exitCode, started.stderr).toBe(0)
+    const endpoint = JSON.parse(started.stdout)
+    expect(endpoint).toMatchObject({provider: 'relay', status: 'up', url: expect.stringMatching(/^https:\/\/fwd-\d+\.tunnel\.test$/)})
+    expect(JSON.parse((await visit(await proxyPort(), new URL(endpoint.url).host)).body).app).toBe('app')
+    expectNoPathInEvents()
+  })
+})

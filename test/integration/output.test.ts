@@ -300,7 +300,7 @@ describe('human output', () => {
 
         Starts \`cloudflared tunnel --url http://localhost:<port>\` under the supervisor
         and prints the URL once cloudflared has registered a connection. The port need
-        not be listening yet.
+        not be listening yet. cloudflared is looked for on this command's PATH.
 
       EXAMPLES
         $ tunnelctl tunnel start 3000

@@ -54,7 +54,7 @@ describe.skipIf(macAppShadowsFake)('the tailscale provider, against a fake tails
   }
   /** The runs that change the serve config, not those that read it. */
   const changes = () => calls().filter((args) => !args.includes('status'))
-  const request = (id: string, mode: ExposeMode = 'private'): PublishRequest => ({id, name: id, mode, onState() {}})
+  const request = (id: string, mode: ExposeMode = 'private'): PublishRequest => ({id, name: id, mode, searchPath: undefined, onState() {}})
   const servedAt = (target: string, funnel: boolean) => ({
     TCP: {443: {HTTPS: true}},
     Web: {[`${DOMAIN}:443`]: {Handlers: {'/': {Proxy: target}}}},

@@ -61,6 +61,10 @@ describe('the control socket', () => {
     ['a socket path that is a file', '/v1/endpoints', '{"target": "unix:/etc/hosts", "provider": "cloudflare"}', 400, 'is a file, not a unix socket'],
     ['a socket path that is a directory', '/v1/endpoints', '{"target": "unix:/tmp", "provider": "cloudflare"}', 400, 'is a directory, not a unix socket'],
     ['a bad endpoint timeout', '/v1/endpoints', '{"target": "3000", "provider": "cloudflare", "timeoutMs": 0}', 400, '"timeoutMs" must be'],
+    ['a search path that is not a string', '/v1/tunnels', '{"port": 3000, "searchPath": ["/usr/bin"]}', 400, '"searchPath" (the caller\'s PATH) must be a string'],
+    ['a search path with a relative directory', '/v1/endpoints', '{"target": "3000", "searchPath": "/usr/bin:node_modules/.bin"}', 400, '"node_modules/.bin", which is not an absolute directory'],
+    ['a search path with a NUL', '/v1/tunnels', JSON.stringify({port: 3000, searchPath: '/usr/bin\0/opt/bin'}), 400, 'NUL'],
+    ['a search path over 32 KiB', '/v1/endpoints', JSON.stringify({target: '3000', searchPath: '/x'.repeat(20_000)}), 400, 'longer than 32768'],
   ])('answers %s with a 4xx that says what is wrong, and starts nothing', async (what, path, body, status, message) => {
     const reply = await socketRequest(socket, 'POST', path, {body, headers: {'content-type': 'application/json'}})
     expect(reply.status).toBe(status)

@@ -57,6 +57,8 @@ describe('the endpoint store', () => {
     ['a plain-text password for a hash', JSON.stringify({...onDisk, auth: {username: 'tunnelctl', bcrypt: 'hunter2'}}), /bcrypt hash/],
     ['no createdAt', JSON.stringify({...onDisk, createdAt: 'yesterday'}), /createdAt/],
     ['a lastUrl that is no http(s) URL', JSON.stringify({...onDisk, lastUrl: 'javascript:alert(1)'}), /"lastUrl" must be an http\(s\) URL/],
+    ['a relative directory in its search path', JSON.stringify({...onDisk, searchPath: '/usr/bin:bin'}), /"searchPath" holds "bin", which is not an absolute directory/],
+    ['a search path that is not a string', JSON.stringify({...onDisk, searchPath: ['/usr/bin']}), /"searchPath" must be a string/],
   ])('reports a file with %s as broken, with why, and leaves it as it is', async (_, content, why) => {
     mkdirSync(dir, {recursive: true})
     writeFileSync(join(dir, 'a1b2c3d4.json'), content)
@@ -80,6 +82,18 @@ describe('the endpoint store', () => {
     expect((await store.readAll()).records).toEqual([record({auth: null})])
     await Promise.all([store.remove('a1b2c3d4'), store.rewrite(record())])
     expect(readdirSync(dir)).toEqual([])
+  })
+
+  it('keeps the PATH saved with an endpoint, and reads a file without one (written before there was one) as it is', async () => {
+    await store.write(record({searchPath: '/opt/cloudflared/bin:/usr/bin'}))
+    expect(JSON.parse(readFileSync(join(dir, 'a1b2c3d4.json'), 'utf8')).searchPath).toBe('/opt/cloudflared/bin:/usr/bin')
+    expect((await store.readAll()).records).toEqual([record({searchPath: '/opt/cloudflared/bin:/usr/bin'})])
+
+    writeFileSync(join(dir, 'a1b2c3d4.json'), JSON.stringify(onDisk))
+    const {records, broken} = await store.readAll()
+    expect(broken).toEqual([])
+    expect(records).toEqual([record()])
+    expect(records[0]).not.toHaveProperty('searchPath')
   })
 
   it('reads an absent directory as no endpoints', async () => {

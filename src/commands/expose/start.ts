@@ -6,11 +6,12 @@ import {type EndpointInfo, parseStartEndpointRequest} from '../../expose-protoco
 import {parseExposeTarget, refuseNonSocketTarget} from '../../expose-target.js'
 import {EXPOSE_MODES} from '../../providers/provider.js'
 import {renderPassword} from '../../render/endpoint.js'
+import {callerSearchPath} from '../../search-path.js'
 
 export default class ExposeStart extends TunnelctlCommand {
   static override summary = 'Publish a local port or unix socket through a provider, behind the proxy; it stays until stopped.'
   static override description =
-    'The endpoint is saved and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`); without --provider, the one available besides local is used (local, which puts the target on your network, only when named). With --auth, visitors need user tunnelctl and a password that is shown here once.'
+    'The endpoint is saved, with this command\'s PATH (where cloudflared, tailscale or a custom command is looked for), and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`); without --provider, the one available besides local is used (local, which puts the target on your network, only when named). With --auth, visitors need user tunnelctl and a password that is shown here once.'
 
   static override examples = [
     '<%= config.bin %> expose start 3000 --provider cloudflare --auth',
@@ -35,7 +36,15 @@ export default class ExposeStart extends TunnelctlCommand {
     const {args, flags} = await this.parse(ExposeStart)
     // Checked here as the supervisor will check it, so that bad input never starts one.
     const timeoutMs = parseTimeoutSeconds(flags.timeout)
-    const request = parseStartEndpointRequest({target: args.target, provider: flags.provider, mode: flags.mode, auth: flags.auth, name: flags.name, timeoutMs})
+    const request = parseStartEndpointRequest({
+      target: args.target,
+      provider: flags.provider,
+      mode: flags.mode,
+      auth: flags.auth,
+      name: flags.name,
+      timeoutMs,
+      searchPath: callerSearchPath(),
+    })
     await refuseNonSocketTarget(parseExposeTarget(request.target))
     const {endpoint, password, warnings} = await (await connectSupervisor()).startEndpoint(request)
     for (const warning of warnings) this.warnUser(warning)

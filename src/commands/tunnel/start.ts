@@ -4,11 +4,12 @@ import {parseTimeoutSeconds} from '../../cli/parse.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {parsePortArgument} from '../../ports.js'
 import type {TunnelInfo} from '../../protocol.js'
+import {callerSearchPath} from '../../search-path.js'
 
 export default class TunnelStart extends TunnelctlCommand {
   static override summary = 'Put a local port on a public https URL with a cloudflared quick tunnel.'
   static override description =
-    'Starts `cloudflared tunnel --url http://localhost:<port>` under the supervisor and prints the URL once cloudflared has registered a connection. The port need not be listening yet.'
+    'Starts `cloudflared tunnel --url http://localhost:<port>` under the supervisor and prints the URL once cloudflared has registered a connection. The port need not be listening yet. cloudflared is looked for on this command\'s PATH.'
 
   static override examples = [
     '<%= config.bin %> tunnel start 3000',
@@ -29,7 +30,7 @@ export default class TunnelStart extends TunnelctlCommand {
     const port = parsePortArgument(args.port)
     const timeoutMs = parseTimeoutSeconds(flags.timeout)
     const client = await connectSupervisor()
-    const {tunnel, warnings} = await client.startTunnel({port, timeoutMs})
+    const {tunnel, warnings} = await client.startTunnel({port, timeoutMs, searchPath: callerSearchPath()})
     for (const warning of warnings) this.warnUser(warning)
     this.log(`Forwarding ${tunnel.url} -> http://localhost:${port}`)
     return {...tunnel, warnings}

@@ -36,9 +36,9 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
 
   const setting = (key: 'cloudflare.token' | 'cloudflare.domain'): string | undefined => context.settings.get(key) as string | undefined
 
-  async function unavailable(): Promise<string | undefined> {
+  async function unavailable(searchPath?: string): Promise<string | undefined> {
     try {
-      await findCloudflared()
+      await findCloudflared(searchPath)
     } catch (error) {
       return (error as Error).message
     }
@@ -58,7 +58,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
 
   async function publish(request: PublishRequest): Promise<Publication> {
     if (closed) throw stopping()
-    const why = await unavailable()
+    const why = await unavailable(request.searchPath)
     if (why) throw new TunnelctlError('PROVIDER_UNAVAILABLE', `The cloudflare provider is not available: ${why}`)
     await unpublish(request.id)
     const token = setting('cloudflare.token')
@@ -72,7 +72,8 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
       async start(onSpawn, signal, restart) {
         const configFile = join(context.runtimeDir, QUICK_CONFIG)
         const timeoutMs = startTimeoutMs(request, restart, START_TIMEOUT_MS)
-        const tunnel = await startQuickTunnel({port: context.proxyPort, timeoutMs, configFile, signal, onSpawn})
+        const {searchPath} = request
+        const tunnel = await startQuickTunnel({port: context.proxyPort, timeoutMs, searchPath, configFile, signal, onSpawn})
         // cloudflared forwards with Host <sub>.trycloudflare.com: the hostname is the route.
         return {process: tunnel.process, value: {url: tunnel.url, host: new URL(tunnel.url).host}}
       },
@@ -114,14 +115,17 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
     return endpoint.publication
   }
 
-  /** The named tunnel: every endpoint on it hears when it goes down and comes back, under the same hostname. */
+  /**
+   * The named tunnel: every endpoint on it hears when it goes down and comes back, under the same
+   * hostname. Its cloudflared is the one the search path of the endpoint that started it finds.
+   */
   function startShared(token: string, first: PublishRequest): KeptAlive<void> {
     return keepRunning<void>({
       owner: {kind: 'provider', provider: 'cloudflare'},
       async start(onSpawn, signal, restart) {
         const configFile = join(context.runtimeDir, NAMED_CONFIG)
         const timeoutMs = startTimeoutMs(first, restart, START_TIMEOUT_MS)
-        const child = await startNamedTunnel({token, proxyPort: context.proxyPort, configFile, timeoutMs, signal, onSpawn})
+        const child = await startNamedTunnel({token, proxyPort: context.proxyPort, configFile, timeoutMs, searchPath: first.searchPath, signal, onSpawn})
         return {process: child, value: undefined}
       },
       onUp(_, restarts) {

@@ -7,9 +7,9 @@ const INSTALL_HELP = `cloudflared was not found on PATH. Install it, then run th
   Windows:        winget install --id Cloudflare.cloudflared
   Anything else:  https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/`
 
-/** The first executable `cloudflared` on the supervisor's PATH. */
-export async function findCloudflared(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const found = await findOnPath('cloudflared', env)
+/** The first executable `cloudflared` in the search path: the caller's PATH, else this process's own. */
+export async function findCloudflared(searchPath?: string): Promise<string> {
+  const found = await findOnPath('cloudflared', searchPath)
   if (!found) throw new TunnelctlError('CLOUDFLARED_NOT_FOUND', INSTALL_HELP)
   return found
 }

@@ -4,6 +4,7 @@ import {TunnelctlError} from '../../errors.js'
 import {findFreeLoopbackPort} from '../../ports.js'
 import {describeExit, type ManagedProcess} from '../../supervisor/managed-process.js'
 import {spawnUntilReady, withLastLines} from '../../supervisor/spawn-until-ready.js'
+import {envWithSearchPath} from '../find-executable.js'
 import {cloudflaredEnv, findCloudflared} from './cloudflared-binary.js'
 import {failureHint} from './quick-tunnel-output.js'
 
@@ -27,6 +28,8 @@ export interface CloudflaredStart {
   command: string[]
   /** Added to the environment, which is cleared of the user's TUNNEL_* variables first. */
   env?: NodeJS.ProcessEnv
+  /** Where cloudflared is looked for, and the PATH it runs with: the caller's; this process's own when undefined. */
+  searchPath: string | undefined
   timeoutMs: number
   /** Aborting stops the process; the start rejects with the signal's reason. */
   signal: AbortSignal
@@ -43,7 +46,7 @@ export interface CloudflaredStart {
  * says so. On any failure the process is stopped before the promise rejects.
  */
 export async function startCloudflared(options: CloudflaredStart): Promise<ManagedProcess> {
-  const binary = await findCloudflared()
+  const binary = await findCloudflared(options.searchPath)
   await writeAtomically(options.config.file, options.config.content)
   const metricsPort = await reserveMetricsPort()
   const args = [
@@ -57,7 +60,7 @@ export async function startCloudflared(options: CloudflaredStart): Promise<Manag
     ...options.command,
   ]
   const outcome = await spawnUntilReady(binary, args, {
-    env: {...cloudflaredEnv(process.env), ...options.env},
+    env: {...cloudflaredEnv(envWithSearchPath(options.searchPath)), ...options.env},
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     stopGraceMs: CLOUDFLARED_STOP_GRACE_MS,

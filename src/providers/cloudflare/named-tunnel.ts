@@ -9,6 +9,8 @@ export interface NamedTunnelOptions {
   proxyPort: number
   configFile: string
   timeoutMs: number
+  /** Where cloudflared is looked for: the caller's PATH; this process's own when undefined. */
+  searchPath: string | undefined
   /** Aborting stops the process; the start rejects with the signal's reason. */
   signal: AbortSignal
   onSpawn?: (child: ManagedProcess) => void
@@ -33,6 +35,7 @@ export function startNamedTunnel(options: NamedTunnelOptions): Promise<ManagedPr
     command: ['run'],
     env: {TUNNEL_TOKEN: options.token},
     timeoutMs: options.timeoutMs,
+    searchPath: options.searchPath,
     signal: options.signal,
     onSpawn: options.onSpawn,
     isUp: isRegisteredLine,

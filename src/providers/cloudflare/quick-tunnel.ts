@@ -10,6 +10,8 @@ const ISOLATED_CONFIG = '# Written by tunnelctl for quick tunnels.\nno-autoupdat
 export interface QuickTunnelOptions {
   port: number
   timeoutMs: number
+  /** Where cloudflared is looked for: the caller's PATH; this process's own when undefined. */
+  searchPath: string | undefined
   /** Where to write the config that shields the tunnel from the user's ~/.cloudflared/config.yml; one file serves every quick tunnel. */
   configFile: string
   /** Aborting stops the process; the start rejects with the signal's reason. */
@@ -35,6 +37,7 @@ export async function startQuickTunnel(options: QuickTunnelOptions): Promise<Qui
     config: {file: options.configFile, content: ISOLATED_CONFIG},
     command: ['--url', `http://localhost:${options.port}`],
     timeoutMs: options.timeoutMs,
+    searchPath: options.searchPath,
     signal: options.signal,
     onSpawn: options.onSpawn,
     isUp: (line) => output.push(line) && output.url !== undefined && output.registered,

@@ -2,6 +2,7 @@ import {TunnelctlError} from '../../errors.js'
 import type {Started} from '../../supervisor/kept-alive.js'
 import {describeExit, type ManagedProcess} from '../../supervisor/managed-process.js'
 import {spawnUntilReady, withLastLines} from '../../supervisor/spawn-until-ready.js'
+import {envWithSearchPath} from '../find-executable.js'
 import type {Publication} from '../provider.js'
 
 export interface CustomCommandOptions {
@@ -14,6 +15,8 @@ export interface CustomCommandOptions {
   /** {0} is the whole match, {1}… its groups. */
   urlTemplate: string
   timeoutMs: number
+  /** The PATH the shell runs the command with: the caller's; this process's own when undefined. */
+  searchPath: string | undefined
   stopGraceMs: number
   signal: AbortSignal
   onSpawn(child: ManagedProcess): void
@@ -25,7 +28,7 @@ export interface CustomCommandOptions {
  */
 export async function startCustomCommand(options: CustomCommandOptions): Promise<Started<Publication>> {
   const outcome = await spawnUntilReady('/bin/sh', ['-c', options.command], {
-    env: process.env,
+    env: envWithSearchPath(options.searchPath),
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     stopGraceMs: options.stopGraceMs,

@@ -33,7 +33,7 @@ export function createCustomProvider(context: ProviderContext, name: string): Pr
   }
 
   async function publish(request: PublishRequest): Promise<Publication> {
-    const {id, onState} = request
+    const {id, searchPath, onState} = request
     if (closed) throw stopping()
     const why = unavailable()
     if (why) throw new TunnelctlError('PROVIDER_UNAVAILABLE', `The ${name} provider is not available: ${why}`)
@@ -46,7 +46,17 @@ export function createCustomProvider(context: ProviderContext, name: string): Pr
       owner: {kind: 'provider', provider: name, endpoint: id},
       stopGraceMs: STOP_GRACE_MS,
       start: (onSpawn, signal, restart) =>
-        startCustomCommand({name, command, match, urlTemplate, timeoutMs: startTimeoutMs(request, restart, START_TIMEOUT_MS), stopGraceMs: STOP_GRACE_MS, signal, onSpawn}),
+        startCustomCommand({
+          name,
+          command,
+          match,
+          urlTemplate,
+          timeoutMs: startTimeoutMs(request, restart, START_TIMEOUT_MS),
+          searchPath,
+          stopGraceMs: STOP_GRACE_MS,
+          signal,
+          onSpawn,
+        }),
       // A restarted command may well print another URL (ssh -R 0 gets a new port): the caller must hear it.
       onUp: (publication, restarts) => onState({status: 'up', publication, restarts}),
       onDown: ({restarts, reason}) => onState({status: 'restarting', restarts, reason}),

@@ -2,6 +2,7 @@ import {execFile} from 'node:child_process'
 import {setTimeout as delay} from 'node:timers/promises'
 import {promisify} from 'node:util'
 import {TunnelctlError} from '../../errors.js'
+import {envWithSearchPath} from '../find-executable.js'
 import {type NodeStatus, parseNodeStatus} from './node-status.js'
 import {parseServeConfig, type ServeConfig} from './serve-config.js'
 
@@ -24,13 +25,17 @@ export interface CliResult {
   timedOut: boolean
 }
 
-/** The tailscale CLI at one path. */
+/** The tailscale CLI at one path, run with the PATH it was found in. */
 export class TailscaleCli {
-  constructor(readonly binary: string) {}
+  constructor(
+    readonly binary: string,
+    private readonly searchPath: string | undefined,
+  ) {}
 
   private async run(args: string[]): Promise<CliResult> {
     try {
-      const {stdout, stderr} = await execFileAsync(this.binary, args, {timeout: TAILSCALE_TIMEOUT_MS, encoding: 'utf8'})
+      const options = {timeout: TAILSCALE_TIMEOUT_MS, encoding: 'utf8' as const, env: envWithSearchPath(this.searchPath)}
+      const {stdout, stderr} = await execFileAsync(this.binary, args, options)
       return {ok: true, stdout, stderr, timedOut: false}
     } catch (error) {
       const failure = error as {code?: unknown; killed?: boolean; message: string; stdout?: string; stderr?: string}

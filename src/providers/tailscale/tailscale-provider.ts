@@ -25,7 +25,8 @@ class TailscaleProvider implements Provider {
   readonly modes: readonly ExposeMode[] = ['private', 'public']
   private readonly target: string
   private readonly recordFile: string
-  private published: {id: string; domain: string} | undefined
+  /** With the CLI it was published with: the one to take it down with. */
+  private published: {id: string; domain: string; cli: TailscaleCli} | undefined
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor(context: ProviderContext) {
@@ -33,9 +34,9 @@ class TailscaleProvider implements Provider {
     this.recordFile = join(context.runtimeDir, 'tailscale-serve.json')
   }
 
-  async unavailable(): Promise<string | undefined> {
+  async unavailable(searchPath?: string): Promise<string | undefined> {
     try {
-      await this.node()
+      await this.node(searchPath)
       return undefined
     } catch (error) {
       if (error instanceof TunnelctlError) return error.message
@@ -65,22 +66,22 @@ class TailscaleProvider implements Provider {
     return run
   }
 
-  private async cli(): Promise<TailscaleCli> {
-    const binary = await findTailscale()
+  private async cli(searchPath: string | undefined): Promise<TailscaleCli> {
+    const binary = await findTailscale(searchPath)
     if (!binary) throw new TunnelctlError('PROVIDER_UNAVAILABLE', TAILSCALE_INSTALL_HELP)
-    return new TailscaleCli(binary)
+    return new TailscaleCli(binary, searchPath)
   }
 
   /** The CLI and this node's name; throws PROVIDER_UNAVAILABLE saying what to do when the node cannot serve. */
-  private async node(): Promise<{cli: TailscaleCli; domain: string}> {
-    const cli = await this.cli()
+  private async node(searchPath: string | undefined): Promise<{cli: TailscaleCli; domain: string}> {
+    const cli = await this.cli(searchPath)
     const status = await cli.status()
     const problem = whyNodeCannotServe(status)
     if (problem) throw new TunnelctlError('PROVIDER_UNAVAILABLE', problem)
     return {cli, domain: status.domain}
   }
 
-  private async serve({id, mode}: PublishRequest): Promise<Publication> {
+  private async serve({id, mode, searchPath}: PublishRequest): Promise<Publication> {
     if (this.published) {
       const other = this.published
       throw new TunnelctlError(
@@ -89,7 +90,7 @@ class TailscaleProvider implements Provider {
       )
     }
 
-    const {cli, domain} = await this.node()
+    const {cli, domain} = await this.node(searchPath)
     const found = await cli.serveConfig()
     const taken = describePort(found, HTTPS_PORT)
     if (taken && !(await this.isLeftOver(found, domain))) {
@@ -111,7 +112,7 @@ class TailscaleProvider implements Provider {
       throw error
     }
 
-    this.published = {id, domain}
+    this.published = {id, domain, cli}
     return {url: `https://${domain}`, host: domain}
   }
 
@@ -124,9 +125,8 @@ class TailscaleProvider implements Provider {
   /** Turns off what serve() added, unless someone has put something else there since. */
   private async takeDown(): Promise<void> {
     if (!this.published) return
-    const {domain} = this.published
+    const {domain, cli} = this.published
     this.published = undefined
-    const cli = await this.cli()
     if (servesOnly(await cli.serveConfig(), domain, HTTPS_PORT, this.target)) {
       // serve's off, for funnel too: it drops the port's Funnel flag with its handler, where funnel's
       // off first re-checks that Funnel is enabled for the tailnet and stalls or does nothing if not.
