@@ -2,7 +2,6 @@ import {once} from 'node:events'
 import {connect, type Socket} from 'node:net'
 import {setTimeout as delay} from 'node:timers/promises'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {findFreeLoopbackPort} from '../../src/ports.js'
 import {TestHome} from '../helpers/cli.js'
 import {median, ms, recordFigure} from '../helpers/figures.js'
 import {App, basicAuthorization, sendWithHost} from '../helpers/http.js'
@@ -16,11 +15,8 @@ const LAN_HOST = 'devbox.test'
 beforeEach(async () => {
   t = new TestHome()
   app = new App('app')
-  lanPort = await findFreeLoopbackPort()
-  // Loopback only: Linux routes all of 127/8 there, so each visitor can have an address of its own.
-  await t.run(['config', 'set', 'local.address', '127.0.0.1'])
-  await t.run(['config', 'set', 'local.port', String(lanPort)])
-  await t.run(['config', 'set', 'local.hostname', LAN_HOST])
+  // Each visitor connects from an address of its own in 127/8.
+  lanPort = await t.localProviderOnLoopback(LAN_HOST)
 })
 afterEach(async () => {
   await app.close()

@@ -21,7 +21,7 @@ export interface PasswordCheckLimits {
 }
 
 /** One core is left to the event loop, which every request and control command needs. */
-export const PASSWORD_CHECK_LIMITS: PasswordCheckLimits = {workers: Math.max(1, Math.min(2, availableParallelism() - 1)), waiting: 16}
+const PASSWORD_CHECK_LIMITS: PasswordCheckLimits = {workers: Math.max(1, Math.min(2, availableParallelism() - 1)), waiting: 16}
 
 interface PendingCheck {
   request: CheckRequest
