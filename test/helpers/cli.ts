@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
+import {findFreeLoopbackPort} from '../../src/ports.js'
 import {WAIT_MS} from './wait.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -67,6 +68,19 @@ export class TestHome {
   /** A command left running (e.g. `events --follow`); the caller kills it. */
   spawn(args: string[]): ResultPromise {
     return execa(process.execPath, [BIN, ...args], {env: this.env, extendEnv: false, reject: false})
+  }
+
+  /**
+   * Makes the local provider listen on a free port on 127.0.0.1 only, where tests may reach it (Linux
+   * routes all of 127/8 there, so a test may connect from any 127.x address), with `hostname` as its
+   * host name; resolves with the port.
+   */
+  async localProviderOnLoopback(hostname: string): Promise<number> {
+    const port = await findFreeLoopbackPort()
+    await this.run(['config', 'set', 'local.address', '127.0.0.1'])
+    await this.run(['config', 'set', 'local.port', String(port)])
+    await this.run(['config', 'set', 'local.hostname', hostname])
+    return port
   }
 
   /** Makes the fake cloudflared for this origin port (or every port) behave as `mode`. */

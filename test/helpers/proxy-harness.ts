@@ -1,9 +1,11 @@
 import type {OutgoingHttpHeaders, RequestListener} from 'node:http'
 import {connect, type Socket} from 'node:net'
-import bcrypt from 'bcryptjs'
+import {join} from 'node:path'
 import {afterEach, beforeEach} from 'vitest'
 import {WebSocket} from 'ws'
+import {PasswordChecks} from '../../src/supervisor/proxy/password-checks.js'
 import {ReverseProxy} from '../../src/supervisor/proxy/reverse-proxy.js'
+import {ROOT} from './cli.js'
 import {exchangeRaw, type HttpReply, sendWithHost, Upstream} from './http.js'
 
 export interface ProxyHarness {
@@ -13,7 +15,8 @@ export interface ProxyHarness {
   readonly verifications: number
   /**
    * Keeps verifications from finishing until the returned function is called, as when requests
-   * arrive faster than bcrypt answers: they are counted when they start.
+   * arrive faster than bcrypt answers: they are counted when they start. bcrypt itself runs, and
+   * its worker is free again, as it would be; only the answer waits.
    */
   holdVerifications(): () => void
   /** Runs `cleanup` after this test, passed or failed, before what was deferred earlier. */
@@ -31,6 +34,9 @@ export interface ProxyHarness {
   openWebSocket(host: string, headers?: Record<string, string>): WebSocket
 }
 
+/** The built supervisor, whose entry answers password checks when started as a worker thread: build before testing. */
+export const SUPERVISOR_BUNDLE = join(ROOT, 'dist', 'supervisor.js')
+
 /**
  * Gives each test in the file a fresh ReverseProxy on a real socket, counting the bcrypt
  * verifications it runs, and closes the proxy and everything the test opened through the harness
@@ -45,11 +51,21 @@ export function useProxyHarness(): ProxyHarness {
   beforeEach(async () => {
     verifications = 0
     held = undefined
+    const checks = new PasswordChecks(SUPERVISOR_BUNDLE)
     proxy = new ReverseProxy({
-      verifyPassword: async (password, hash) => {
-        verifications++
-        await held
-        return bcrypt.compare(password, hash)
+      passwordChecks: {
+        check(password, hash) {
+          const started = checks.check(password, hash)
+          if (!started) return undefined
+          verifications++
+          const holding = held
+          if (!holding) return started
+          return started.then(async (ok) => {
+            await holding
+            return ok
+          })
+        },
+        close: () => checks.close(),
       },
     })
     cleanups.push(() => proxy.close())

@@ -25,6 +25,21 @@ export function tooManyFailedLogins(retryAfter: number): PlainAnswer {
   }
 }
 
+export function tooManyFailedLoginsHere(retryAfter: number): PlainAnswer {
+  return {
+    status: 429,
+    text: `tunnelctl: too many wrong passwords at this endpoint; try again in ${retryAfter} s\n`,
+    headers: {'retry-after': String(retryAfter)},
+  }
+}
+
+/** Checks take a fraction of a second each: one second later, some have finished. */
+export const TOO_MANY_CHECKS: PlainAnswer = {
+  status: 429,
+  text: 'tunnelctl: too many password checks at once; try again in 1 s\n',
+  headers: {'retry-after': '1'},
+}
+
 /** `where` as targetName gives it. */
 export function nothingAnswers(where: string): PlainAnswer {
   return {status: 502, text: `tunnelctl: nothing answers at ${where}\n`}

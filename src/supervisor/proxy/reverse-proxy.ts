@@ -1,11 +1,21 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
-import bcrypt from 'bcryptjs'
-import {BasicAuthGate, type GateVerdict, type VerifyPassword} from './basic-auth.js'
+import {BasicAuthGate, type GateVerdict} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
 import {firstHeader} from './forwarding.js'
-import {answer, answerOnSocket, NO_ENDPOINT, NOT_A_FORWARD_PROXY, type PlainAnswer, tooManyFailedLogins, UNAUTHORIZED} from './plain-answers.js'
+import {type PasswordChecker, PasswordChecks} from './password-checks.js'
+import {
+  answer,
+  answerOnSocket,
+  NO_ENDPOINT,
+  NOT_A_FORWARD_PROXY,
+  type PlainAnswer,
+  TOO_MANY_CHECKS,
+  tooManyFailedLogins,
+  tooManyFailedLoginsHere,
+  UNAUTHORIZED,
+} from './plain-answers.js'
 import {type Destination, relayRequest, relayUpgrade} from './relay.js'
 import type {ProxyTarget} from './upstream.js'
 import {UpstreamPools} from './upstream-pool.js'
@@ -20,8 +30,11 @@ export interface ProxyRoute {
 }
 
 export interface ReverseProxyOptions {
-  /** Checks a password against a bcrypt hash; defaults to bcryptjs.compare. Tests count calls through it. */
-  verifyPassword?: (password: string, hash: string) => Promise<boolean>
+  /**
+   * Checks passwords against bcrypt hashes; by default worker threads that run the file this
+   * process was started with, the supervisor's entry. Tests count checks through it.
+   */
+  passwordChecks?: PasswordChecker
 }
 
 interface Endpoint {
@@ -43,14 +56,14 @@ export class ReverseProxy {
   private readonly server: Server
   private readonly endpoints = new Map<string, Endpoint>()
   private readonly sockets = new Set<Duplex>()
-  private readonly verifyPassword: VerifyPassword
+  private readonly passwordChecks: PasswordChecker
   /** One table for every endpoint's gate, so that one cap bounds them all; its keys name the endpoint. */
   private readonly failedLogins = new FailedLogins()
   private readonly pools = new UpstreamPools()
   private listeningPort = 0
 
   constructor(options: ReverseProxyOptions = {}) {
-    this.verifyPassword = options.verifyPassword ?? ((password, hash) => bcrypt.compare(password, hash))
+    this.passwordChecks = options.passwordChecks ?? new PasswordChecks(process.argv[1])
     this.server = createServer(
       {
         // Without a Host there is no endpoint: our own 404 says so better than Node's bare 400.
@@ -94,7 +107,7 @@ export class ReverseProxy {
     const key = hostKey(host)
     const previous = this.endpoints.get(key)?.gate
     let gate: BasicAuthGate | undefined
-    if (route.authHash !== undefined) gate = previous?.hash === route.authHash ? previous : new BasicAuthGate(route.authHash, this.verifyPassword, this.failedLogins)
+    if (route.authHash !== undefined) gate = previous?.hash === route.authHash ? previous : new BasicAuthGate(route.authHash, this.passwordChecks, this.failedLogins)
     this.endpoints.set(key, {destination: {target: route.target, keepAuthorization: !gate}, gate})
   }
 
@@ -102,13 +115,12 @@ export class ReverseProxy {
     this.endpoints.delete(hostKey(host))
   }
 
-  /** Stops listening and destroys every connection, upgraded and pooled ones included, so it never waits on a client. */
+  /** Stops listening and destroys every connection, upgraded and pooled ones included, so it never waits on a client; ends the password workers. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve())
-      for (const socket of this.sockets) socket.destroy()
-      this.pools.close()
-    })
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    for (const socket of this.sockets) socket.destroy()
+    this.pools.close()
+    return Promise.all([closed, this.passwordChecks.close()]).then(() => {})
   }
 
   private track(socket: Duplex): void {
@@ -159,7 +171,8 @@ type Admission = Endpoint | PlainAnswer
 
 function admission(endpoint: Endpoint, verdict: GateVerdict): Admission {
   if (verdict.kind === 'unauthorized') return UNAUTHORIZED
-  if (verdict.kind === 'throttled') return tooManyFailedLogins(verdict.retryAfter)
+  if (verdict.kind === 'busy') return TOO_MANY_CHECKS
+  if (verdict.kind === 'throttled') return verdict.who === 'visitor' ? tooManyFailedLogins(verdict.retryAfter) : tooManyFailedLoginsHere(verdict.retryAfter)
   return endpoint
 }
 
