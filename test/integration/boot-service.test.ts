@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {isAlive, ROOT, TestHome, waitFor} from '../helpers/cli.js'
+import {fakeServiceCalls} from '../helpers/fake-service.js'
 
 // The unit file is checked by systemd itself where it is installed (Debian: the systemd package).
 const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((file) => existsSync(file))
@@ -25,15 +26,7 @@ afterEach(async () => {
   expect(await t.cleanup(), 'processes left behind').toEqual([])
 })
 
-/** Every systemctl call, its arguments after `systemctl`. */
-function systemctlCalls(): string[][] {
-  if (!existsSync(t.env.FAKE_SERVICE_CALLS!)) return []
-  return readFileSync(t.env.FAKE_SERVICE_CALLS!, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as string[])
-    .map(([, ...args]) => args)
-}
+const systemctlCalls = () => fakeServiceCalls(t.env)
 
 /** The pid of the process the (fake) user manager runs for the unit. */
 function servicePid(): number | undefined {

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {isAlive, ROOT, TestHome, waitFor} from '../helpers/cli.js'
+import {fakeServiceCalls} from '../helpers/fake-service.js'
 import {socketRequest} from '../helpers/socket.js'
 
 // The built modules: the service runs dist/supervisor.js, which is where they find it.
@@ -26,13 +27,7 @@ afterEach(async () => {
   expect(await t.cleanup(), 'processes left behind').toEqual([])
 })
 
-function launchctlCalls(): string[][] {
-  if (!existsSync(t.env.FAKE_SERVICE_CALLS!)) return []
-  return readFileSync(t.env.FAKE_SERVICE_CALLS!, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => (JSON.parse(line) as string[]).slice(1))
-}
+const launchctlCalls = () => fakeServiceCalls(t.env)
 
 async function supervisorPid(): Promise<number | undefined> {
   try {
