@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -49,22 +49,21 @@ describe('the LaunchAgent, with launchctl', () => {
     const pid = await waitFor('the agent supervisor to answer', supervisorPid)
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('--no-idle-exit')
 
-    // Installed again: the loaded agent is booted out first, since bootstrap refuses a loaded label.
+    // Installed again: the loaded agent is booted out first, since bootstrap refuses a loaded label, and
+    // bootstrap is tried again while launchd is still unloading it.
+    writeFileSync(join(t.fakeState, 'fake-service-launchd-draining'), '2')
     expect(await installService(service)).toEqual({changed: false})
-    expect(launchctlCalls().slice(3)).toEqual([
-      ['bootout', target],
-      ['enable', target],
-      ['bootstrap', `gui/${process.getuid!()}`, service.file],
-    ])
+    const bootstrap = ['bootstrap', `gui/${process.getuid!()}`, service.file]
+    expect(launchctlCalls().slice(3)).toEqual([['bootout', target], ['enable', target], bootstrap, bootstrap, bootstrap])
     const second = await waitFor('the reloaded agent supervisor to answer', supervisorPid)
     expect(isAlive(pid)).toBe(false)
 
     expect(await uninstallService(service)).toBe(true)
-    expect(launchctlCalls().slice(6)).toEqual([['bootout', target]])
+    expect(launchctlCalls().slice(8)).toEqual([['bootout', target]])
     expect(existsSync(service.file)).toBe(false)
     expect(isAlive(second)).toBe(false)
     expect(await uninstallService(service)).toBe(false)
-    expect(launchctlCalls()).toHaveLength(7)
+    expect(launchctlCalls()).toHaveLength(9)
   })
 
   it('start kickstarts a loaded agent, and bootstraps one that was booted out', async () => {
