@@ -100,10 +100,14 @@ describe('supervisor install', () => {
     expect((await t.json(['supervisor', 'status'])).body).toMatchObject({running: false, service: {installed: false}})
   })
 
-  it('leaves nothing when the user manager cannot be reached, and says so', async () => {
+  it('leaves nothing when the user manager cannot be reached or systemctl is missing, and says so', async () => {
     const result = await t.run(['supervisor', 'install'], {FAKE_SYSTEMCTL_NO_BUS: '1'})
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toContain('`systemctl --user daemon-reload` failed (exit 1): Failed to connect to bus: No medium found. Is your systemd user manager running?')
+    expect(existsSync(unitFile)).toBe(false)
+
+    const noSystemctl = await t.run(['supervisor', 'install'], {PATH: join(t.home, 'no-such-dir')})
+    expect(noSystemctl).toMatchObject({exitCode: 1, stderr: expect.stringContaining('systemctl was not found on PATH: the boot service needs it.')})
     expect(existsSync(unitFile)).toBe(false)
     expect(t.processes()).toEqual([])
   })
