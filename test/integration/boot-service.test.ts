@@ -1,15 +1,18 @@
 import {execa} from 'execa'
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {delimiter, join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {isAlive, ROOT, TestHome, waitFor} from '../helpers/cli.js'
 import {fakeServiceCalls} from '../helpers/fake-service.js'
 
 // The unit file is checked by systemd itself where it is installed (Debian: the systemd package).
-const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((file) => existsSync(file))
-if (!SYSTEMD_ANALYZE) console.warn('systemd-analyze not found: the unit file is not verified by systemd (install the systemd package)')
+const SYSTEMD_ANALYZE = (process.env.PATH ?? '')
+  .split(delimiter)
+  .map((dir) => join(dir, 'systemd-analyze'))
+  .find((file) => existsSync(file))
+if (!SYSTEMD_ANALYZE) console.warn('systemd-analyze is not on PATH: the unit file is not verified by systemd (Debian: the systemd package provides it)')
 
 let t: TestHome
 let unit: string
