@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'STORAGE_FAILED'
   | 'SUPERVISOR_STOPPING'
   | 'VERSION_MISMATCH'
+  | 'SERVICE_FAILED'
   | 'INTERNAL'
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -28,6 +29,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   STORAGE_FAILED: 507,
   SUPERVISOR_STOPPING: 503,
   VERSION_MISMATCH: 409,
+  SERVICE_FAILED: 502,
   INTERNAL: 500,
 }
 

@@ -1,32 +1,25 @@
 /**
  * How a command reaches its supervisor, top to bottom: probe the socket; if nothing answers, take
- * the spawn lock, spawn a detached supervisor and wait for its socket; then check versions, and
- * replace a supervisor of another version when it holds nothing. Every wait is bounded.
+ * the spawn lock, spawn a detached supervisor (or have the boot service's manager start it) and wait
+ * for its socket; then check versions, and replace a supervisor of another version when it holds
+ * nothing. Every wait is bounded.
  */
 import {spawn} from 'node:child_process'
 import {closeSync, openSync, renameSync, statSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {setTimeout as delay} from 'node:timers/promises'
-import {fileURLToPath} from 'node:url'
 import {TunnelctlError} from '../errors.js'
 import {ensureRuntimeDir, type Paths, resolvePaths} from '../paths.js'
 import {isRunning} from '../process-alive.js'
 import {READY_FD_ENV, type SupervisorStatus} from '../protocol.js'
+import {bootService, isInstalled} from '../service/boot-service.js'
+import {SUPERVISOR_ENTRY, SUPERVISOR_NODE_FLAGS} from '../supervisor-launch.js'
 import {VERSION} from '../version.js'
 import {readLogTail} from './supervisor-log.js'
 import {NotListening} from './socket-request.js'
 import {SupervisorClient} from './supervisor-client.js'
 import {tryAcquireSpawnLock} from './spawn-lock.js'
 
-/** The file the supervisor runs, bundled into one (scripts/bundle-supervisor.js): its process's command line names it. */
-export const SUPERVISOR_ENTRY = fileURLToPath(new URL('../supervisor.js', import.meta.url))
-/**
- * The supervisor lives long and mostly waits, holding many small objects. V8 grows its young
- * generation up to 16 MiB a semi-space when a burst of allocations survives (100 tunnels started at
- * once), and never gives it back. At 4 MiB the supervisor with 100 tunnels and 100 endpoints stays
- * some 6 MB smaller and the proxy loses nothing; at 2 MiB it lost a fifth of its throughput.
- */
-const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=4']
 const CONNECT_DEADLINE_MS = 15_000
 const POLL_MS = 20
 const LOG_ROTATE_BYTES = 1024 * 1024
@@ -52,7 +45,7 @@ export async function connectSupervisor(paths: Paths = resolvePaths()): Promise<
     }
 
     try {
-      if (!(await probe(client))) await spawnSupervisor(client, paths)
+      if (!(await probe(client))) await startSupervisor(client, paths)
     } finally {
       release()
     }
@@ -106,6 +99,28 @@ async function replaceOtherVersion(client: SupervisorClient, status: SupervisorS
 
   await client.shutdown()
   await waitForExit(status.pid)
+}
+
+/**
+ * With the boot service installed, its manager runs the supervisor and restarts it when it fails: ask
+ * the manager rather than spawn one it does not know of, and wait for the socket.
+ */
+async function startSupervisor(client: SupervisorClient, paths: Paths): Promise<void> {
+  const service = bootService(paths)
+  if (!service || !isInstalled(service)) return spawnSupervisor(client, paths)
+  rotateLog(paths.supervisorLog)
+  await service.start()
+  const deadline = Date.now() + CONNECT_DEADLINE_MS
+  while (Date.now() < deadline) {
+    if (await probe(client)) return
+    await delay(POLL_MS)
+  }
+
+  throw new TunnelctlError(
+    'SUPERVISOR_UNAVAILABLE',
+    `${service.name} was started, but no supervisor answered on ${paths.socket} within ${CONNECT_DEADLINE_MS / 1000}s. ` +
+      `See \`tunnelctl supervisor logs\` and \`${service.statusCommand}\`.`,
+  )
 }
 
 async function spawnSupervisor(client: SupervisorClient, paths: Paths): Promise<void> {

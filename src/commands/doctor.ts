@@ -7,7 +7,7 @@ export default class Doctor extends TunnelctlCommand {
   static override summary = 'Check what tunnelctl depends on and what it left behind, with a fix for each problem.'
   static override description =
     'Looks at cloudflared and tailscale, a cloudflared config that would hijack plain quick tunnels, the supervisor and its version, ' +
-    'stale sockets, pid files and locks, file permissions, and endpoint files and a settings file that do not read. ' +
+    'stale sockets, pid files and locks, the boot service, file permissions, and endpoint files and a settings file that do not read. ' +
     'Changes nothing and never starts a supervisor. Exits 1 when there is a problem; warnings alone exit 0.'
 
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json']

@@ -1,5 +1,6 @@
 import type {Paths} from '../paths.js'
 import {checkCloudflared, checkTailscale} from './binaries.js'
+import {checkBootService} from './boot-service.js'
 import type {Check} from './check.js'
 import {checkCloudflaredConfig} from './cloudflared-config.js'
 import {checkEndpointFiles} from './endpoint-files.js'
@@ -21,6 +22,7 @@ export async function runDoctor(paths: Paths): Promise<DoctorReport> {
       checkTailscale(),
       checkCloudflaredConfig(process.env.HOME),
       checkSupervisor(paths),
+      checkBootService(paths),
       checkPermissions(paths),
       checkEndpointFiles(paths.endpointsDir),
       checkSettingsFile(paths),

@@ -6,6 +6,7 @@ import {closeSync, writeSync} from 'node:fs'
 import {format} from 'node:util'
 import {ensureRuntimeDir, resolvePaths} from '../paths.js'
 import {READY_FD_ENV} from '../protocol.js'
+import {NO_IDLE_EXIT_ARG} from '../supervisor-launch.js'
 import {AlreadyRunning, Supervisor} from './supervisor.js'
 
 // The supervisor log is read after the fact: every line says when. Lines are written straight to
@@ -31,7 +32,7 @@ delete process.env[READY_FD_ENV]
 process.umask(0o077)
 const paths = resolvePaths()
 ensureRuntimeDir(paths)
-const supervisor = new Supervisor(paths)
+const supervisor = new Supervisor(paths, {idleExit: !process.argv.includes(NO_IDLE_EXIT_ARG)})
 
 // Installed before start(): from its first child on, no way out may skip stopping the children.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

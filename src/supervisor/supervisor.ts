@@ -37,7 +37,11 @@ export class Supervisor {
   private idleTimer: NodeJS.Timeout | undefined
   private shuttingDown: Promise<ShutdownResponse> | undefined
 
-  constructor(private readonly paths: Paths) {
+  constructor(
+    private readonly paths: Paths,
+    /** false under a service manager: it runs the supervisor for good (see supervisor-launch.ts). */
+    private readonly options: {idleExit: boolean} = {idleExit: true},
+  ) {
     this.settings = new Settings(paths, (reason) => this.settingsProblem(reason))
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
     this.ledger = new ChildLedger(paths.childLedger)
@@ -77,6 +81,7 @@ export class Supervisor {
     // In the background: a provider may take many seconds, and the socket should answer meanwhile.
     void this.exposes.restore()
 
+    if (!this.options.idleExit) return
     this.idleTimer = setInterval(() => this.checkIdle(), IDLE_CHECK_MS)
     this.idleTimer.unref()
   }

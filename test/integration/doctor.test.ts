@@ -18,7 +18,7 @@ interface Report {
   warnings: number
 }
 
-const CHECK_ORDER = ['cloudflared', 'tailscale', 'cloudflared-config', 'supervisor', 'stale-files', 'permissions', 'endpoint-files', 'settings']
+const CHECK_ORDER = ['cloudflared', 'tailscale', 'cloudflared-config', 'supervisor', 'stale-files', 'service', 'permissions', 'endpoint-files', 'settings']
 const VALID_ENDPOINT = {
   version: 1,
   id: 'a1b2c3d4',
@@ -108,6 +108,7 @@ describe('a healthy home', () => {
       ok       cloudflared-config: none where cloudflared looks for one by default
       ok       supervisor: not running; the next command starts it
       ok       stale-files: no socket, pid file or spawn lock left behind
+      ok       service: not installed; \`tunnelctl supervisor install\` starts the supervisor at login
       ok       permissions: the run directory, socket, settings and endpoint files are yours alone
       ok       endpoint-files: none yet
       ok       settings: no settings file; every setting has its default
@@ -179,6 +180,7 @@ describe('what a broken home shows', () => {
                fix: tunnelctl tunnel list (the supervisor it starts replaces the socket and ends what the old one left running)
       problem  stale-files: <home>/run/supervisor.pid names pid <pid>, which is not running: a supervisor that was killed left it
                fix: rm <home>/run/supervisor.pid
+      ok       service: not installed; \`tunnelctl supervisor install\` starts the supervisor at login
       problem  permissions: <home>/expose/endpoints/deadbeef.json is mode 0644, not 0600: it holds the endpoint's password hash
                fix: chmod 600 <home>/expose/endpoints/deadbeef.json
       problem  endpoint-files: <home>/expose/endpoints/deadbeef.json is not served: "name" must be a non-empty string

@@ -124,6 +124,7 @@ describe('human output', () => {
     expect(screen(await t.run(['supervisor', 'status']))).toMatchInlineSnapshot(`
       "stdout:
       The supervisor is not running. Any tunnel command starts it.
+      Service:  not installed (\`tunnelctl supervisor install\` starts the supervisor at login and keeps it running)
       exit 0"
     `)
     await t.run(['tunnel', 'start', '3000'])
@@ -134,6 +135,7 @@ describe('human output', () => {
       Exposed:  0 endpoint(s), proxy on 127.0.0.1:<port>
       Socket:   <home>/run/supervisor.sock
       Config:   <home>
+      Service:  not installed (\`tunnelctl supervisor install\` starts the supervisor at login and keeps it running)
       exit 0"
     `)
     expect(screen(await t.run(['supervisor', 'stop']))).toMatchInlineSnapshot(`

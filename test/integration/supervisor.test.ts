@@ -99,9 +99,13 @@ describe('version checks', () => {
 describe('supervisor status and logs', () => {
   it('status says when nothing runs, and never starts one', async () => {
     const status = await t.run(['supervisor', 'status'])
-    expect(status).toMatchObject({exitCode: 0, stdout: 'The supervisor is not running. Any tunnel command starts it.'})
+    expect(status).toMatchObject({exitCode: 0, stdout: expect.stringMatching(/^The supervisor is not running. Any tunnel command starts it.\nService:  not installed/)})
     expect(t.processes()).toEqual([])
-    expect((await t.json(['supervisor', 'status'])).body).toEqual({running: false, socket})
+    expect((await t.json(['supervisor', 'status'])).body).toEqual({
+      running: false,
+      socket,
+      service: {installed: false, manager: 'systemd', name: expect.stringMatching(/^tunnelctl-[\da-f]{8}\.service$/), file: expect.any(String)},
+    })
   })
 
   it('status describes a running supervisor', async () => {

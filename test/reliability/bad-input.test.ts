@@ -181,6 +181,8 @@ describe('the command line', () => {
     [['expose', 'list', 'extra'], 'Unknown command "expose list"'],
     ...['many', '0', '-5', '1.5', ''].map((lines): [string[], string] => [['supervisor', 'logs', '-n', lines], `Invalid --lines "${lines}"`]),
     [['supervisor', 'stop', '--now'], 'Nonexistent flag: --now'],
+    [['supervisor', 'install', '--user'], 'Nonexistent flag: --user'],
+    [['supervisor', 'uninstall', 'now'], 'Unknown command "supervisor uninstall"'],
     [['config', 'get', '../../etc/passwd'], 'Unknown setting "../../etc/passwd"'],
     [['config', 'set', 'no.such.key', 'x'], 'Unknown setting "no.such.key"'],
     [['config', 'unset', 'no.such'], 'Unknown setting "no.such"'],
