@@ -118,8 +118,12 @@ export type SupervisorEvent = EventBase &
     | {type: 'expose.unavailable'; endpoint: string; provider: string; reason: string}
     /** An endpoint file that could not be read; it is left as it is. */
     | {type: 'expose.broken'; file: string; reason: string}
-    /** The settings file cannot be used; the supervisor goes on with the settings it last read. */
-    | {type: 'settings.invalid'; file: string; reason: string}
+    /**
+     * The settings file cannot be used, and the supervisor goes on with the settings it last read;
+     * or, with a key, that key's value (as the file holds it; a secret's hidden) is not valid, and
+     * the setting's default is used.
+     */
+    | {type: 'settings.invalid'; file: string; reason: string; key?: string; value?: unknown}
   )
 
 /** An event before the event log has numbered and stamped it. */

@@ -129,12 +129,48 @@ const BUILT_IN_PROVIDERS = ['cloudflare', 'tailscale', 'local'] as const
 
 /** The definition behind a key, or a BAD_INPUT error that lists the keys there are. */
 export function settingFor(key: string): Setting {
-  if (key in SETTINGS) return SETTINGS[key as SettingKey]
-  const custom = CUSTOM_KEY.exec(key)
-  if (custom && !(BUILT_IN_PROVIDERS as readonly string[]).includes(custom[1])) return CUSTOM_SETTINGS[custom[2] as 'command' | 'match' | 'url']
+  const setting = knownSetting(key)
+  if (setting) return setting
   throw badInput(
     `Unknown setting "${key}". Known settings: ${SETTING_KEYS.join(', ')}, and custom.<name>.command|match|url for a provider of your own.`,
   )
+}
+
+function knownSetting(key: string): Setting | undefined {
+  if (Object.hasOwn(SETTINGS, key)) return SETTINGS[key as SettingKey]
+  const custom = CUSTOM_KEY.exec(key)
+  if (custom && !(BUILT_IN_PROVIDERS as readonly string[]).includes(custom[1])) return CUSTOM_SETTINGS[custom[2] as 'command' | 'match' | 'url']
+  return undefined
+}
+
+/** A value in the settings file that its setting does not accept; the setting's default is used instead. */
+export interface InvalidSetting {
+  key: string
+  /** As the file holds it; (hidden) for a secret. */
+  value: unknown
+  /** Why, in the words `config set` would use: what the setting accepts. */
+  reason: string
+  default: Value | undefined
+}
+
+/** What stands for a secret's value wherever values are shown. */
+export const HIDDEN = '(hidden)'
+
+/** A value from the settings file as it is written there, for people to read. */
+export function showValue(value: unknown): string {
+  return value === HIDDEN ? HIDDEN : JSON.stringify(value)
+}
+
+/** What is used instead of a bad value, said after "tunnelctl" or "the supervisor". */
+export function fallbackOf(invalid: InvalidSetting): string {
+  return invalid.default === undefined ? 'treats it as not set' : `uses its default, ${invalid.default}`
+}
+
+/** What the settings file holds that is not used: bad values, and keys this tunnelctl does not know. */
+export interface SettingsReview {
+  invalid: InvalidSetting[]
+  /** Dotted; their values are not looked at (one may be a newer tunnelctl's secret). */
+  unknown: string[]
 }
 
 export interface CustomProviderSettings {
@@ -144,11 +180,14 @@ export interface CustomProviderSettings {
   url: string
 }
 
+/** What is wrong with the settings file: the whole file, or (with a key) one value in it. */
+export type SettingsProblem = {key?: undefined; reason: string} | InvalidSetting
+
 /**
- * Hears that the settings file cannot be used (with why), or, with undefined, that it can again.
- * Called when that changes, not on every read.
+ * Hears of a problem with the settings file when it appears, and again, with fixed, when it is gone.
+ * Called when that changes, not on every read: once for each distinct problem.
  */
-export type SettingsProblemListener = (reason: string | undefined) => void
+export type SettingsProblemListener = (problem: SettingsProblem, fixed: boolean) => void
 
 /**
  * The user's settings file, <config dir>/config.json, nested by the dots in the keys. Read afresh on
@@ -157,12 +196,15 @@ export type SettingsProblemListener = (reason: string | undefined) => void
  *
  * A file that cannot be used makes a read throw, which a command reports. Given a listener, as the
  * supervisor does, a read never throws: it goes on with the contents last read well (none at first),
- * since the file may be bad only for a moment, half-way through an editor's save.
+ * since the file may be bad only for a moment, half-way through an editor's save. A value its
+ * setting does not accept (a hand edit) is read as the setting's default, and the listener hears of it.
  */
 export class Settings {
   readonly path: string
   private lastGood: Record<string, unknown> = {}
   private problem: string | undefined
+  /** The bad values the listener last heard of, by key, with the JSON the file held. */
+  private invalid = new Map<string, {problem: InvalidSetting; stored: string}>()
 
   constructor(
     paths: Paths,
@@ -186,12 +228,16 @@ export class Settings {
     const setting = settingFor(key)
     const stored = lookUp(this.stored(), key)
     if (stored !== undefined) {
-      try {
-        return setting.parse(String(stored))
-      } catch {}
+      const read = readStored(key, setting, stored)
+      if ('value' in read) return read.value
     }
 
     return setting.default
+  }
+
+  /** What the file holds that is not used, in the file's order. */
+  review(): SettingsReview {
+    return reviewStore(this.stored())
   }
 
   isSet(key: string): boolean {
@@ -244,13 +290,28 @@ export class Settings {
       reason = (error as Error).message
     }
 
-    if (this.onProblem && reason !== this.problem) {
-      // Noted before the listener runs: it may read settings itself (the events log reads the webhook).
-      this.problem = reason
-      this.onProblem(reason)
+    if (this.onProblem) this.tell(this.onProblem, reason)
+    return this.lastGood
+  }
+
+  /** Tells the listener what changed since it last heard. */
+  private tell(listener: SettingsProblemListener, reason: string | undefined): void {
+    const news: Array<[SettingsProblem, boolean]> = []
+    if (reason !== this.problem) news.push(reason === undefined ? [{reason: this.problem!}, true] : [{reason}, false])
+    this.problem = reason
+
+    const invalid = new Map<string, {problem: InvalidSetting; stored: string}>()
+    for (const problem of reviewStore(this.lastGood).invalid) {
+      // Compared as stored, not as shown: a secret is shown as (hidden) whatever it holds.
+      const stored = JSON.stringify(lookUp(this.lastGood, problem.key))
+      invalid.set(problem.key, {problem, stored})
+      if (this.invalid.get(problem.key)?.stored !== stored) news.push([problem, false])
     }
 
-    return this.lastGood
+    for (const [key, {problem}] of this.invalid) if (!invalid.has(key)) news.push([problem, true])
+    this.invalid = invalid
+    // Told only once noted: the listener may read settings itself (the events log reads the webhook).
+    for (const [problem, fixed] of news) listener(problem, fixed)
   }
 
   private async conf(): Promise<Conf<Record<string, unknown>>> {
@@ -295,6 +356,47 @@ function readSettingsFile(path: string): Record<string, unknown> {
   const parsed = JSON.parse(text) as unknown
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('it is not a JSON object')
   return parsed as Record<string, unknown>
+}
+
+/**
+ * A stored value as its setting reads it, or why it does not. conf writes what `config set` parsed,
+ * so a value that does not read is a hand edit.
+ */
+function readStored(key: string, setting: Setting, stored: unknown): {value: Value} | {reason: string} {
+  const single = typeof stored === 'string' || typeof stored === 'number'
+  try {
+    const value = setting.parse(single ? String(stored) : JSON.stringify(stored))
+    if (single) return {value}
+  } catch (error) {
+    return {reason: (error as Error).message}
+  }
+
+  return {reason: `${key} must be one value, text or a number, not ${showValue(shown(setting, stored))}.`}
+}
+
+function shown(setting: Setting, stored: unknown): unknown {
+  return setting.secret ? HIDDEN : stored
+}
+
+function reviewStore(store: Record<string, unknown>, prefix = ''): SettingsReview {
+  const review: SettingsReview = {invalid: [], unknown: []}
+  for (const [name, stored] of Object.entries(store)) {
+    const key = prefix + name
+    // A name with a dot in it is never one of ours: conf nests at every dot.
+    const setting = name.includes('.') ? undefined : knownSetting(key)
+    if (setting) {
+      const read = readStored(key, setting, stored)
+      if ('reason' in read) review.invalid.push({key, value: shown(setting, stored), reason: read.reason, default: setting.default})
+    } else if (typeof stored === 'object' && stored !== null && !Array.isArray(stored)) {
+      const inner = reviewStore(stored as Record<string, unknown>, `${key}.`)
+      review.invalid.push(...inner.invalid)
+      review.unknown.push(...inner.unknown)
+    } else {
+      review.unknown.push(key)
+    }
+  }
+
+  return review
 }
 
 /** The value at a dotted key, as conf nests it: `custom.mine.command` is {custom: {mine: {command}}}. */

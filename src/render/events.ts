@@ -1,3 +1,4 @@
+import {showValue} from '../config/settings.js'
 import type {SupervisorEvent} from '../protocol.js'
 
 /** One event as `<time>  <type>  <details>`, a crash followed by the last lines its process printed. */
@@ -45,6 +46,10 @@ function details(event: SupervisorEvent): string {
     case 'expose.broken':
       return `${event.file}: ${event.reason}`
     case 'settings.invalid':
+      if (event.key !== undefined) {
+        return `${event.file}: ${event.key} is ${showValue(event.value)}: ${event.reason} Until it is fixed the supervisor uses the setting's default, if any`
+      }
+
       return `${event.file}: ${event.reason}; the supervisor keeps the settings it last read until the file is fixed or deleted`
     default: {
       const {id: _id, time: _time, type: _type, ...rest} = event as unknown as Record<string, unknown>

@@ -1,6 +1,6 @@
 import {chmod, rm, writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
-import {Settings} from '../config/settings.js'
+import {fallbackOf, type SettingsProblem, Settings, showValue} from '../config/settings.js'
 import type {Paths} from '../paths.js'
 import type {ShutdownResponse, SupervisorStatus} from '../protocol.js'
 import {VERSION} from '../version.js'
@@ -42,7 +42,7 @@ export class Supervisor {
     /** false under a service manager: it runs the supervisor for good (see supervisor-launch.ts). */
     private readonly options: {idleExit: boolean} = {idleExit: true},
   ) {
-    this.settings = new Settings(paths, (reason) => this.settingsProblem(reason))
+    this.settings = new Settings(paths, (problem, fixed) => this.settingsProblem(problem, fixed))
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
     this.ledger = new ChildLedger(paths.childLedger)
     this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig})
@@ -185,17 +185,25 @@ export class Supervisor {
     }
   }
 
-  private settingsProblem(reason: string | undefined): void {
+  private settingsProblem(problem: SettingsProblem, fixed: boolean): void {
     const file = this.settings.path
-    if (reason === undefined) {
-      console.log(`the settings file ${file} is valid again; using it`)
+    const what = problem.key === undefined ? `the settings file ${file}` : `the setting ${problem.key} in ${file}`
+    if (fixed) {
+      console.log(`${what} is valid again; using it`)
       return
     }
 
-    console.error(
-      `the settings file ${file} cannot be used: ${reason}. Fix it or delete it; until then the supervisor keeps the settings it last read`,
-    )
-    this.events.record({type: 'settings.invalid', file, reason})
+    if (problem.key === undefined) {
+      console.error(
+        `${what} cannot be used: ${problem.reason}. Fix it or delete it; until then the supervisor keeps the settings it last read`,
+      )
+      this.events.record({type: 'settings.invalid', file, reason: problem.reason})
+      return
+    }
+
+    const {key, value, reason} = problem
+    console.error(`${what} is ${showValue(value)}, which is not valid: ${reason} Until it is fixed the supervisor ${fallbackOf(problem)}`)
+    this.events.record({type: 'settings.invalid', file, key, value, reason})
   }
 
   // Also what notices, within a second, a settings file that has gone bad or been fixed: it reads it.

@@ -336,6 +336,57 @@ describe('what a broken home shows', () => {
   })
 })
 
+describe('values in the settings file', () => {
+  it('each bad value is a problem naming the key, the value, what is accepted and the fix; an unknown key is a warning', async () => {
+    const file = join(t.home, 'config.json')
+    writeFileSync(file, JSON.stringify({supervisor: {idleTimeout: 'abc'}, notify: {webhook: 'ftp://x'}, someday: {feature: 'a secret of a newer tunnelctl'}}), {mode: 0o600})
+    const human = await t.run(['doctor'])
+    expect(screen(human).split('\n').slice(7).join('\n')).toMatchInlineSnapshot(`
+      "ok       endpoint-files: none yet
+      problem  settings: supervisor.idleTimeout is "abc": supervisor.idleTimeout must be a whole number of seconds (0 or more), not "abc". Until it is fixed tunnelctl uses its default, 300
+               fix: tunnelctl config set supervisor.idleTimeout <value>, or tunnelctl config unset supervisor.idleTimeout for the default (300)
+      problem  settings: notify.webhook is "ftp://x": notify.webhook must be an http or https URL, not ftp. Until it is fixed tunnelctl treats it as not set
+               fix: tunnelctl config set notify.webhook <value>, or tunnelctl config unset notify.webhook to leave it unset
+      warn     settings: <home>/config.json holds "someday.feature", which this tunnelctl does not know and ignores (a newer tunnelctl may have written it)
+               fix: If a newer tunnelctl wrote it, leave it. Otherwise remove it from <home>/config.json, and set what you meant with tunnelctl config set <key> <value> (tunnelctl config list shows the keys)
+
+      2 problems, 1 warning.
+      exit 1"
+    `)
+    expect(human.stdout).not.toContain('a secret of a newer tunnelctl')
+
+    const {exitCode, report} = await doctor()
+    expect(exitCode).toBe(1)
+    expect(checksOf(report, 'settings')).toEqual([
+      {
+        id: 'settings',
+        status: 'problem',
+        summary: 'supervisor.idleTimeout is "abc": supervisor.idleTimeout must be a whole number of seconds (0 or more), not "abc". Until it is fixed tunnelctl uses its default, 300',
+        fix: 'tunnelctl config set supervisor.idleTimeout <value>, or tunnelctl config unset supervisor.idleTimeout for the default (300)',
+      },
+      {
+        id: 'settings',
+        status: 'problem',
+        summary: 'notify.webhook is "ftp://x": notify.webhook must be an http or https URL, not ftp. Until it is fixed tunnelctl treats it as not set',
+        fix: 'tunnelctl config set notify.webhook <value>, or tunnelctl config unset notify.webhook to leave it unset',
+      },
+      {
+        id: 'settings',
+        status: 'warn',
+        summary: `${file} holds "someday.feature", which this tunnelctl does not know and ignores (a newer tunnelctl may have written it)`,
+        fix: `If a newer tunnelctl wrote it, leave it. Otherwise remove it from ${file}, and set what you meant with tunnelctl config set <key> <value> (tunnelctl config list shows the keys)`,
+      },
+    ])
+    expect(report).toMatchObject({problems: 2, warnings: 1})
+
+    expect((await t.run(['config', 'unset', 'supervisor.idleTimeout'])).exitCode).toBe(0)
+    expect((await t.run(['config', 'set', 'notify.webhook', 'https://hooks.example.test/tunnelctl'])).exitCode).toBe(0)
+    const fixed = await doctor()
+    expect(fixed.exitCode, 'an unknown key alone is a warning').toBe(0)
+    expect(checksOf(fixed.report, 'settings').map((check) => check.status)).toEqual(['warn'])
+  })
+})
+
 describe('binaries', () => {
   it('cloudflared missing from PATH is a warning with the install hint; exit 0', async () => {
     const emptyDir = join(t.home, 'empty-bin')

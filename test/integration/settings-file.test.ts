@@ -117,3 +117,103 @@ describe('a settings file that stops being valid JSON', () => {
     )
   })
 })
+
+describe('a settings file that holds a bad value', () => {
+  const TOKEN = 'not a token, but secret'
+  const handEdited = (webhook: string, more: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      notify: {webhook},
+      supervisor: {idleTimeout: 'abc'},
+      local: {port: 70_000},
+      cloudflare: {token: TOKEN},
+      someday: {feature: true},
+      ...more,
+    })
+
+  it('is said once per bad value, naming the key, the value and what is accepted; the other keys keep working; a fix is heard', async () => {
+    const webhook = await receiver.start()
+    expect((await t.run(['config', 'set', 'notify.webhook', webhook])).exitCode).toBe(0)
+    expect((await t.run(['tunnel', 'start', '3000'])).exitCode).toBe(0)
+    const pid = t.supervisorPid()
+
+    writeFileSync(configFile(), handEdited(webhook))
+    // Delivered: notify.webhook, valid, keeps working beside the bad values.
+    await waitFor('three settings.invalid events at the webhook', () => receiver.received.filter((e: any) => e.type === 'settings.invalid').length === 3)
+    expect(receiver.received.filter((e: any) => e.type === 'settings.invalid')).toEqual([
+      expect.objectContaining({
+        file: configFile(),
+        key: 'supervisor.idleTimeout',
+        value: 'abc',
+        reason: 'supervisor.idleTimeout must be a whole number of seconds (0 or more), not "abc".',
+      }),
+      expect.objectContaining({file: configFile(), key: 'local.port', value: 70_000, reason: 'local.port must be a port from 1 to 65535, not "70000".'}),
+      expect.objectContaining({file: configFile(), key: 'cloudflare.token', value: '(hidden)', reason: expect.stringContaining('cloudflare.token must be')}),
+    ])
+    await delay(SEVERAL_READS_MS)
+
+    expect((await t.run(['tunnel', 'start', '3001'])).exitCode).toBe(0)
+    await waitFor('the second tunnel to reach the webhook', () => receiver.received.some((e: any) => e.type === 'tunnel.started' && e.port === 3001))
+    expect(settingsInvalid(), 'said once each; an unknown key is not a problem for the supervisor').toHaveLength(3)
+    expect(t.supervisorPid()).toBe(pid)
+    expect(supervisorLog()).toContain(
+      `the setting supervisor.idleTimeout in ${configFile()} is "abc", which is not valid: supervisor.idleTimeout must be a whole number of seconds (0 or more), not "abc". Until it is fixed the supervisor uses its default, 300`,
+    )
+    expect(supervisorLog()).toContain(`the setting local.port in ${configFile()} is 70000, which is not valid`)
+    expect(supervisorLog() + readFileSync(join(t.home, 'events.log'), 'utf8'), 'a secret never reaches the log').not.toContain(TOKEN)
+    const events = await t.run(['events'])
+    expect(events.stdout.replaceAll(t.home, '<home>')).toContain(
+      'settings.invalid  <home>/config.json: supervisor.idleTimeout is "abc": supervisor.idleTimeout must be a whole number of seconds (0 or more), not "abc". Until it is fixed the supervisor uses the setting\'s default, if any',
+    )
+
+    // `config` works on a file with bad values, and the supervisor hears the fix.
+    expect((await t.run(['config', 'unset', 'supervisor.idleTimeout'])).exitCode).toBe(0)
+    await waitFor('the fix to be heard', () => supervisorLog().includes(`the setting supervisor.idleTimeout in ${configFile()} is valid again`))
+    expect(supervisorLog()).not.toContain('local.port in ' + configFile() + ' is valid again')
+    // Bad again: a new problem, said again; and a bad webhook is said too, to the events log.
+    writeFileSync(configFile(), handEdited('ftp://x', {supervisor: {idleTimeout: -1}}))
+    await waitFor('the new problems to be said', () => settingsInvalid().length === 5)
+    expect(settingsInvalid().slice(3)).toEqual([
+      expect.objectContaining({key: 'notify.webhook', value: 'ftp://x', reason: 'notify.webhook must be an http or https URL, not ftp.'}),
+      expect.objectContaining({key: 'supervisor.idleTimeout', value: -1}),
+    ])
+    expect(await ports()).toEqual([3000, 3001])
+  })
+
+  it('`config list` shows each bad value marked invalid, with why, and the keys it does not know', async () => {
+    writeFileSync(configFile(), handEdited('ftp://x', {local: {port: 70_000, hostname: 'devbox.test'}}))
+    const list = await t.run(['config', 'list'])
+    expect(list.exitCode, list.stderr).toBe(0)
+    expect(list.stdout.replaceAll(t.home, '<home>')).toMatchInlineSnapshot(`
+      "KEY                     VALUE                           DESCRIPTION
+      notify.webhook          "ftp://x" (invalid; not used)   URL that every event is POSTed to as JSON (http or https).
+      supervisor.idleTimeout  "abc" (invalid; 300 is used)    Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.
+      cloudflare.token        (hidden) (invalid; not used)    Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
+      cloudflare.domain       (not set)                       Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
+      local.port              70000 (invalid; 18221 is used)  Port the local provider listens on.
+      local.address           0.0.0.0 (default)               Address the local provider listens on: 0.0.0.0 for every interface, or one interface's address.
+      local.hostname          devbox.test                     Name other machines on the network reach this one by; the local provider's URL is http://<it>:<local.port>.
+
+      notify.webhook is invalid: notify.webhook must be an http or https URL, not ftp.
+      supervisor.idleTimeout is invalid: supervisor.idleTimeout must be a whole number of seconds (0 or more), not "abc".
+      cloudflare.token is invalid: cloudflare.token must be the tunnel token Cloudflare shows for \`cloudflared tunnel run --token\` (one long base64 string).
+      local.port is invalid: local.port must be a port from 1 to 65535, not "70000".
+      Fix each with \`tunnelctl config set <key> <value>\`, or \`tunnelctl config unset <key>\` for its default.
+
+      Not known to this tunnelctl, and not used: "someday.feature" (a newer tunnelctl may have written them).
+
+      Settings file: <home>/config.json"
+    `)
+    expect(list.stdout).not.toContain(TOKEN)
+
+    const json = await t.json(['config', 'list'])
+    expect(json.body.find((row: {key: string}) => row.key === 'supervisor.idleTimeout')).toEqual({
+      key: 'supervisor.idleTimeout',
+      value: 300,
+      isSet: true,
+      invalid: {value: 'abc', reason: 'supervisor.idleTimeout must be a whole number of seconds (0 or more), not "abc".'},
+      description: expect.any(String),
+    })
+    expect(json.body.find((row: {key: string}) => row.key === 'cloudflare.token')).toMatchObject({value: null, invalid: {value: '(hidden)'}})
+    expect(json.body.find((row: {key: string}) => row.key === 'local.hostname')).toMatchObject({value: 'devbox.test', invalid: null})
+  })
+})
