@@ -4,6 +4,7 @@ import {basename, join} from 'node:path'
 import {TunnelctlError} from '../errors.js'
 import {ENDPOINT_ID} from '../expose-protocol.js'
 import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from '../expose-target.js'
+import {isValidPort} from '../ports.js'
 import {EXPOSE_MODES, type ExposeMode} from '../providers/provider.js'
 
 export const ENDPOINT_FILE_VERSION = 1
@@ -19,6 +20,8 @@ export interface EndpointRecord {
   target: ExposeTarget
   auth: {username: string; bcrypt: string} | null
   createdAt: string
+  /** The port its provider listens on for it alone (local), asked for again when it comes back; files from before have none. */
+  listenPort?: number
 }
 
 /** A file that could not be used: reported, and left exactly as it is for the user to fix. */
@@ -133,7 +136,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
     )
   }
 
-  const {id, name, provider, mode, target, auth, createdAt} = o
+  const {id, name, provider, mode, target, auth, createdAt, listenPort} = o
   if (typeof id !== 'string' || !ENDPOINT_ID.test(id)) throw new Error('"id" must be 8 lowercase letters or digits')
   if (id !== idFromName) throw new Error(`"id" is ${id} but the file is named for ${idFromName}`)
   if (typeof name !== 'string' || name.length === 0) throw new Error('"name" must be a non-empty string')
@@ -148,6 +151,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
   }
 
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new Error('"createdAt" must be an ISO 8601 time')
+  if (listenPort !== undefined && !isValidPort(listenPort)) throw new Error('"listenPort" must be a port from 1 to 65535, or absent')
   return {
     version: ENDPOINT_FILE_VERSION,
     id,
@@ -157,6 +161,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
     target: parsedTarget,
     auth: parseAuth(auth),
     createdAt,
+    ...(listenPort === undefined ? {} : {listenPort}),
   }
 }
 

@@ -91,7 +91,7 @@ export class ExposeRegistry {
     cancel?.addEventListener('abort', onCancel, {once: true})
     try {
       await this.publish(endpoint, provider)
-      await this.options.store.write(record)
+      await this.options.store.write(endpoint.record)
       // The client went away while the file was written: nobody has its password.
       if (cancel?.aborted) await this.options.store.remove(id)
     } catch (error) {
@@ -166,12 +166,18 @@ export class ExposeRegistry {
       endpoint.status = 'unavailable'
       endpoint.reason = (error as Error).message
       this.options.events.record({type: 'expose.unavailable', endpoint: record.id, provider: record.provider, reason: endpoint.reason})
+      return
+    }
+
+    // A file from before ports were kept: saved with the one it got, it gets the same one next time.
+    if (endpoint.record !== record && this.endpoints.get(record.id) === endpoint) {
+      await this.options.store.write(endpoint.record).catch((error: Error) => console.log(`could not save the port of endpoint ${record.id}: ${error.message}`))
     }
   }
 
   private async publish(endpoint: Endpoint, provider: Provider): Promise<void> {
-    const {id, name, mode} = endpoint.record
-    const publication = await provider.publish({id, name, mode, onState: (state) => this.onState(endpoint, state)})
+    const {id, name, mode, listenPort} = endpoint.record
+    const publication = await provider.publish({id, name, mode, listenPort, onState: (state) => this.onState(endpoint, state)})
     if (this.endpoints.get(id) !== endpoint || this.closed) {
       // Stopped while the provider was at work.
       await provider.unpublish(id)
@@ -180,6 +186,7 @@ export class ExposeRegistry {
 
     this.route(endpoint, publication.host)
     endpoint.publication = publication
+    if (publication.listenPort !== listenPort) endpoint.record = {...endpoint.record, listenPort: publication.listenPort}
     this.markUp(endpoint)
   }
 
@@ -250,6 +257,7 @@ function describe(endpoint: Endpoint): EndpointInfo {
     mode: record.mode,
     target: formatExposeTarget(record.target),
     url: endpoint.publication?.url ?? null,
+    urls: endpoint.publication ? (endpoint.publication.urls ?? [endpoint.publication.url]) : [],
     auth: record.auth !== null,
     status: endpoint.status,
     reason: endpoint.reason,
@@ -266,6 +274,7 @@ function describeBroken({id, file, reason}: BrokenEndpointFile): EndpointInfo {
     mode: null,
     target: null,
     url: null,
+    urls: [],
     auth: false,
     status: 'broken',
     reason: `${file}: ${reason}`,

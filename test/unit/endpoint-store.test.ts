@@ -56,6 +56,8 @@ describe('the endpoint store', () => {
     ['a bad target', JSON.stringify({...onDisk, target: 'port 3000'}), /"target"/],
     ['a plain-text password for a hash', JSON.stringify({...onDisk, auth: {username: 'tunnelctl', bcrypt: 'hunter2'}}), /bcrypt hash/],
     ['no createdAt', JSON.stringify({...onDisk, createdAt: 'yesterday'}), /createdAt/],
+    ['a listenPort out of range', JSON.stringify({...onDisk, listenPort: 70_000}), /"listenPort" must be a port/],
+    ['a listenPort that is text', JSON.stringify({...onDisk, listenPort: '18221'}), /"listenPort" must be a port/],
   ])('reports a file with %s as broken, with why, and leaves it as it is', async (_, content, why) => {
     mkdirSync(dir, {recursive: true})
     writeFileSync(join(dir, 'a1b2c3d4.json'), content)
@@ -64,6 +66,17 @@ describe('the endpoint store', () => {
     expect(records.map((r) => r.id)).toEqual(['b2c3d4e5'])
     expect(broken).toEqual([{id: 'a1b2c3d4', file: join(dir, 'a1b2c3d4.json'), reason: expect.stringMatching(why)}])
     expect(readFileSync(join(dir, 'a1b2c3d4.json'), 'utf8')).toBe(content)
+  })
+
+  it("keeps a local endpoint's listenPort, and reads a file from before it was kept without one", async () => {
+    await store.write(record({listenPort: 18_222}))
+    expect(JSON.parse(readFileSync(join(dir, 'a1b2c3d4.json'), 'utf8')).listenPort).toBe(18_222)
+    expect((await store.readAll()).records).toEqual([record({listenPort: 18_222})])
+
+    writeFileSync(join(dir, 'a1b2c3d4.json'), JSON.stringify(onDisk))
+    const {records} = await store.readAll()
+    expect(records).toEqual([record()])
+    expect(records[0]).not.toHaveProperty('listenPort')
   })
 
   it('reads an absent directory as no endpoints', async () => {

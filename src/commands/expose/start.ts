@@ -35,6 +35,7 @@ export default class ExposeStart extends TunnelctlCommand {
     const {endpoint, password} = await (await connectSupervisor()).startEndpoint(request)
     const target = /^\d+$/.test(endpoint.target ?? '') ? `localhost:${endpoint.target}` : endpoint.target
     this.log(`Endpoint ${endpoint.id} is up: ${endpoint.url} -> ${target} (${endpoint.provider})`)
+    if (endpoint.urls.length > 1) this.log(`Also at: ${endpoint.urls.slice(1).join(', ')}`)
     if (password) this.log(renderPassword(endpoint.id, password))
     return password ? {...endpoint, password} : endpoint
   }

@@ -70,7 +70,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
       owner: {kind: 'provider', provider: 'cloudflare', endpoint: request.id},
       async start(onSpawn, signal) {
         const configFile = join(context.runtimeDir, QUICK_CONFIG)
-        const tunnel = await startQuickTunnel({port: context.proxyPort, timeoutMs: START_TIMEOUT_MS, configFile, signal, onSpawn})
+        const tunnel = await startQuickTunnel({port: context.proxyPort('cf-connecting-ip'), timeoutMs: START_TIMEOUT_MS, configFile, signal, onSpawn})
         // cloudflared forwards with Host <sub>.trycloudflare.com: the hostname is the route.
         return {process: tunnel.process, value: {url: tunnel.url, host: new URL(tunnel.url).host}}
       },
@@ -118,7 +118,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
       owner: {kind: 'provider', provider: 'cloudflare'},
       async start(onSpawn, signal) {
         const configFile = join(context.runtimeDir, NAMED_CONFIG)
-        const child = await startNamedTunnel({token, proxyPort: context.proxyPort, configFile, timeoutMs: START_TIMEOUT_MS, signal, onSpawn})
+        const child = await startNamedTunnel({token, proxyPort: context.proxyPort('cf-connecting-ip'), configFile, timeoutMs: START_TIMEOUT_MS, signal, onSpawn})
         return {process: child, value: undefined}
       },
       onUp(_, restarts) {
