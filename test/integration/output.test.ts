@@ -205,6 +205,7 @@ describe('human output', () => {
     expect(show(await t.run(['expose', 'start', '3000', '--provider', 'local', '--auth']))).toMatchInlineSnapshot(`
       "stdout:
       Endpoint a1a1a1a1 is up: http://devbox.test:NNNNN -> localhost:3000 (local)
+      Also at: http://127.0.0.1:<port>
       Username: tunnelctl
       Password: <password>
       The password is shown this once and stored nowhere; \`tunnelctl expose update a1a1a1a1 --auth\` makes a new one.
@@ -220,6 +221,8 @@ describe('human output', () => {
       ID        PROVIDER    URL                                                    TARGET  AUTH  STATUS  UPTIME  RESTARTS
       a1a1a1a1  local       http://devbox.test:NNNNN                               3000    yes   up      Ns      0
       b2b2b2b2  cloudflare  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  4000    no    up      Ns      0
+
+      a1a1a1a1 also at: http://127.0.0.1:<port>
       exit 0"
     `)
     expect(show(await t.run(['expose', 'update', ids[0], '--no-auth']))).toMatchInlineSnapshot(`

@@ -199,8 +199,8 @@ function admission(endpoint: Endpoint, verdict: GateVerdict): Admission {
 /**
  * The route key of a Host header or route name: lower case, no trailing dot, IPv6 in brackets, and
  * its port unless that is empty, 80 or 443. The proxy never sees the visitor's scheme (the provider
- * ends TLS), so both default ports stand for none. Anything else (a bare IPv6 address, a port that
- * is not digits) is kept whole in brackets, where it matches no route.
+ * ends TLS), so both default ports stand for none. A bare IPv6 address is put in brackets; so is
+ * anything else that is no host and port (`name:https`), where it matches no route.
  */
 function hostKey(host: string): string {
   const text = host.trim().toLowerCase()
