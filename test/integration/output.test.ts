@@ -170,9 +170,9 @@ describe('human output', () => {
       supervisor.idleTimeout  300 (default)                         Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.
       cloudflare.token        (not set)                             Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                             Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
-      local.port              18221 (default)                       Port the local provider listens on.
+      local.port              18221 (default)                       Port of the local provider's first endpoint; each other takes the next free one after it.
       local.address           0.0.0.0 (default)                     Address the local provider listens on: 0.0.0.0 for every interface, or one interface's address.
-      local.hostname          devbox.test                           Name other machines on the network reach this one by; the local provider's URL is http://<it>:<local.port>.
+      local.hostname          devbox.test                           Name other machines on the network reach this one by; a local endpoint's URL is http://<it>:<its port>.
 
       Settings file: <home>/config.json
       exit 0"

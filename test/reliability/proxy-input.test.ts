@@ -361,7 +361,7 @@ describe('only the exact host name routes', () => {
     const {upstream, port} = await upstreamOnPort()
     harness.proxy.setRoute(ENDPOINT, {target: {kind: 'port', port}})
 
-    const lookalikes = [`${ENDPOINT}.evil.test`, 'evil.test', `${ENDPOINT}@evil.test`, `${ENDPOINT}:80@evil.test`, `x${ENDPOINT}`, `${ENDPOINT}%00`, `${ENDPOINT}..`, `${ENDPOINT}:https`]
+    const lookalikes = [`${ENDPOINT}.evil.test`, 'evil.test', `${ENDPOINT}@evil.test`, `${ENDPOINT}:80@evil.test`, `x${ENDPOINT}`, `${ENDPOINT}%00`, `${ENDPOINT}..`, `${ENDPOINT}:https`, `${ENDPOINT}:8443`]
     for (const host of lookalikes) expect((await send(host)).status, host).toBe(404)
     const nul = await sendRaw(`GET / HTTP/1.1\r\nHost: ${ENDPOINT}\0evil.test\r\nConnection: close\r\n\r\n`)
     expect(nul, 'a NUL byte in Host').toMatch(/^HTTP\/1\.1 400 /)
