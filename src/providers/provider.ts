@@ -13,7 +13,8 @@ export interface Publication {
   urls?: string[]
   /**
    * The Host visitors' requests reach the proxy with, its port included unless it is 80 or 443 (as
-   * URL.host has it): the proxy routes on it, unless the provider hands it the connections itself.
+   * URL.host has it): the proxy routes on it. A provider that hands the proxy its connections itself
+   * names this host for them (ProviderContext.acceptConnection).
    */
   host: string
   /** The port the provider listens on for this endpoint alone; kept in the endpoint file and asked for again after a restart. */
@@ -64,9 +65,9 @@ export interface Provider {
 /** What the supervisor lends its providers. */
 export interface ProviderContext {
   /**
-   * The port on 127.0.0.1 of the reverse proxy's listener for connections from this provider's
-   * processes: what it publishes. On the one for `visitorHeader`, that header names the visitor; on
-   * the proxy's own (none given), the visitor is the connection's address, for any header is the visitor's word.
+   * The port on 127.0.0.1 that this provider's processes send visitors' requests to: with
+   * `visitorHeader`, a listener of the proxy where that header names the visitor; without, the proxy's
+   * own port, where the visitor is the connection's address, since any header there is the visitor's own word.
    */
   proxyPort(visitorHeader?: VisitorHeader): number
   /** For files a provider's processes read (cloudflared config), private to the user. */

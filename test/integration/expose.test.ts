@@ -211,6 +211,25 @@ describe('expose through the local provider', () => {
     }
   })
 
+  it('an endpoint whose port another program took while the supervisor was down is unavailable, saying why, and keeps its port', async () => {
+    const {id} = await exposeLocal()
+    await t.run(['supervisor', 'stop'])
+    const squatter = new App('squatter')
+    await squatter.listen({port: lanPort})
+    try {
+      const [listed] = await waitFor('the endpoint to be found unavailable', async () => {
+        const list = (await t.json(['expose', 'list'])).body
+        return list[0]?.status === 'unavailable' && list
+      })
+      expect(listed).toMatchObject({id, url: null, urls: []})
+      expect(listed.reason).toContain(`The local provider could not listen on 127.0.0.1:${lanPort}: another program has taken it`)
+      expect(listed.reason).toContain('tunnelctl supervisor stop')
+      expect(JSON.parse(readFileSync(join(endpointsDir(), `${id}.json`), 'utf8')).listenPort).toBe(lanPort)
+    } finally {
+      await squatter.close()
+    }
+  })
+
   it('a create that fails leaves nothing behind', async () => {
     // An address of no interface on this machine (TEST-NET-1): nothing can listen there.
     await t.run(['config', 'set', 'local.address', '192.0.2.1'])

@@ -84,13 +84,11 @@ function listenOn(server: Server, address: string, port: number, mustHave: boole
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE' && !mustHave) return resolve(false)
-      const why = error.code === 'EADDRINUSE' ? 'another program has taken it' : error.message
-      reject(
-        new TunnelctlError(
-          'TUNNEL_FAILED',
-          `The local provider could not listen on ${address}:${port}: ${why}. Free the port, or check local.address and local.port with \`tunnelctl config list\`.`,
-        ),
-      )
+      const why =
+        error.code === 'EADDRINUSE'
+          ? 'another program has taken it, and the endpoint keeps its port so that its URLs stay the same. Free it, then restart the supervisor (`tunnelctl supervisor stop`; the next command starts it)'
+          : `${error.message}. Check local.address and local.port with \`tunnelctl config list\``
+      reject(new TunnelctlError('TUNNEL_FAILED', `The local provider could not listen on ${address}:${port}: ${why}.`))
     }
 
     server.once('error', onError)
@@ -105,9 +103,9 @@ function listenOn(server: Server, address: string, port: number, mustHave: boole
 function lanAddresses(address: string): string[] {
   if (address !== '0.0.0.0' && address !== '::') return [address]
   return Object.values(networkInterfaces())
-    .flat()
-    .filter((info) => info !== undefined && !info.internal && (info.family === 'IPv4' || (address === '::' && !info.address.startsWith('fe80:'))))
-    .map((info) => info!.address)
+    .flatMap((infos) => infos ?? [])
+    .filter((info) => !info.internal && (info.family === 'IPv4' || (address === '::' && !info.address.startsWith('fe80:'))))
+    .map((info) => info.address)
 }
 
 function originOf(host: string, port: number): string {
