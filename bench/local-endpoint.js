@@ -1,17 +1,18 @@
-// An expose endpoint on the local provider, which run.js configures as host bench.test: the proxy
-// routes requests with that Host header to the endpoint's target.
+// An expose endpoint on the local provider, which run.js configures as host bench.test on 127.0.0.1:
+// the endpoint's own listener hands every connection to the proxy, which routes it to the target.
 export const LOCAL_HOST = 'bench.test'
 
 /**
- * Starts one (the local provider holds one at a time), without auth; resolves with what a client
- * needs to reach it, and ways to switch its auth on (resolving with the headers that pass it) and off.
+ * Starts one, without auth; resolves with what a client needs to reach it (the port of its own
+ * listener, and the Host of its URL), and ways to switch its auth on (resolving with the headers
+ * that pass it) and off.
  */
 export async function exposeLocal(home, port) {
   const endpoint = await home.json(['expose', 'start', String(port), '--provider', 'local'])
-  const {proxyPort} = await home.json(['supervisor', 'status'])
-  const headers = {host: LOCAL_HOST}
+  const url = new URL(endpoint.url)
+  const headers = {host: url.host}
   return {
-    proxyPort,
+    proxyPort: Number(url.port),
     headers,
     async withAuth() {
       const {password} = await home.json(['expose', 'update', endpoint.id, '--auth'])

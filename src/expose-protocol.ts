@@ -30,6 +30,8 @@ export interface EndpointInfo {
   /** `3000` or `unix:/path`. */
   target: string | null
   url: string | null
+  /** Every URL that reaches it, url first (a local endpoint's LAN addresses follow); empty while it has none. */
+  urls: string[]
   auth: boolean
   status: EndpointStatus
   /** Why it is unavailable or broken, or what the last restart was about. */
@@ -115,6 +117,8 @@ export function parseEndpointInfo(value: unknown): EndpointInfo {
     !(o.mode === null || EXPOSE_MODES.includes(o.mode as ExposeMode)) ||
     !nullableString(o.target) ||
     !nullableString(o.url) ||
+    !Array.isArray(o.urls) ||
+    !o.urls.every((url) => typeof url === 'string') ||
     typeof o.auth !== 'boolean' ||
     !STATUSES.includes(o.status as EndpointStatus) ||
     !nullableString(o.reason) ||

@@ -68,7 +68,7 @@ export const SETTINGS = {
     parse: (raw: string): string => parseHostname('cloudflare.domain', raw),
   },
   'local.port': {
-    description: 'Port the local provider listens on.',
+    description: "Port of the local provider's first endpoint; each other takes the next free one after it.",
     default: 18_221,
     parse(raw: string): number {
       if (!/^\d+$/.test(raw) || !isValidPort(Number(raw))) throw badInput(`local.port must be a port from 1 to 65535, not "${raw}".`)
@@ -84,7 +84,7 @@ export const SETTINGS = {
     },
   },
   'local.hostname': {
-    description: "Name other machines on the network reach this one by; the local provider's URL is http://<it>:<local.port>.",
+    description: "Name other machines on the network reach this one by; a local endpoint's URL is http://<it>:<its port>.",
     default: hostname().toLowerCase(),
     parse: (raw: string): string => parseHostname('local.hostname', raw),
   },

@@ -9,9 +9,24 @@ export const EXPOSE_MODES: readonly ExposeMode[] = ['public', 'private']
 export interface Publication {
   /** What visitors open. */
   url: string
-  /** The Host header visitors' requests reach the proxy with: the proxy routes on it. */
+  /** Every URL that reaches it, url first, when there are others: a LAN endpoint's addresses. */
+  urls?: string[]
+  /**
+   * The Host visitors' requests reach the proxy with, its port included unless it is 80 or 443 (as
+   * URL.host has it): the proxy routes on it. A provider that hands the proxy its connections itself
+   * names this host for them (ProviderContext.acceptConnection).
+   */
   host: string
+  /** The port the provider listens on for this endpoint alone; kept in the endpoint file and asked for again after a restart. */
+  listenPort?: number
 }
+
+/**
+ * The request header a provider's own process sets to the visitor's address, replacing whatever the
+ * visitor sent: cloudflared passes on Cloudflare's CF-Connecting-IP, tailscale serve sets
+ * X-Forwarded-For to the peer's (or, through Funnel, the client's) address.
+ */
+export type VisitorHeader = 'cf-connecting-ip' | 'x-forwarded-for'
 
 /** What happened to a publication after publish() resolved. */
 export type PublicationState =
@@ -31,6 +46,8 @@ export interface PublishRequest {
   timeoutMs?: number
   /** Where the provider's programs are looked for, and the PATH they run with: the caller's; this process's own when undefined. */
   searchPath: string | undefined
+  /** The port the endpoint was published on before (Publication.listenPort), for a provider that listens for each endpoint itself. */
+  listenPort?: number
   /** A kept-alive process went down or came back (perhaps under a new URL). */
   onState(state: PublicationState): void
 }
@@ -56,13 +73,20 @@ export interface Provider {
 
 /** What the supervisor lends its providers. */
 export interface ProviderContext {
-  /** The reverse proxy's port on 127.0.0.1: what every provider publishes. */
-  proxyPort: number
+  /**
+   * The port on 127.0.0.1 that this provider's processes send visitors' requests to: with
+   * `visitorHeader`, a listener of the proxy where that header names the visitor; without, the proxy's
+   * own port, where the visitor is the connection's address, since any header there is the visitor's own word.
+   */
+  proxyPort(visitorHeader?: VisitorHeader): number
   /** For files a provider's processes read (cloudflared config), private to the user. */
   runtimeDir: string
   settings: Settings
-  /** Hands a connection accepted elsewhere to the proxy as if it had been made to it, so the proxy sees the visitor's own address. */
-  acceptConnection(socket: Socket): void
+  /**
+   * Hands a connection accepted elsewhere to the proxy as if it had been made to it, so the proxy sees
+   * the visitor's own address; every request on it goes to the endpoint published at `host`, whatever Host it names.
+   */
+  acceptConnection(socket: Socket, host: string): void
   /** Runs a process that is restarted with backoff when it dies, tracked for the next supervisor, its restarts reported as events. */
   keepAlive<T>(options: KeepAliveOptions<T>): KeptAlive<T>
 }

@@ -10,7 +10,7 @@ export function renderPassword(id: string, password: string): string {
   ].join('\n')
 }
 
-/** The endpoints as a table, then a line for each that has something wrong, saying what. */
+/** The endpoints as a table, then a line for each that has other URLs (a local endpoint's LAN addresses) and for each that has something wrong, saying what. */
 export function renderEndpoints(endpoints: EndpointInfo[], now = new Date()): string {
   const rows = endpoints.map((e) => [
     e.id,
@@ -23,7 +23,10 @@ export function renderEndpoints(endpoints: EndpointInfo[], now = new Date()): st
     String(e.restarts),
   ])
   const table = renderTable(['ID', 'PROVIDER', 'URL', 'TARGET', 'AUTH', 'STATUS', 'UPTIME', 'RESTARTS'], rows)
-  const notes = endpoints.filter((e) => e.reason && e.status !== 'up').map((e) => `${e.id} ${e.status}${nextTry(e, now)}: ${e.reason}`)
+  const notes = [
+    ...endpoints.filter((e) => e.urls.length > 1).map((e) => `${e.id} also at: ${e.urls.slice(1).join(', ')}`),
+    ...endpoints.filter((e) => e.reason && e.status !== 'up').map((e) => `${e.id} ${e.status}${nextTry(e, now)}: ${e.reason}`),
+  ]
   return notes.length > 0 ? `${table}\n\n${notes.join('\n')}` : table
 }
 

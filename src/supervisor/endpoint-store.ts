@@ -5,6 +5,7 @@ import {basename, join} from 'node:path'
 import {TunnelctlError} from '../errors.js'
 import {ENDPOINT_ID} from '../expose-protocol.js'
 import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from '../expose-target.js'
+import {isValidPort} from '../ports.js'
 import {EXPOSE_MODES, type ExposeMode} from '../providers/provider.js'
 import {searchPathProblem} from '../search-path.js'
 
@@ -25,6 +26,8 @@ export interface EndpointRecord {
   lastUrl?: string
   /** The PATH of the command that created it, where its provider's programs are looked for; absent from older files and from requests without one. */
   searchPath?: string
+  /** The port its provider listens on for it alone (local), asked for again when it comes back; files from before have none. */
+  listenPort?: number
 }
 
 /** A file that could not be used: reported, and left exactly as it is for the user to fix. */
@@ -165,7 +168,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
     )
   }
 
-  const {id, name, provider, mode, target, auth, createdAt, lastUrl, searchPath} = o
+  const {id, name, provider, mode, target, auth, createdAt, lastUrl, searchPath, listenPort} = o
   if (typeof id !== 'string' || !ENDPOINT_ID.test(id)) throw new Error('"id" must be 8 lowercase letters or digits')
   if (id !== idFromName) throw new Error(`"id" is ${id} but the file is named for ${idFromName}`)
   if (typeof name !== 'string' || name.length === 0) throw new Error('"name" must be a non-empty string')
@@ -182,6 +185,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new Error('"createdAt" must be an ISO 8601 time')
   const searchPathWrong = searchPath === undefined ? undefined : searchPathProblem(searchPath)
   if (searchPathWrong) throw new Error(`"searchPath" ${searchPathWrong}`)
+  if (listenPort !== undefined && !isValidPort(listenPort)) throw new Error('"listenPort" must be a port from 1 to 65535, or absent')
   return {
     version: ENDPOINT_FILE_VERSION,
     id,
@@ -193,6 +197,7 @@ function parseEndpointRecord(value: unknown, idFromName: string): EndpointRecord
     createdAt,
     lastUrl: parseLastUrl(lastUrl),
     ...(searchPath !== undefined && {searchPath: searchPath as string}),
+    ...(listenPort === undefined ? {} : {listenPort}),
   }
 }
 

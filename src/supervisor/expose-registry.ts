@@ -98,7 +98,7 @@ export class ExposeRegistry {
     let warning: string | undefined
     try {
       ;[, warning] = await Promise.all([this.publish(endpoint, provider, request.timeoutMs), warnIfNothingListens(target)])
-      endpoint.record = {...record, lastUrl: endpoint.publication!.url}
+      endpoint.record = {...endpoint.record, lastUrl: endpoint.publication!.url}
       await this.options.store.write(endpoint.record)
       // The client went away while the file was written: nobody has its password.
       if (cancel?.aborted) await this.options.store.remove(id)
@@ -180,9 +180,10 @@ export class ExposeRegistry {
       if (!provider) throw new Error(`there is no provider "${record.provider}" any more; configure custom.${record.provider}.command again`)
       const why = await provider.unavailable(record.searchPath)
       if (why) throw new Error(why)
+      const stored = endpoint.record
       await this.publish(endpoint, provider)
       endpoint.retry = undefined
-      this.announceRestored(endpoint)
+      this.announceRestored(endpoint, stored)
     } catch (error) {
       if (this.endpoints.get(record.id) !== endpoint || this.closed) return
       endpoint.reason = (error as Error).message
@@ -198,8 +199,8 @@ export class ExposeRegistry {
 
   /** `timeoutMs` bounds the first start of the provider's process, which a caller waits for; without it, the provider's own limit. */
   private async publish(endpoint: Endpoint, provider: Provider, timeoutMs?: number): Promise<void> {
-    const {id, name, mode, searchPath} = endpoint.record
-    const publication = await provider.publish({id, name, mode, timeoutMs, searchPath, onState: (state) => this.onState(endpoint, state)})
+    const {id, name, mode, searchPath, listenPort} = endpoint.record
+    const publication = await provider.publish({id, name, mode, timeoutMs, searchPath, listenPort, onState: (state) => this.onState(endpoint, state)})
     if (this.endpoints.get(id) !== endpoint || this.closed) {
       // Stopped while the provider was at work.
       await provider.unpublish(id)
@@ -215,6 +216,7 @@ export class ExposeRegistry {
     }
 
     endpoint.publication = publication
+    if (publication.listenPort !== listenPort) endpoint.record = {...endpoint.record, listenPort: publication.listenPort}
     this.markUp(endpoint)
   }
 
@@ -258,12 +260,12 @@ export class ExposeRegistry {
     if (endpoint.status !== 'failed') this.markUp(endpoint)
     if (previous && previous.url !== state.publication.url) {
       this.options.events.record({type: 'expose.url_changed', endpoint: endpoint.record.id, oldUrl: previous.url, newUrl: state.publication.url})
-      this.saveUrl(endpoint)
+      this.savePublication(endpoint, endpoint.record)
     }
   }
 
   /** Says where a restored endpoint is, and whether that is not where it was last known to be: its users may not know yet. */
-  private announceRestored(endpoint: Endpoint): void {
+  private announceRestored(endpoint: Endpoint, stored: EndpointRecord): void {
     const {id, provider, lastUrl} = endpoint.record
     const {url} = endpoint.publication!
     this.options.events.record({type: 'expose.up', endpoint: id, provider, url})
@@ -271,17 +273,20 @@ export class ExposeRegistry {
       this.options.events.record({type: 'expose.url_changed', endpoint: id, oldUrl: lastUrl, newUrl: url})
     }
 
-    this.saveUrl(endpoint)
+    this.savePublication(endpoint, stored)
   }
 
-  /** Keeps the endpoint's URL in its file, for the next supervisor to compare with. */
-  private saveUrl(endpoint: Endpoint): void {
+  /**
+   * Keeps in the endpoint's file what its publication taught since `stored` was read or written: its
+   * URL, for the next supervisor to compare with, and the port a local endpoint got, to ask for again.
+   */
+  private savePublication(endpoint: Endpoint, stored: EndpointRecord): void {
     const url = endpoint.publication?.url
-    if (url === undefined || url === endpoint.record.lastUrl) return
-    endpoint.record = {...endpoint.record, lastUrl: url}
+    if (url !== undefined && url !== endpoint.record.lastUrl) endpoint.record = {...endpoint.record, lastUrl: url}
+    if (endpoint.record === stored) return
     this.options.store
       .rewrite(endpoint.record)
-      .catch((error: Error) => console.error(`could not save the URL of endpoint ${endpoint.record.id}: ${error.message}`))
+      .catch((error: Error) => console.error(`could not save endpoint ${endpoint.record.id}: ${error.message}`))
   }
 
   private markUp(endpoint: Endpoint): void {
@@ -309,6 +314,7 @@ function describe(endpoint: Endpoint): EndpointInfo {
     mode: record.mode,
     target: formatExposeTarget(record.target),
     url: endpoint.publication?.url ?? null,
+    urls: endpoint.publication ? (endpoint.publication.urls ?? [endpoint.publication.url]) : [],
     auth: record.auth !== null,
     status: endpoint.status,
     reason: endpoint.reason,
@@ -326,6 +332,7 @@ function describeBroken({id, file, reason}: BrokenEndpointFile): EndpointInfo {
     mode: null,
     target: null,
     url: null,
+    urls: [],
     auth: false,
     status: 'broken',
     reason: `${file}: ${reason}`,

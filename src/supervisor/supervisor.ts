@@ -4,7 +4,7 @@ import {fallbackOf, type SettingsProblem, Settings, showValue} from '../config/s
 import type {Paths} from '../paths.js'
 import type {ShutdownResponse, SupervisorStatus} from '../protocol.js'
 import {VERSION} from '../version.js'
-import type {ProviderContext} from '../providers/provider.js'
+import type {ProviderContext, VisitorHeader} from '../providers/provider.js'
 import {ProviderRegistry} from '../providers/registry.js'
 import {ChildLedger, type ProviderOwner} from './child-ledger.js'
 import {ControlServer} from './control-server.js'
@@ -21,6 +21,8 @@ const WEBHOOK_WAIT_ON_EXIT_MS = 2000
 const CONNECTIONS_CLOSE_GRACE_MS = 1000
 // A crash report should fit on a screen; the process's own log has the rest.
 const RESTART_REPORT_LINES = 10
+/** Each has a listener of the proxy's own, opened with it: see ProviderContext.proxyPort. */
+const VISITOR_HEADERS: readonly VisitorHeader[] = ['cf-connecting-ip', 'x-forwarded-for']
 
 export class AlreadyRunning extends Error {}
 
@@ -67,7 +69,7 @@ export class Supervisor {
    * writes the pid file, and starts the idle clock.
    */
   async start(): Promise<void> {
-    await Promise.all([this.events.load(), this.proxy.listen()])
+    await Promise.all([this.events.load(), this.proxy.listen(), ...VISITOR_HEADERS.map((header) => this.proxy.listen(header))])
     await listenReplacingStale(this.control, this.paths.socket)
     await chmod(this.paths.socket, 0o600)
     await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
@@ -156,12 +158,10 @@ export class Supervisor {
   private providerContext(): ProviderContext {
     const {proxy, ledger, events, settings, paths} = this
     return {
-      get proxyPort() {
-        return proxy.port
-      },
+      proxyPort: (visitorHeader) => proxy.portFor(visitorHeader),
       runtimeDir: paths.runtimeDir,
       settings,
-      acceptConnection: (socket) => proxy.accept(socket),
+      acceptConnection: (socket, host) => proxy.accept(socket, {host}),
       keepAlive: (options) =>
         new KeptAlive({
           ...options,

@@ -28,7 +28,7 @@ export class ProviderHarness {
 
   context(proxyPort: number): ProviderContext {
     return {
-      proxyPort,
+      proxyPort: () => proxyPort,
       runtimeDir: this.runtimeDir,
       settings: this.settings,
       acceptConnection(socket) {

@@ -140,9 +140,11 @@ describe('cloudflare', () => {
     const endpoint = await start(['--provider', 'cloudflare', '--auth'])
     expect(endpoint).toMatchObject({provider: 'cloudflare', mode: 'public', status: 'up', url: expect.stringMatching(/^https:\/\/[a-z-]+\.trycloudflare\.com$/)})
     const host = new URL(endpoint.url).host
-    const port = await proxyPort()
     const [run] = t.fakeRuns()
-    expect(run.args).toContain(`http://localhost:${port}`)
+    // Its own listener of the proxy, where CF-Connecting-IP names the visitor.
+    const origin = run.args.find((arg) => /^http:\/\/localhost:\d+$/.test(arg))
+    const port = Number(new URL(origin!).port)
+    expect(port).not.toBe(await proxyPort())
     expect(run.args).toContain('--no-autoupdate')
 
     expect((await visit(port, host)).status).toBe(401)
@@ -214,9 +216,10 @@ describe('tailscale', () => {
   it('serves the proxy on the tailnet (private) with --bg; stop puts the node back as it was', async () => {
     const endpoint = await start(['--provider', 'tailscale'])
     expect(endpoint).toMatchObject({provider: 'tailscale', mode: 'private', url: `https://${DOMAIN}`, status: 'up'})
-    const port = await proxyPort()
     const calls = readFileSync(join(t.fakeState, 'calls.log'), 'utf8')
-    expect(calls).toContain(JSON.stringify(['serve', '--bg', '--yes', '--https=443', `http://127.0.0.1:${port}`]))
+    // Its own listener of the proxy, where X-Forwarded-For names the visitor.
+    const port = Number(/"serve","--bg","--yes","--https=443","http:\/\/127\.0\.0\.1:(\d+)"/.exec(calls)?.[1])
+    expect(port).not.toBe(await proxyPort())
     expect(JSON.stringify(serveConfig())).toContain(`http://127.0.0.1:${port}`)
     expect(JSON.parse((await visit(port, DOMAIN)).body).app).toBe('app')
 
@@ -322,6 +325,29 @@ describe.skipIf(sshdUnavailable())('a custom provider: ssh -R to an sshd on loop
     const remotePort = Number(new URL(endpoint.url).port)
     const reply = await visit(remotePort, `localhost:${remotePort}`, {path: '/over-ssh'})
     expect(JSON.parse(reply.body)).toMatchObject({app: 'app', url: '/over-ssh'})
+  })
+
+  it('two endpoints on one ssh server, at one host and two ports, each reach their own app', async () => {
+    const other = new App('other')
+    const otherPort = await other.listen()
+    try {
+      await t.run(['config', 'set', 'custom.myssh.command', sshd.reverseTunnelCommand()])
+      await t.run(['config', 'set', 'custom.myssh.match', 'Allocated port (\\d+) for remote forward'])
+      await t.run(['config', 'set', 'custom.myssh.url', 'http://127.0.0.1:{1}'])
+      const first = await start(['--provider', 'myssh'])
+      const second = await t.json(['expose', 'start', String(otherPort), '--provider', 'myssh'])
+      expect(second.exitCode, second.stderr).toBe(0)
+      expect(new URL(second.body.url).hostname).toBe(new URL(first.url).hostname)
+
+      for (const [endpoint, name] of [[first, 'app'], [second.body, 'other']]) {
+        const {port, host} = new URL(endpoint.url)
+        expect(JSON.parse((await visit(Number(port), host)).body).app, endpoint.url).toBe(name)
+      }
+      // The default port is no port: Host 127.0.0.1:80 is 127.0.0.1, which no endpoint has.
+      expect((await visit(Number(new URL(first.url).port), '127.0.0.1:80')).status).toBe(404)
+    } finally {
+      await other.close()
+    }
   })
 })
 

@@ -1,4 +1,4 @@
-import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {TestHome, waitFor} from '../helpers/cli.js'
@@ -27,7 +27,6 @@ afterEach(async () => {
 })
 
 const endpointsDir = () => join(t.home, 'expose', 'endpoints')
-
 async function exposeLocal(args: string[] = []) {
   const started = await t.json(['expose', 'start', String(appPort), '--provider', 'local', ...args])
   expect(started.exitCode, started.stderr).toBe(0)
@@ -38,6 +37,8 @@ describe('expose through the local provider', () => {
   it('publishes the port at http://<local.hostname>:<local.port>, through the proxy, with the Host header intact', async () => {
     const endpoint = await exposeLocal()
     expect(endpoint).toMatchObject({provider: 'local', url: `http://${LAN_HOST}:${lanPort}`, target: String(appPort), auth: false, status: 'up'})
+    // local.address is one interface here: its address is the one a LAN visitor may type.
+    expect(endpoint.urls).toEqual([`http://${LAN_HOST}:${lanPort}`, `http://127.0.0.1:${lanPort}`])
     expect(endpoint).not.toHaveProperty('password')
 
     const reply = await visit(lanPort, `${LAN_HOST}:${lanPort}`, {path: '/hello'})
@@ -46,8 +47,61 @@ describe('expose through the local provider', () => {
     expect(seen).toMatchObject({app: 'app', url: '/hello'})
     expect(seen.headers).toMatchObject({host: `${LAN_HOST}:${lanPort}`, 'x-forwarded-host': `${LAN_HOST}:${lanPort}`, 'x-forwarded-for': '127.0.0.1'})
 
-    // Any other name gets the proxy's 404, not the app.
-    expect((await visit(lanPort, 'elsewhere.test')).status).toBe(404)
+  })
+
+  it('answers whatever Host the visitor used: the IP address, localhost, another name', async () => {
+    await exposeLocal()
+    for (const host of [`127.0.0.1:${lanPort}`, '192.168.1.20', 'localhost', 'elsewhere.test']) {
+      const reply = await visit(lanPort, host)
+      expect(reply.status, host).toBe(200)
+      expect(JSON.parse(reply.body).headers.host, host).toBe(host)
+    }
+  })
+
+  it('several at once, each on its own port from local.port up, and each keeps its port across restarts', async () => {
+    const other = new App('other')
+    const otherPort = await other.listen()
+    try {
+      const first = await exposeLocal()
+      const second = await t.json(['expose', 'start', String(otherPort), '--provider', 'local'])
+      expect(second.exitCode, second.stderr).toBe(0)
+      const firstPort = Number(new URL(first.url).port)
+      const secondPort = Number(new URL(second.body.url).port)
+      expect(firstPort).toBe(lanPort)
+      expect(secondPort).toBeGreaterThan(lanPort)
+      expect(JSON.parse((await visit(firstPort, LAN_HOST)).body).app).toBe('app')
+      expect(JSON.parse((await visit(secondPort, LAN_HOST)).body).app).toBe('other')
+      expect(JSON.parse(readFileSync(join(endpointsDir(), `${second.body.id}.json`), 'utf8')).listenPort).toBe(secondPort)
+
+      // Stopped in the other order than started: the second keeps its port, not the first free one.
+      await t.run(['expose', 'stop', first.id])
+      await t.run(['supervisor', 'stop'])
+      const [listed] = await waitFor('the endpoint to be back up', async () => {
+        const list = (await t.json(['expose', 'list'])).body
+        return list[0]?.status === 'up' && list
+      })
+      expect(listed).toMatchObject({id: second.body.id, url: second.body.url})
+      expect(JSON.parse((await visit(secondPort, LAN_HOST)).body).app).toBe('other')
+      await expect(visit(firstPort, LAN_HOST)).rejects.toThrow(/ECONNREFUSED/)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('an endpoint file from before ports were kept is read, and gets local.port', async () => {
+    const {id} = await exposeLocal()
+    await t.run(['supervisor', 'stop'])
+    const file = join(endpointsDir(), `${id}.json`)
+    const {listenPort, ...old} = JSON.parse(readFileSync(file, 'utf8'))
+    expect(listenPort).toBe(lanPort)
+    writeFileSync(file, JSON.stringify(old))
+
+    const [listed] = await waitFor('the endpoint to be back up', async () => {
+      const list = (await t.json(['expose', 'list'])).body
+      return list[0]?.status === 'up' && list
+    })
+    expect(listed.url).toBe(`http://${LAN_HOST}:${lanPort}`)
+    expect(JSON.parse(readFileSync(file, 'utf8')).listenPort).toBe(lanPort)
   })
 
   it('with --auth: a password shown once, 401 without it, only a bcrypt hash on disk', async () => {
@@ -136,18 +190,50 @@ describe('expose through the local provider', () => {
     expect((await t.json(['expose', 'list'])).body).toEqual([])
   })
 
-  it('a create that fails leaves nothing behind', async () => {
+  it('takes the next free port when local.port is taken by another program', async () => {
     const squatter = new App('squatter')
     await squatter.listen({port: lanPort})
     try {
-      const failed = await t.run(['expose', 'start', String(appPort), '--provider', 'local'])
-      expect(failed.exitCode).toBe(1)
-      expect(failed.stderr).toContain(`127.0.0.1:${lanPort} is taken`)
-      expect((await t.json(['expose', 'list'])).body).toEqual([])
-      expect(existsSync(endpointsDir()) ? readdirSync(endpointsDir()) : []).toEqual([])
+      const endpoint = await exposeLocal()
+      const port = Number(new URL(endpoint.url).port)
+      expect(port).toBeGreaterThan(lanPort)
+      expect(JSON.parse((await visit(port, LAN_HOST)).body).app).toBe('app')
+      expect(JSON.parse((await visit(lanPort, LAN_HOST)).body).app).toBe('squatter')
     } finally {
       await squatter.close()
     }
+  })
+
+  it('an endpoint whose port another program took while the supervisor was down is unavailable, saying why, keeps its port, and comes back once it is free', async () => {
+    const {id} = await exposeLocal()
+    await t.run(['supervisor', 'stop'])
+    const squatter = new App('squatter')
+    await squatter.listen({port: lanPort})
+    try {
+      const [listed] = await waitFor('the endpoint to be found unavailable', async () => {
+        const list = (await t.json(['expose', 'list'])).body
+        return list[0]?.status === 'unavailable' && list
+      })
+      expect(listed).toMatchObject({id, url: null, urls: []})
+      expect(listed.reason).toContain(`The local provider could not listen on 127.0.0.1:${lanPort}: another program has taken it`)
+      expect(listed.reason).toContain('the endpoint is tried again until it comes up')
+      expect(JSON.parse(readFileSync(join(endpointsDir(), `${id}.json`), 'utf8')).listenPort).toBe(lanPort)
+    } finally {
+      await squatter.close()
+    }
+
+    await waitFor('the endpoint to come back on its port once it is free', async () => (await t.json(['expose', 'list'])).body[0]?.status === 'up', 30_000)
+    expect(JSON.parse((await visit(lanPort, LAN_HOST)).body).app).toBe('app')
+  })
+
+  it('a create that fails leaves nothing behind', async () => {
+    // An address of no interface on this machine (TEST-NET-1): nothing can listen there.
+    await t.run(['config', 'set', 'local.address', '192.0.2.1'])
+    const failed = await t.run(['expose', 'start', String(appPort), '--provider', 'local'])
+    expect(failed.exitCode).toBe(1)
+    expect(failed.stderr).toContain(`The local provider could not listen on 192.0.2.1:${lanPort}`)
+    expect((await t.json(['expose', 'list'])).body).toEqual([])
+    expect(existsSync(endpointsDir()) ? readdirSync(endpointsDir()) : []).toEqual([])
   })
 })
 

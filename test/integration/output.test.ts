@@ -176,9 +176,9 @@ describe('human output', () => {
       supervisor.idleTimeout  300 (default)                         Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.
       cloudflare.token        (not set)                             Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                             Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
-      local.port              18221 (default)                       Port the local provider listens on.
+      local.port              18221 (default)                       Port of the local provider's first endpoint; each other takes the next free one after it.
       local.address           0.0.0.0 (default)                     Address the local provider listens on: 0.0.0.0 for every interface, or one interface's address.
-      local.hostname          devbox.test                           Name other machines on the network reach this one by; the local provider's URL is http://<it>:<local.port>.
+      local.hostname          devbox.test                           Name other machines on the network reach this one by; a local endpoint's URL is http://<it>:<its port>.
 
       Settings file: <home>/config.json
       exit 0"
@@ -211,6 +211,7 @@ describe('human output', () => {
     expect(show(await t.run(['expose', 'start', '3000', '--provider', 'local', '--auth']))).toMatchInlineSnapshot(`
       "stdout:
       Endpoint a1a1a1a1 is up: http://devbox.test:NNNNN -> localhost:3000 (local)
+      Also at: http://127.0.0.1:<port>
       Username: tunnelctl
       Password: <password>
       The password is shown this once and stored nowhere; \`tunnelctl expose update a1a1a1a1 --auth\` makes a new one.
@@ -230,6 +231,8 @@ describe('human output', () => {
       ID        PROVIDER    URL                                                    TARGET  AUTH  STATUS  UPTIME  RESTARTS
       a1a1a1a1  local       http://devbox.test:NNNNN                               3000    yes   up      Ns      0
       b2b2b2b2  cloudflare  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  4000    no    up      Ns      0
+
+      a1a1a1a1 also at: http://127.0.0.1:<port>
       exit 0"
     `)
     expect(show(await t.run(['expose', 'update', ids[0], '--no-auth']))).toMatchInlineSnapshot(`

@@ -31,14 +31,18 @@ describe('routing by Host', () => {
     expect(await send('b.test')).toMatchObject({status: 200, body: 'from b'})
   })
 
-  it('ignores case, the port, and a trailing dot; IPv6 literals route by address', async () => {
+  it('ignores case, a trailing dot and the default ports 80 and 443, but not another port; IPv6 literals route by address', async () => {
     const {port} = await upstreamOnPort()
+    const {port: otherPort} = await upstreamOnPort((request, response) => response.end(`other saw ${request.url}`))
     harness.proxy.setRoute('App.Test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test:8080', {target: {kind: 'port', port: otherPort}})
     harness.proxy.setRoute('::1', {target: {kind: 'port', port}})
 
-    for (const host of ['app.test', 'APP.TEST', 'app.test:8080', 'app.test.', 'App.Test.:443', '[::1]', '[::1]:8080']) {
+    for (const host of ['app.test', 'APP.TEST', 'app.test.', 'App.Test.:443', 'app.test:80', 'app.test:', '[::1]', '[::1]:443']) {
       expect((await send(host, {path: '/x'})).body, host).toBe('upstream saw /x')
     }
+    for (const host of ['app.test:8080', 'APP.test.:8080']) expect((await send(host, {path: '/x'})).body, host).toBe('other saw /x')
+    for (const host of ['app.test:8081', '[::1]:8080', 'app.test:https']) expect((await send(host)).status, host).toBe(404)
   })
 
   it('answers 404 for an unknown or missing host without connecting upstream', async () => {
@@ -53,16 +57,18 @@ describe('routing by Host', () => {
     expect(upstream.connections).toBe(0)
   })
 
-  it('serves connections accepted elsewhere and handed over', async () => {
+  it('serves connections accepted elsewhere and handed over, every request on them to the host they were handed over for', async () => {
     const {port} = await upstreamOnPort()
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
-    const elsewhere = createNetServer((socket) => harness.proxy.accept(socket))
+    harness.proxy.setRoute('app.test:18221', {target: {kind: 'port', port}})
+    const elsewhere = createNetServer((socket) => harness.proxy.accept(socket, {host: 'app.test:18221'}))
     defer(() => new Promise((resolve) => elsewhere.close(resolve)))
     elsewhere.listen(0, '127.0.0.1')
     await once(elsewhere, 'listening')
 
-    const reply = await send('app.test', {port: (elsewhere.address() as AddressInfo).port})
-    expect(reply).toMatchObject({status: 200, body: 'upstream saw /'})
+    for (const host of ['app.test:18221', '192.168.1.20', 'localhost']) {
+      expect(await send(host, {port: (elsewhere.address() as AddressInfo).port}), host).toMatchObject({status: 200, body: 'upstream saw /'})
+    }
+    expect((await send('192.168.1.20')).status, "the proxy's own port routes by Host").toBe(404)
   })
 
   it('answers 404 once a route is removed', async () => {
@@ -344,7 +350,7 @@ describe('headers', () => {
 
   it('adds X-Forwarded-*, keeps Host, and drops hop-by-hop request headers', async () => {
     const {port} = await upstreamOnPort(echoHeaders)
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test:8080', {target: {kind: 'port', port}})
 
     const reply = await send('App.Test:8080', {
       headers: {

@@ -56,9 +56,12 @@ function tally(replies: HttpReply[]): Record<number, number> {
 
 describe('wrong passwords are throttled per visitor and endpoint', () => {
   let password: string
+  /** The listener cloudflared would be pointed at, where CF-Connecting-IP names the visitor. */
+  let cloudflarePort: number
 
   beforeEach(async () => {
     password = newPassword()
+    cloudflarePort = await harness.proxy.listen('cf-connecting-ip')
     const {port} = await upstreamOnPort()
     const authHash = await hashPassword(password)
     harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash})
@@ -68,7 +71,7 @@ describe('wrong passwords are throttled per visitor and endpoint', () => {
   /** A request as cloudflared passes it on for a visitor at `address`. */
   function sendAs(address: string, host: string, secret?: string): Promise<HttpReply> {
     const headers = {'cf-connecting-ip': address, ...(secret === undefined ? {} : {authorization: basicAuthorization('tunnelctl', secret)})}
-    return send(host, {headers})
+    return send(host, {headers, port: cloudflarePort})
   }
 
   function wrongPasswords(count: number): string[] {
@@ -124,7 +127,7 @@ describe('wrong passwords are throttled per visitor and endpoint', () => {
     const malformed = ['Basic !!!', basicAuthorization('admin', password), `Bearer ${password}`, 'Basic', 'Basic dHVubmVsY3Rs']
     const replies = []
     for (let index = 0; index < 10; index++) {
-      replies.push(await send('app.test', {headers: {'cf-connecting-ip': '198.51.100.1', authorization: malformed[index % malformed.length]}}))
+      replies.push(await send('app.test', {port: cloudflarePort, headers: {'cf-connecting-ip': '198.51.100.1', authorization: malformed[index % malformed.length]}}))
     }
 
     expect(tally(replies)).toEqual({401: 10})
@@ -165,28 +168,30 @@ describe('wrong passwords are throttled per visitor and endpoint', () => {
     recordFigure('Bad input', 'WebSocket upgrades are throttled too', `10 wrong upgrades → 10 × 401, then the right password → 429 (Retry-After ${throttled.headers['retry-after']} s); bcrypt ran 10 times`)
   })
 
-  it('holds failures against the visitor a local provider names, not against the loopback connection', async () => {
-    // As a chain of proxies would: the visitor chose the first entries, the nearest proxy appended the last.
+  it("holds failures against the connection's address wherever the visitor writes the headers, and against the named visitor where the provider does", async () => {
+    const forwardedForPort = await harness.proxy.listen('x-forwarded-for')
+    const wrong = (index: number) => ({authorization: basicAuthorization('tunnelctl', `wrong-${index}`)})
+    const right = {authorization: basicAuthorization('tunnelctl', password)}
     const replies = []
     for (let index = 0; index < 10; index++) {
-      replies.push(await send('app.test', {headers: {'x-forwarded-for': `10.0.0.${index}, 198.51.100.7`, authorization: basicAuthorization('tunnelctl', `wrong-${index}`)}}))
+      replies.push(await send('app.test', {headers: {'cf-connecting-ip': `203.0.113.${index}`, 'x-forwarded-for': `10.0.0.${index}`, ...wrong(index)}}))
     }
 
-    const sameVisitorNewDisguise = await send('app.test', {headers: {'x-forwarded-for': '10.9.9.9, 198.51.100.7', authorization: basicAuthorization('tunnelctl', password)}})
-    const cloudflareNamesAnother = await send('app.test', {
-      headers: {'cf-connecting-ip': '203.0.113.9', 'x-forwarded-for': '198.51.100.7', authorization: basicAuthorization('tunnelctl', password)},
-    })
-    const loopbackItself = await send('app.test', {headers: {authorization: basicAuthorization('tunnelctl', password)}})
+    const newDisguise = await send('app.test', {headers: {'cf-connecting-ip': '203.0.113.99', 'x-forwarded-for': '10.9.9.9', ...right}})
+    const cloudflareNamesAnother = await send('app.test', {port: cloudflarePort, headers: {'cf-connecting-ip': '198.51.100.9', ...right}})
+    const tailscaleNamesAnother = await send('app.test', {port: forwardedForPort, headers: {'x-forwarded-for': '100.64.0.9', ...right}})
+    const cloudflareHeaderOnTailscale = await send('app.test', {port: forwardedForPort, headers: {'cf-connecting-ip': '198.51.100.10', ...right}})
 
     expect(tally(replies)).toEqual({401: 10})
-    expect(sameVisitorNewDisguise.status).toBe(429)
+    expect(newDisguise.status, 'forged headers on the proxy\'s own port').toBe(429)
     expect(cloudflareNamesAnother.status).toBe(200)
-    expect(loopbackItself.status).toBe(200)
+    expect(tailscaleNamesAnother.status).toBe(200)
+    expect(cloudflareHeaderOnTailscale.status, 'no X-Forwarded-For on the tailscale listener: the loopback address, throttled').toBe(429)
 
     recordFigure(
       'Bad input',
-      'Failures are held against the visitor, not the provider',
-      '10 wrong with 10 different forged first X-Forwarded-For entries → then 429; a visitor cf-connecting-ip names otherwise, and loopback itself → 200',
+      'Failures are held against what the visitor cannot forge',
+      "10 wrong on the proxy's own port, each with new forged CF-Connecting-IP and X-Forwarded-For → then 429; another visitor named by CF-Connecting-IP on cloudflared's listener, or by X-Forwarded-For on tailscale's → 200",
     )
   })
 })
@@ -198,22 +203,20 @@ describe('visitors are told apart by what they cannot forge', () => {
 
   const forged = {'cf-connecting-ip': '203.0.113.66', 'x-forwarded-for': '203.0.113.77'}
 
-  it('uses the address of a connection that is not from loopback and ignores its headers', () => {
-    expect(visitorAddress(requestFrom('192.0.2.5', forged))).toBe('192.0.2.5')
-    expect(visitorAddress(requestFrom('::ffff:192.0.2.5', forged))).toBe('::ffff:192.0.2.5')
-    expect(visitorAddress(requestFrom('2001:db8::5', forged))).toBe('2001:db8::5')
+  it('uses the connection\'s address, loopback or not, where no provider vouches for a header', () => {
+    for (const address of ['192.0.2.5', '::ffff:192.0.2.5', '2001:db8::5', '127.0.0.1', '::1']) expect(visitorAddress(requestFrom(address, forged))).toBe(address)
 
-    recordFigure('Bad input', 'LAN visitors cannot choose their address', '3 non-loopback connections with forged cf-connecting-ip and X-Forwarded-For → their socket address')
+    recordFigure('Bad input', 'Visitors cannot choose their address', '5 connections (LAN and loopback) with forged CF-Connecting-IP and X-Forwarded-For → their socket address')
   })
 
-  it('asks cf-connecting-ip, then the last X-Forwarded-For entry, then loopback itself, for connections from a local provider', () => {
-    expect(visitorAddress(requestFrom('127.0.0.1', {'cf-connecting-ip': ' 198.51.100.1 ', 'x-forwarded-for': '198.51.100.2'}))).toBe('198.51.100.1')
-    expect(visitorAddress(requestFrom('::1', {'x-forwarded-for': '10.0.0.1, 198.51.100.2'}))).toBe('198.51.100.2')
-    expect(visitorAddress(requestFrom('::ffff:127.0.0.1', {'x-forwarded-for': '198.51.100.3'}))).toBe('198.51.100.3')
-    expect(visitorAddress(requestFrom('127.8.9.10', {'x-forwarded-for': '198.51.100.4,'}))).toBe('127.8.9.10')
-    expect(visitorAddress(requestFrom('127.0.0.1'))).toBe('127.0.0.1')
+  it('believes only the header the provider sets, and only when it is one address', () => {
+    expect(visitorAddress(requestFrom('127.0.0.1', {...forged, 'cf-connecting-ip': ' 198.51.100.1 '}), 'cf-connecting-ip')).toBe('198.51.100.1')
+    expect(visitorAddress(requestFrom('127.0.0.1', {...forged, 'x-forwarded-for': '2001:db8::7'}), 'x-forwarded-for')).toBe('2001:db8::7')
+    expect(visitorAddress(requestFrom('127.0.0.1', {'x-forwarded-for': '198.51.100.2'}), 'cf-connecting-ip')).toBe('127.0.0.1')
+    expect(visitorAddress(requestFrom('127.0.0.1', {'x-forwarded-for': '10.0.0.1, 198.51.100.2'}), 'x-forwarded-for')).toBe('127.0.0.1')
+    expect(visitorAddress(requestFrom('127.0.0.1', {'cf-connecting-ip': 'not an address'}), 'cf-connecting-ip')).toBe('127.0.0.1')
 
-    recordFigure('Bad input', 'Provider-forwarded visitors are named by the provider', '5 loopback connections → cf-connecting-ip, else last X-Forwarded-For entry, else the loopback address')
+    recordFigure('Bad input', 'A provider\'s header names the visitor only on its listener', '5 loopback requests → the trusted header when it is one IP address, else the loopback address')
   })
 })
 
@@ -358,7 +361,7 @@ describe('only the exact host name routes', () => {
     const {upstream, port} = await upstreamOnPort()
     harness.proxy.setRoute(ENDPOINT, {target: {kind: 'port', port}})
 
-    const lookalikes = [`${ENDPOINT}.evil.test`, 'evil.test', `${ENDPOINT}@evil.test`, `${ENDPOINT}:80@evil.test`, `x${ENDPOINT}`, `${ENDPOINT}%00`, `${ENDPOINT}..`, `${ENDPOINT}:https`]
+    const lookalikes = [`${ENDPOINT}.evil.test`, 'evil.test', `${ENDPOINT}@evil.test`, `${ENDPOINT}:80@evil.test`, `x${ENDPOINT}`, `${ENDPOINT}%00`, `${ENDPOINT}..`, `${ENDPOINT}:https`, `${ENDPOINT}:8443`]
     for (const host of lookalikes) expect((await send(host)).status, host).toBe(404)
     const nul = await sendRaw(`GET / HTTP/1.1\r\nHost: ${ENDPOINT}\0evil.test\r\nConnection: close\r\n\r\n`)
     expect(nul, 'a NUL byte in Host').toMatch(/^HTTP\/1\.1 400 /)

@@ -59,6 +59,8 @@ describe('the endpoint store', () => {
     ['a lastUrl that is no http(s) URL', JSON.stringify({...onDisk, lastUrl: 'javascript:alert(1)'}), /"lastUrl" must be an http\(s\) URL/],
     ['a relative directory in its search path', JSON.stringify({...onDisk, searchPath: '/usr/bin:bin'}), /"searchPath" holds "bin", which is not an absolute directory/],
     ['a search path that is not a string', JSON.stringify({...onDisk, searchPath: ['/usr/bin']}), /"searchPath" must be a string/],
+    ['a listenPort out of range', JSON.stringify({...onDisk, listenPort: 70_000}), /"listenPort" must be a port/],
+    ['a listenPort that is text', JSON.stringify({...onDisk, listenPort: '18221'}), /"listenPort" must be a port/],
   ])('reports a file with %s as broken, with why, and leaves it as it is', async (_, content, why) => {
     mkdirSync(dir, {recursive: true})
     writeFileSync(join(dir, 'a1b2c3d4.json'), content)
@@ -94,6 +96,17 @@ describe('the endpoint store', () => {
     expect(broken).toEqual([])
     expect(records).toEqual([record()])
     expect(records[0]).not.toHaveProperty('searchPath')
+  })
+
+  it("keeps a local endpoint's listenPort, and reads a file from before it was kept without one", async () => {
+    await store.write(record({listenPort: 18_222}))
+    expect(JSON.parse(readFileSync(join(dir, 'a1b2c3d4.json'), 'utf8')).listenPort).toBe(18_222)
+    expect((await store.readAll()).records).toEqual([record({listenPort: 18_222})])
+
+    writeFileSync(join(dir, 'a1b2c3d4.json'), JSON.stringify(onDisk))
+    const {records} = await store.readAll()
+    expect(records).toEqual([record()])
+    expect(records[0]).not.toHaveProperty('listenPort')
   })
 
   it('reads an absent directory as no endpoints', async () => {

@@ -50,6 +50,7 @@ export default class ExposeStart extends TunnelctlCommand {
     for (const warning of warnings) this.warnUser(warning)
     const target = /^\d+$/.test(endpoint.target ?? '') ? `localhost:${endpoint.target}` : endpoint.target
     this.log(`Endpoint ${endpoint.id} is up: ${endpoint.url} -> ${target} (${endpoint.provider})`)
+    if (endpoint.urls.length > 1) this.log(`Also at: ${endpoint.urls.slice(1).join(', ')}`)
     if (password) this.log(renderPassword(endpoint.id, password))
     return password ? {...endpoint, password, warnings} : {...endpoint, warnings}
   }

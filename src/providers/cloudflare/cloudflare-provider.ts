@@ -73,7 +73,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
         const configFile = join(context.runtimeDir, QUICK_CONFIG)
         const timeoutMs = startTimeoutMs(request, restart, START_TIMEOUT_MS)
         const {searchPath} = request
-        const tunnel = await startQuickTunnel({port: context.proxyPort, timeoutMs, searchPath, configFile, signal, onSpawn})
+        const tunnel = await startQuickTunnel({port: context.proxyPort('cf-connecting-ip'), timeoutMs, searchPath, configFile, signal, onSpawn})
         // cloudflared forwards with Host <sub>.trycloudflare.com: the hostname is the route.
         return {process: tunnel.process, value: {url: tunnel.url, host: new URL(tunnel.url).host}}
       },
@@ -125,7 +125,8 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
       async start(onSpawn, signal, restart) {
         const configFile = join(context.runtimeDir, NAMED_CONFIG)
         const timeoutMs = startTimeoutMs(first, restart, START_TIMEOUT_MS)
-        const child = await startNamedTunnel({token, proxyPort: context.proxyPort, configFile, timeoutMs, searchPath: first.searchPath, signal, onSpawn})
+        const proxyPort = context.proxyPort('cf-connecting-ip')
+        const child = await startNamedTunnel({token, proxyPort, configFile, timeoutMs, searchPath: first.searchPath, signal, onSpawn})
         return {process: child, value: undefined}
       },
       onUp(_, restarts) {

@@ -40,7 +40,7 @@ export async function startCustomCommand(options: CustomCommandOptions): Promise
   let what: string
   if (outcome.ready) {
     const url = fillTemplate(options.urlTemplate, outcome.value)
-    if (isHttpUrl(url)) return {process: outcome.process, value: {url, host: new URL(url).hostname}}
+    if (isHttpUrl(url)) return {process: outcome.process, value: {url, host: new URL(url).host}}
     await outcome.process.stop(options.stopGraceMs)
     what =
       `The line "${outcome.value.input}" matched, but custom.${options.name}.url makes "${url}" of it, which is not an http(s) URL. ` +

@@ -39,7 +39,7 @@ export function createCustomProvider(context: ProviderContext, name: string): Pr
     if (why) throw new TunnelctlError('PROVIDER_UNAVAILABLE', `The ${name} provider is not available: ${why}`)
     await unpublish(id)
     // Read once: a restart runs what was published, not a half-edited configuration.
-    const command = (setting('command') as string).replaceAll('{port}', String(context.proxyPort))
+    const command = (setting('command') as string).replaceAll('{port}', String(context.proxyPort()))
     const match = new RegExp(setting('match') as string)
     const urlTemplate = setting('url') as string
     const kept = context.keepAlive<Publication>({

@@ -30,7 +30,9 @@ class TailscaleProvider implements Provider {
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor(context: ProviderContext) {
-    this.target = `http://127.0.0.1:${context.proxyPort}`
+    // serve sets X-Forwarded-For to the address of the peer (or, through Funnel, of the client),
+    // replacing any the visitor sent (ipn/ipnlocal/serve.go, addProxyForwardedHeaders).
+    this.target = `http://127.0.0.1:${context.proxyPort('x-forwarded-for')}`
     this.recordFile = join(context.runtimeDir, 'tailscale-serve.json')
   }
 

@@ -1,6 +1,7 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo, Socket} from 'node:net'
+import {type AddressInfo, createServer as createListener, type Server as Listener, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
+import type {VisitorHeader} from '../../providers/provider.js'
 import {BasicAuthGate, type GateVerdict} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
 import {firstHeader} from './forwarding.js'
@@ -42,19 +43,38 @@ interface Endpoint {
   gate?: BasicAuthGate
 }
 
+/** How the proxy treats the connections that came in one way; by default, those made to its own port. */
+export interface Entrance {
+  /** The header that names the visitor: see visitorAddress. Without it, the connection's address does. */
+  visitorHeader?: VisitorHeader
+  /** Routes every request to this host's endpoint, whatever Host it names: a local endpoint's own listener. */
+  host?: string
+}
+
+/**
+ * What node:http's own listener does, for connections accepted elsewhere: half-closed by a client that
+ * has sent its request, they stay open for the answer, and small writes are not held back.
+ */
+const AS_HTTP_SERVER_LISTENS = {allowHalfOpen: true, noDelay: true} as const
+
 /** Enough for any honest client to send its request line and headers; a client that sits on an open connection is cut off. */
 const HEADERS_TIMEOUT_MS = 10_000
 /** Node looks for clients past their headers timeout only this often (30 s by default), so it sets how late they are cut off. */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000
 
 /**
- * The one HTTP server every provider publishes. It routes by Host to an endpoint's local target,
- * checks Basic auth where the endpoint has it, and streams bodies and WebSocket upgrades both ways.
- * It only ever connects to the targets of its routes: never an open proxy.
+ * The one HTTP server every provider publishes. It routes by Host (and port) to an endpoint's local
+ * target, checks Basic auth where the endpoint has it, and streams bodies and WebSocket upgrades both
+ * ways. It only ever connects to the targets of its routes: never an open proxy.
+ *
+ * Besides its own port it has a listener for each header a provider vouches for, so that it believes
+ * the header only from that provider's process, and takes connections a local endpoint hands over.
  */
 export class ReverseProxy {
   private readonly server: Server
   private readonly endpoints = new Map<string, Endpoint>()
+  private readonly entrances = new WeakMap<Duplex, Entrance>()
+  private readonly vouched = new Map<VisitorHeader, {listener: Listener; port: number}>()
   private readonly sockets = new Set<Duplex>()
   private readonly passwordChecks: PasswordChecker
   /** One table for every endpoint's gate, so that one cap bounds them all; its keys name the endpoint. */
@@ -81,28 +101,39 @@ export class ReverseProxy {
     this.server.on('connect', (_request, socket) => answerOnSocket(socket, NOT_A_FORWARD_PROXY))
   }
 
-  /** Listens on 127.0.0.1:<random port>; resolves with the port. */
-  listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(0, '127.0.0.1', () => {
-        this.server.off('error', reject)
-        this.listeningPort = (this.server.address() as AddressInfo).port
-        resolve(this.listeningPort)
-      })
-    })
+  /**
+   * Listens on 127.0.0.1:<random port>; resolves with the port. Without a header, that is the proxy's
+   * own port, where the visitor is the connection's address; with one, a listener where that header
+   * names the visitor, for the provider that sets it.
+   */
+  async listen(visitorHeader?: VisitorHeader): Promise<number> {
+    if (!visitorHeader) {
+      this.listeningPort = await listenOnLoopback(this.server)
+      return this.listeningPort
+    }
+
+    const listener = createListener(AS_HTTP_SERVER_LISTENS, (socket) => this.accept(socket, {visitorHeader}))
+    const port = await listenOnLoopback(listener)
+    this.vouched.set(visitorHeader, {listener, port})
+    return port
   }
 
   get port(): number {
     return this.listeningPort
   }
 
-  /** Serves a connection accepted elsewhere as if it had been made to the proxy, so the visitor's own address is seen. */
-  accept(socket: Socket): void {
+  /** The port of the listener where `visitorHeader` names the visitor, or of the proxy's own without one; 0 before it listens. */
+  portFor(visitorHeader?: VisitorHeader): number {
+    return visitorHeader ? (this.vouched.get(visitorHeader)?.port ?? 0) : this.listeningPort
+  }
+
+  /** Serves a connection accepted elsewhere as if it had been made to the proxy, so the visitor's own address is seen; see Entrance for the rest. */
+  accept(socket: Socket, entrance: Entrance = {}): void {
+    this.entrances.set(socket, entrance)
     this.server.emit('connection', socket)
   }
 
-  /** Adds or replaces the route for a host (case-insensitive, no port). Replacing with a different authHash (or none) forgets every credential verified for that host. */
+  /** Adds or replaces the route for a host (case-insensitive, with its port unless 80 or 443). Replacing with a different authHash (or none) forgets every credential verified for that host. */
   setRoute(host: string, route: ProxyRoute): void {
     const key = hostKey(host)
     const previous = this.endpoints.get(key)?.gate
@@ -118,6 +149,7 @@ export class ReverseProxy {
   /** Stops listening and destroys every connection, upgraded and pooled ones included, so it never waits on a client; ends the password workers. */
   close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    for (const {listener} of this.vouched.values()) listener.close()
     for (const socket of this.sockets) socket.destroy()
     this.pools.close()
     return Promise.all([closed, this.passwordChecks.close()]).then(() => {})
@@ -136,13 +168,14 @@ export class ReverseProxy {
     // Only origin-form targets: an absolute URI or `OPTIONS *` asks for something other than our endpoints.
     if (!request.url?.startsWith('/')) return NOT_A_FORWARD_PROXY
 
-    const hostHeader = firstHeader(request.rawHeaders, 'host')
+    const entrance = this.entrances.get(request.socket) ?? {}
+    const hostHeader = entrance.host ?? firstHeader(request.rawHeaders, 'host')
     const host = hostHeader === undefined ? undefined : hostKey(hostHeader)
     const endpoint = host === undefined ? undefined : this.endpoints.get(host)
     if (!endpoint) return NO_ENDPOINT
     if (!endpoint.gate) return endpoint
 
-    const verdict = endpoint.gate.check(firstHeader(request.rawHeaders, 'authorization'), () => `${host} ${visitorAddress(request)}`)
+    const verdict = endpoint.gate.check(firstHeader(request.rawHeaders, 'authorization'), () => `${host} ${visitorAddress(request, entrance.visitorHeader)}`)
     return verdict instanceof Promise ? verdict.then((settled) => admission(endpoint, settled)) : admission(endpoint, verdict)
   }
 
@@ -176,11 +209,25 @@ function admission(endpoint: Endpoint, verdict: GateVerdict): Admission {
   return endpoint
 }
 
-/** The route key of a Host header or route name: lower case, no port, no trailing dot, IPv6 in brackets. */
+/**
+ * The route key of a Host header or route name: lower case, no trailing dot, IPv6 in brackets, and
+ * its port unless that is empty, 80 or 443. The proxy never sees the visitor's scheme (the provider
+ * ends TLS), so both default ports stand for none. A bare IPv6 address is put in brackets; so is
+ * anything else that is no host and port (`name:https`), where it matches no route.
+ */
 function hostKey(host: string): string {
-  let name = host.trim().toLowerCase()
-  if (name.startsWith('[')) name = name.slice(0, name.indexOf(']') + 1)
-  else if (name.split(':').length > 2) name = `[${name}]`
-  else name = name.replace(/:\d*$/, '')
-  return name.replace(/\.$/, '')
+  const text = host.trim().toLowerCase()
+  const [, name, port] = /^(\[[^\]]*\]|[^:[\]]*)(?::(\d*))?$/.exec(text) ?? ['', `[${text}]`]
+  const bare = name.replace(/\.$/, '')
+  return port === undefined || port === '' || port === '80' || port === '443' ? bare : `${bare}:${port}`
+}
+
+function listenOnLoopback(server: Server | Listener): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
 }

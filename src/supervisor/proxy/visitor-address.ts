@@ -1,31 +1,22 @@
 import type {IncomingMessage} from 'node:http'
+import {isIP} from 'node:net'
+import type {VisitorHeader} from '../../providers/provider.js'
 
 /**
  * Who sent a request, as far as the proxy can tell without trusting the sender.
  *
- * A connection from loopback was made by a provider process on this machine (cloudflared,
- * tailscale serve, ssh -R) on behalf of a visitor elsewhere, so its own address says nothing
- * about the visitor: every one of them would share it. The provider's word is used instead:
- * cf-connecting-ip, which Cloudflare's edge sets and cloudflared passes on, else the last
- * X-Forwarded-For entry, the one the nearest proxy appended (the entries before it are whatever
- * the visitor chose to send). Any other connection came straight from the visitor: the local
- * provider hands its sockets to the proxy with their real remote address, and then that address
- * is the one thing the visitor cannot forge, so its headers are ignored.
+ * `trusted` is the header the provider behind the connection's listener sets itself, replacing
+ * whatever the visitor sent (cloudflared: CF-Connecting-IP; tailscale serve: X-Forwarded-For, one
+ * address). Its value names the visitor when it is one IP address. Anywhere else (an ssh -R
+ * service, a custom command, a LAN visitor of the local provider) those headers are the visitor's
+ * own words, so the visitor is the connection's address, the one thing it cannot forge: all visitors
+ * of an ssh -R service share the sshd's, and are counted together.
  */
-export function visitorAddress(request: IncomingMessage): string {
+export function visitorAddress(request: IncomingMessage, trusted?: VisitorHeader): string {
   const address = request.socket.remoteAddress ?? 'unknown'
-  if (!isLoopback(address)) return address
-
-  const lastForwardedFor = headerText(request, 'x-forwarded-for').split(',').at(-1)!.trim()
-  return headerText(request, 'cf-connecting-ip') || lastForwardedFor || address
-}
-
-/** Node joins repeated headers of these kinds into one string; '' when absent. */
-function headerText(request: IncomingMessage, name: string): string {
-  const value = request.headers[name]
-  return typeof value === 'string' ? value.trim() : ''
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.')
+  if (!trusted) return address
+  const value = request.headers[trusted]
+  // Repeated, Node joins them into one string, which is then no address: only a visitor sends two.
+  const named = typeof value === 'string' ? value.trim() : ''
+  return isIP(named) ? named : address
 }
