@@ -54,7 +54,7 @@ export async function connectSupervisor(paths: Paths = resolvePaths()): Promise<
     try {
       if (!(await probe(client))) await spawnSupervisor(client, paths)
     } finally {
-      release()
+      await release()
     }
   }
 

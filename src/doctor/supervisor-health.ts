@@ -1,6 +1,6 @@
 import {access, readFile} from 'node:fs/promises'
 import {findSupervisor, SUPERVISOR_ENTRY} from '../client/connect.js'
-import {isSpawnLockStale} from '../client/spawn-lock.js'
+import {isSpawnLockStale, stuckSpawnLockClaim} from '../client/spawn-lock.js'
 import type {Paths} from '../paths.js'
 import {isRunning} from '../process-alive.js'
 import {commandLine} from '../process-command-line.js'
@@ -122,6 +122,16 @@ async function staleFiles(paths: Paths, probe: Probe, pidFile: PidFile): Promise
       status: 'problem',
       summary: `${paths.spawnLock} is left by a command that died or hung while starting a supervisor`,
       fix: `rm ${shellWord(paths.spawnLock)}`,
+    })
+  }
+
+  const claim = stuckSpawnLockClaim(paths.spawnLock)
+  if (claim) {
+    stale.push({
+      id: 'stale-files',
+      status: 'problem',
+      summary: `${claim} is left by a command killed while it took over the spawn lock: no command can start a supervisor until it is gone`,
+      fix: `rm ${shellWord(claim)}`,
     })
   }
 

@@ -1,7 +1,8 @@
 import {execa, type ResultPromise} from 'execa'
+import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {delimiter, join} from 'node:path'
+import {delimiter, dirname, join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 
@@ -122,6 +123,15 @@ export class TestHome {
 }
 
 export {isRunning as isAlive} from '../../src/process-alive.js'
+
+/** What a supervisor killed with SIGKILL leaves: a socket file that nothing listens on. */
+export async function leaveStaleSocket(socket: string): Promise<void> {
+  mkdirSync(dirname(socket), {recursive: true, mode: 0o700})
+  const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], {stdio: ['ignore', 'pipe', 'inherit']})
+  await new Promise((resolve) => holder.stdout!.once('data', resolve))
+  holder.kill('SIGKILL')
+  await new Promise((resolve) => holder.once('exit', resolve))
+}
 
 export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs

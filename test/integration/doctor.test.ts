@@ -1,5 +1,5 @@
 import {execa} from 'execa'
-import {chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {BIN, type CliResult, FIXTURE_BIN, isAlive, TestHome, waitFor} from '../helpers/cli.js'
@@ -278,6 +278,27 @@ describe('what a broken home shows', () => {
 
     await applyFix(pidFile.fix!)
     await applyFix(lock.fix!)
+    expect((await doctor()).exitCode).toBe(0)
+  })
+
+  it('a spawn lock claim left by a command killed while taking over the lock is a problem; its fix clears it', async () => {
+    mkdirSync(runDir, {mode: 0o700})
+    const claim = join(runDir, 'spawn.lock.claim')
+    writeFileSync(claim, '')
+    const longAgo = new Date(Date.now() - 60_000)
+    utimesSync(claim, longAgo, longAgo)
+
+    const {exitCode, report} = await doctor()
+    expect(exitCode).toBe(1)
+    expect(checksOf(report, 'stale-files')).toEqual([
+      {
+        id: 'stale-files',
+        status: 'problem',
+        summary: `${claim} is left by a command killed while it took over the spawn lock: no command can start a supervisor until it is gone`,
+        fix: `rm ${claim}`,
+      },
+    ])
+    await applyFix(checksOf(report, 'stale-files')[0].fix!)
     expect((await doctor()).exitCode).toBe(0)
   })
 

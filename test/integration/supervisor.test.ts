@@ -3,7 +3,7 @@ import {execa} from 'execa'
 import {existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {BIN, isAlive, ROOT, TestHome, waitFor} from '../helpers/cli.js'
+import {BIN, isAlive, leaveStaleSocket, ROOT, TestHome, waitFor} from '../helpers/cli.js'
 import {OldSupervisor} from '../helpers/old-supervisor.js'
 import {socketRequest} from '../helpers/socket.js'
 
@@ -19,12 +19,7 @@ afterEach(async () => {
 
 describe('auto-spawn', () => {
   it('replaces a stale socket that nothing listens on', async () => {
-    // A listener killed with SIGKILL leaves its socket file behind.
-    mkdirSync(join(t.home, 'run'), {mode: 0o700})
-    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], {stdio: ['ignore', 'pipe', 'inherit']})
-    await new Promise((resolve) => holder.stdout!.once('data', resolve))
-    holder.kill('SIGKILL')
-    await new Promise((resolve) => holder.once('exit', resolve))
+    await leaveStaleSocket(socket)
     expect(existsSync(socket)).toBe(true)
 
     expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)

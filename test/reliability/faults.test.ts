@@ -1,9 +1,9 @@
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {createServer, type Server} from 'node:http'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {isAlive, TestHome, waitFor} from '../helpers/cli.js'
+import {isAlive, leaveStaleSocket, TestHome, waitFor} from '../helpers/cli.js'
 import {median, ms, recordFigure} from '../helpers/figures.js'
 import {App} from '../helpers/http.js'
 import {WebhookReceiver} from '../helpers/webhook-receiver.js'
@@ -116,12 +116,31 @@ describe('a supervisor killed with SIGKILL', () => {
 
 describe('many commands at once', () => {
   it('50 commands started at once against no supervisor leave exactly one, and all succeed', async () => {
-    const [results, wallMs] = await timed(() => Promise.all(Array.from({length: 50}, () => t.run(['tunnel', 'list']))))
+    // A command that changes something: reading commands never start a supervisor.
+    const [results, wallMs] = await timed(() => Promise.all(Array.from({length: 50}, () => t.run(['tunnel', 'killall']))))
     expect(results.filter((r) => r.exitCode !== 0).map((r) => r.stderr)).toEqual([])
     const supervisors = t.processes().filter((p) => p.cmdline.includes('dist/supervisor.js'))
     expect(supervisors).toHaveLength(1)
     expect(t.eventsLog().filter((e) => e.type === 'supervisor.started')).toHaveLength(1)
     recordFigure('Faults', '50 commands at once, no supervisor', `50 of 50 succeeded; 1 supervisor; all done in ${ms(wallMs)}`)
+  })
+
+  it('50 commands at once, with the spawn lock and socket left by a killed command and supervisor: one supervisor is spawned, and all succeed', async () => {
+    const runDir = join(t.home, 'run')
+    mkdirSync(runDir, {mode: 0o700})
+    const dead = spawnSync(process.execPath, ['-e', '']).pid
+    writeFileSync(join(runDir, 'spawn.lock'), String(dead), {mode: 0o600})
+    await leaveStaleSocket(join(runDir, 'supervisor.sock'))
+
+    const [results, wallMs] = await timed(() => Promise.all(Array.from({length: 50}, () => t.run(['tunnel', 'killall']))))
+    expect(results.filter((r) => r.exitCode !== 0).map((r) => r.stderr)).toEqual([])
+    expect(t.processes().filter((p) => p.cmdline.includes('dist/supervisor.js'))).toHaveLength(1)
+    // Every supervisor spawned says so in the log; one that found another listening says that it exits.
+    const log = readFileSync(join(runDir, 'supervisor.log'), 'utf8')
+    expect(log.match(/supervisor \d+ listening on /g), log).toHaveLength(1)
+    expect(log).not.toContain('already answers')
+    expect(existsSync(join(runDir, 'spawn.lock')), 'the spawn lock is released').toBe(false)
+    recordFigure('Faults', '50 commands at once, stale spawn lock and socket', `50 of 50 succeeded; 1 supervisor spawned; all done in ${ms(wallMs)}`)
   })
 })
 
