@@ -45,7 +45,7 @@ async function probeSupervisor(paths: Paths): Promise<Probe> {
 }
 
 function supervisorCheck(probe: Probe, paths: Paths): Check {
-  if (probe.state === 'absent') return {id: 'supervisor', status: 'ok', summary: 'not running; the next command starts it'}
+  if (probe.state === 'absent') return {id: 'supervisor', status: 'ok', summary: 'not running; `tunnelctl supervisor start` starts it'}
   if (probe.state === 'failed') {
     return {
       id: 'supervisor',
@@ -65,7 +65,7 @@ function supervisorCheck(probe: Probe, paths: Paths): Check {
   const versions = `the running supervisor (pid ${status.pid}) is tunnelctl ${status.version} and this is ${VERSION}`
   // As connectSupervisor does: one that holds nothing is replaced by the next command, one that holds something is refused.
   if (status.tunnels === 0 && endpoints === 0) {
-    return {id: 'supervisor', status: 'warn', summary: `${versions}; it holds nothing, so the next command replaces it`, fix: 'tunnelctl supervisor stop'}
+    return {id: 'supervisor', status: 'warn', summary: `${versions}; it holds nothing, so the next command that changes something replaces it`, fix: 'tunnelctl supervisor stop'}
   }
 
   return {
@@ -110,7 +110,7 @@ async function staleFiles(paths: Paths, probe: Probe, pidFile: PidFile): Promise
       id: 'stale-files',
       status: 'problem',
       summary: `${paths.socket} is left by a supervisor that did not exit cleanly: nothing listens on it`,
-      fix: 'tunnelctl tunnel list (the supervisor it starts replaces the socket and ends what the old one left running)',
+      fix: 'tunnelctl supervisor start (the supervisor it starts replaces the socket and ends what the old one left running)',
     })
   }
 

@@ -23,6 +23,7 @@ export function renderEndpoints(endpoints: EndpointInfo[], now = new Date()): st
     String(e.restarts),
   ])
   const table = renderTable(['ID', 'PROVIDER', 'URL', 'TARGET', 'AUTH', 'STATUS', 'UPTIME', 'RESTARTS'], rows)
-  const notes = endpoints.filter((e) => e.reason && e.status !== 'up').map((e) => `${e.id} ${e.status}: ${e.reason}`)
+  // A stopped endpoint's reason is the same for all of them: the listing says it once.
+  const notes = endpoints.filter((e) => e.reason && e.status !== 'up' && e.status !== 'stopped').map((e) => `${e.id} ${e.status}: ${e.reason}`)
   return notes.length > 0 ? `${table}\n\n${notes.join('\n')}` : table
 }

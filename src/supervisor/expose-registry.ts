@@ -3,7 +3,8 @@ import type {EndpointInfo, EndpointReply, StartEndpointRequest} from '../expose-
 import {formatExposeTarget, parseExposeTarget} from '../expose-target.js'
 import type {Provider, Publication, PublicationState} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
-import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from './endpoint-store.js'
+import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from '../endpoint-store.js'
+import {describeBroken} from '../saved-endpoints.js'
 import type {EventLog} from './event-log.js'
 import {AUTH_USERNAME, hashPassword, newPassword} from './proxy/basic-auth.js'
 import type {ReverseProxy} from './proxy/reverse-proxy.js'
@@ -255,22 +256,6 @@ function describe(endpoint: Endpoint): EndpointInfo {
     reason: endpoint.reason,
     upSince: endpoint.status === 'up' ? (endpoint.upSince?.toISOString() ?? null) : null,
     restarts: endpoint.restarts,
-  }
-}
-
-function describeBroken({id, file, reason}: BrokenEndpointFile): EndpointInfo {
-  return {
-    id,
-    name: null,
-    provider: null,
-    mode: null,
-    target: null,
-    url: null,
-    auth: false,
-    status: 'broken',
-    reason: `${file}: ${reason}`,
-    upSince: null,
-    restarts: 0,
   }
 }
 

@@ -14,7 +14,7 @@ export default class SupervisorStatusCommand extends TunnelctlCommand {
     const paths = resolvePaths()
     const found = await findSupervisor(paths)
     if (!found) {
-      this.log('The supervisor is not running. Any tunnel command starts it.')
+      this.log('The supervisor is not running. `tunnelctl supervisor start` starts it, as does any command that changes something.')
       return {running: false, socket: paths.socket}
     }
 

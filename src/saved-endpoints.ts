@@ -1,0 +1,48 @@
+import {type BrokenEndpointFile, type EndpointRecord, EndpointStore} from './endpoint-store.js'
+import type {EndpointInfo} from './expose-protocol.js'
+import {formatExposeTarget} from './expose-target.js'
+
+export const STOPPED_REASON = 'the supervisor is not running; `tunnelctl supervisor start` brings it back'
+
+/**
+ * The endpoints as their files say, for `expose list` while no supervisor runs: every one stopped,
+ * oldest first, then the files that cannot be read, as the supervisor lists them.
+ */
+export async function listSavedEndpoints(dir: string): Promise<EndpointInfo[]> {
+  const {records, broken} = await new EndpointStore(dir).readAll()
+  records.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
+  return [...records.map((record) => describeStopped(record)), ...broken.map((file) => describeBroken(file))]
+}
+
+function describeStopped(record: EndpointRecord): EndpointInfo {
+  return {
+    id: record.id,
+    name: record.name,
+    provider: record.provider,
+    mode: record.mode,
+    target: formatExposeTarget(record.target),
+    url: null,
+    auth: record.auth !== null,
+    status: 'stopped',
+    reason: STOPPED_REASON,
+    upSince: null,
+    restarts: 0,
+  }
+}
+
+/** A file that cannot be read: served by no supervisor, and shown with what is wrong with it. */
+export function describeBroken({id, file, reason}: BrokenEndpointFile): EndpointInfo {
+  return {
+    id,
+    name: null,
+    provider: null,
+    mode: null,
+    target: null,
+    url: null,
+    auth: false,
+    status: 'broken',
+    reason: `${file}: ${reason}`,
+    upSince: null,
+    restarts: 0,
+  }
+}
