@@ -106,7 +106,7 @@ describe('a healthy home', () => {
       ok       cloudflared: <version> (<fixtures>/cloudflared)
       ok       tailscale: <version> (<fixtures>/tailscale)
       ok       cloudflared-config: none where cloudflared looks for one by default
-      ok       supervisor: not running; the next command starts it
+      ok       supervisor: not running; \`tunnelctl supervisor start\` starts it
       ok       stale-files: no socket, pid file or spawn lock left behind
       ok       permissions: the run directory, socket, settings and endpoint files are yours alone
       ok       endpoint-files: none yet
@@ -159,7 +159,7 @@ describe('a healthy home', () => {
 
 describe('what a broken home shows', () => {
   it('human output: each problem and warning with its fix below it, then the totals; exit 1', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const supervisor = t.supervisorPid()!
     process.kill(supervisor, 'SIGKILL')
     await waitFor('the supervisor to die', () => !isAlive(supervisor))
@@ -173,9 +173,9 @@ describe('what a broken home shows', () => {
       ok       tailscale: <version> (<fixtures>/tailscale)
       warn     cloudflared-config: <home>/user/.cloudflared/config.yml: its ingress rules send plain \`cloudflared tunnel --url\` runs to their catch-all instead of the --url. tunnelctl's own tunnels pass an isolated --config and are not affected.
                fix: Move it aside: mv <home>/user/.cloudflared/config.yml <home>/user/.cloudflared/config.yml.bak (a named tunnel that needs it can be run with --config <home>/user/.cloudflared/config.yml.bak)
-      ok       supervisor: not running; the next command starts it
+      ok       supervisor: not running; \`tunnelctl supervisor start\` starts it
       problem  stale-files: <home>/run/supervisor.sock is left by a supervisor that did not exit cleanly: nothing listens on it
-               fix: tunnelctl tunnel list (the supervisor it starts replaces the socket and ends what the old one left running)
+               fix: tunnelctl supervisor start (the supervisor it starts replaces the socket and ends what the old one left running)
       problem  stale-files: <home>/run/supervisor.pid names pid <pid>, which is not running: a supervisor that was killed left it
                fix: rm <home>/run/supervisor.pid
       problem  permissions: <home>/expose/endpoints/deadbeef.json is mode 0644, not 0600: it holds the endpoint's password hash
@@ -232,14 +232,14 @@ describe('what a broken home shows', () => {
 
     const {exitCode, report} = await doctor()
     expect(exitCode).toBe(1)
-    expect(only(report, 'supervisor')).toMatchObject({status: 'ok', summary: 'not running; the next command starts it'})
+    expect(only(report, 'supervisor')).toMatchObject({status: 'ok', summary: 'not running; `tunnelctl supervisor start` starts it'})
     const stale = checksOf(report, 'stale-files')
     expect(stale).toEqual([
       {
         id: 'stale-files',
         status: 'problem',
         summary: `${join(runDir, 'supervisor.sock')} is left by a supervisor that did not exit cleanly: nothing listens on it`,
-        fix: 'tunnelctl tunnel list (the supervisor it starts replaces the socket and ends what the old one left running)',
+        fix: 'tunnelctl supervisor start (the supervisor it starts replaces the socket and ends what the old one left running)',
       },
       {
         id: 'stale-files',
@@ -251,7 +251,7 @@ describe('what a broken home shows', () => {
     expect(existsSync(join(runDir, 'supervisor.sock')), 'doctor removes nothing').toBe(true)
 
     // The socket's fix starts a supervisor, which also ends the cloudflared the killed one left.
-    expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+    expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
     const fixed = await doctor()
     expect(fixed.exitCode).toBe(0)
     expect(only(fixed.report, 'stale-files').status).toBe('ok')
@@ -303,7 +303,7 @@ describe('what a broken home shows', () => {
   })
 
   it('a supervisor whose socket was removed is a problem: nothing can reach it, and it is to be killed', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const lost = t.supervisorPid()!
     rmSync(join(runDir, 'supervisor.sock'))
 
@@ -348,7 +348,7 @@ describe('what a broken home shows', () => {
       const {exitCode, report} = await doctor()
       expect(exitCode).toBe(0)
       expect(only(report, 'supervisor')).toMatchObject({status: 'warn', fix: 'tunnelctl supervisor stop'})
-      expect(only(report, 'supervisor').summary).toContain('it holds nothing, so the next command replaces it')
+      expect(only(report, 'supervisor').summary).toContain('it holds nothing, so the next command that changes something replaces it')
     })
   })
 })

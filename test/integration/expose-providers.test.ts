@@ -134,6 +134,7 @@ describe('tailscale', () => {
     await t.run(['supervisor', 'stop'])
     expect(serveConfig()).toBeNull()
 
+    await t.run(['supervisor', 'start'])
     await waitFor('the endpoint to come back', async () => (await t.json(['expose', 'list'])).body[0]?.status === 'up')
     expect(serveConfig().AllowFunnel).toEqual({[`${DOMAIN}:443`]: true})
   })
@@ -142,6 +143,7 @@ describe('tailscale', () => {
     await start(['--provider', 'tailscale'])
     await t.run(['supervisor', 'stop'])
     writeFileSync(join(t.fakeState, 'state.json'), JSON.stringify({backendState: 'NeedsLogin', serve: null}))
+    await t.run(['supervisor', 'start'])
     const [listed] = await waitFor('the endpoint to be restored', async () => {
       const list = (await t.json(['expose', 'list'])).body
       return list[0]?.status === 'unavailable' && list

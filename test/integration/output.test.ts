@@ -119,7 +119,7 @@ describe('human output', () => {
   it('supervisor status and stop', async () => {
     expect(screen(await t.run(['supervisor', 'status']))).toMatchInlineSnapshot(`
       "stdout:
-      The supervisor is not running. Any tunnel command starts it.
+      The supervisor is not running. \`tunnelctl supervisor start\` starts it, as does any command that changes something.
       exit 0"
     `)
     await t.run(['tunnel', 'start', '3000'])
@@ -140,7 +140,7 @@ describe('human output', () => {
   })
 
   it('supervisor logs', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     await t.run(['supervisor', 'stop'])
     expect(screen(await t.run(['supervisor', 'logs']))).toMatchInlineSnapshot(`
       "stdout:

@@ -22,7 +22,7 @@ describe('auto-spawn', () => {
     await leaveStaleSocket(socket)
     expect(existsSync(socket)).toBe(true)
 
-    expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+    expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
     expect((await t.json(['supervisor', 'status'])).body.running).toBe(true)
   })
 
@@ -37,7 +37,7 @@ describe('auto-spawn', () => {
   })
 
   it('a supervisor stopped before it listens leaves the socket and pid file of the one that runs', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const first = t.supervisorPid()
     // What a SIGTERM during start-up does: shut down a supervisor that never listened.
     const script = `
@@ -48,7 +48,7 @@ describe('auto-spawn', () => {
     expect(stopped.exitCode).toBe(0)
     expect(existsSync(socket)).toBe(true)
     expect(t.supervisorPid()).toBe(first)
-    expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+    expect((await t.run(['supervisor', 'start'])).stdout).toMatch(new RegExp(`^The supervisor is already running \\(pid ${first}, `))
   })
 
   it('says where the log is when the supervisor cannot start', async () => {
@@ -67,8 +67,10 @@ describe('version checks', () => {
 
   it('replaces a supervisor of another version that holds nothing', async () => {
     await old.start(0)
-    const list = await t.run(['tunnel', 'list'])
-    expect(list).toMatchObject({exitCode: 0, stdout: 'No active tunnels.'})
+    // A command that only reads finds nothing in it, and leaves it be.
+    expect(await t.run(['tunnel', 'list'])).toMatchObject({exitCode: 0, stdout: 'No tunnels are running: the supervisor is not running.'})
+    const start = await t.run(['supervisor', 'start'])
+    expect(start).toMatchObject({exitCode: 0, stdout: expect.stringMatching(/^Started the supervisor \(pid \d+\)\.$/)})
     expect((await t.json(['supervisor', 'status'])).body.version).toBe('0.1.0')
   })
 
@@ -81,7 +83,7 @@ describe('version checks', () => {
   })
 
   it('the supervisor refuses a client of another version, but still answers status', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const refused = await socketRequest(socket, 'GET', '/v1/tunnels', {headers: {'tunnelctl-version': '9.9.9'}})
     expect(refused.status).toBe(409)
     expect(refused.body.error.code).toBe('VERSION_MISMATCH')
@@ -94,7 +96,7 @@ describe('version checks', () => {
 describe('supervisor status and logs', () => {
   it('status says when nothing runs, and never starts one', async () => {
     const status = await t.run(['supervisor', 'status'])
-    expect(status).toMatchObject({exitCode: 0, stdout: 'The supervisor is not running. Any tunnel command starts it.'})
+    expect(status).toMatchObject({exitCode: 0, stdout: 'The supervisor is not running. `tunnelctl supervisor start` starts it, as does any command that changes something.'})
     expect(t.processes()).toEqual([])
     expect((await t.json(['supervisor', 'status'])).body).toEqual({running: false, socket})
   })
@@ -107,7 +109,7 @@ describe('supervisor status and logs', () => {
   })
 
   it('logs prints the end of the supervisor log', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const logs = await t.run(['supervisor', 'logs', '-n', '5'])
     expect(logs.stdout).toMatch(/supervisor \d+ listening on /)
   })
@@ -117,7 +119,7 @@ describe('supervisor status and logs', () => {
   })
 
   it('waits for the supervisor to be gone before it returns', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const pid = t.supervisorPid()!
     await t.run(['supervisor', 'stop'])
     expect(isAlive(pid)).toBe(false)
@@ -140,6 +142,7 @@ describe('after the supervisor is killed with SIGKILL', () => {
     const left = t.fakeRuns()
     expect(left.every((run) => isAlive(run.pid))).toBe(true)
 
+    expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
     expect((await t.json(['tunnel', 'list'])).body).toEqual([])
     for (const run of left) expect(isAlive(run.pid), `cloudflared ${run.pid}`).toBe(false)
     const lost = await waitFor('three tunnel.lost events', () => {
@@ -159,7 +162,7 @@ describe('after the supervisor is killed with SIGKILL', () => {
     try {
       const ledger = [{pid: stranger.pid, command: ['/usr/bin/cloudflared', 'tunnel', '--url', 'http://localhost:3000'], owner: {kind: 'tunnel', port: 3000}}]
       writeFileSync(join(t.home, 'run', 'children.json'), JSON.stringify(ledger))
-      expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+      expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
       expect(isAlive(stranger.pid!)).toBe(true)
       expect(t.eventsLog().filter((e) => e.type === 'tunnel.lost')).toEqual([])
     } finally {

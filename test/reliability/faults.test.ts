@@ -89,12 +89,13 @@ describe('a supervisor killed with SIGKILL', () => {
     await waitFor('the supervisor to die', () => !isAlive(dead))
     expect(left.filter((p) => !isAlive(p.pid)), 'children still running after their supervisor died').toEqual([])
 
-    const [restored, restoreMs] = await timed(() =>
-      waitFor('the 3 endpoints back up', async () => {
+    const [restored, restoreMs] = await timed(async () => {
+      await t.run(['supervisor', 'start'])
+      return waitFor('the 3 endpoints back up', async () => {
         const list = (await t.json(['expose', 'list'])).body
         return list.length === 3 && list.every((e: any) => e.status === 'up') && list
-      }),
-    )
+      })
+    })
     expect(restored.map((e: any) => e.id).sort()).toEqual(endpoints.map((e) => e.id).sort())
     const survivors = left.filter((p) => commandLine(p.pid) === p.cmdline)
     expect(survivors, 'processes of the killed supervisor still running').toEqual([])
@@ -184,7 +185,7 @@ describe('a provider process that dies soon after every start', () => {
 describe('SIGTERM to the supervisor during a `tunnel start`', () => {
   it('fails the command with a clear error and leaves no process', async () => {
     t = new TestHome({FAKE_CLOUDFLARED_URL_DELAY_MS: '30000'})
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const supervisor = t.supervisorPid()!
     const start = t.spawn(['tunnel', 'start', '3000'])
     const [run] = await waitFor('cloudflared to be started', () => t.fakeRuns().length === 1 && t.fakeRuns())
