@@ -10,6 +10,7 @@ import type {Readable} from 'node:stream'
 import {setTimeout as delay} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {TunnelctlError} from '../errors.js'
+import {tryAcquireLock} from '../lock-file.js'
 import {ensureRuntimeDir, type Paths, resolvePaths} from '../paths.js'
 import {exitedWithin} from '../process-alive.js'
 import {READY_FD_ENV, type SupervisorStatus} from '../protocol.js'
@@ -17,7 +18,6 @@ import {VERSION} from '../version.js'
 import {readLogTail} from './supervisor-log.js'
 import {NotListening} from './socket-request.js'
 import {SupervisorClient} from './supervisor-client.js'
-import {tryAcquireSpawnLock} from './spawn-lock.js'
 
 /** The file the supervisor runs, bundled into one (scripts/bundle-supervisor.js): its process's command line names it. */
 export const SUPERVISOR_ENTRY = fileURLToPath(new URL('../supervisor.js', import.meta.url))
@@ -51,7 +51,7 @@ export async function startSupervisor(paths: Paths = resolvePaths()): Promise<{c
       continue
     }
 
-    const release = tryAcquireSpawnLock(paths.spawnLock)
+    const release = tryAcquireLock(paths.spawnLock)
     if (!release) {
       // Someone else is spawning it: wait for their supervisor rather than start a second one.
       await delay(POLL_MS)

@@ -1,6 +1,6 @@
 import {access, readFile} from 'node:fs/promises'
 import {findSupervisor, SUPERVISOR_ENTRY} from '../client/connect.js'
-import {isSpawnLockStale, stuckSpawnLockClaim} from '../client/spawn-lock.js'
+import {isLockStale, stuckLockClaim} from '../lock-file.js'
 import type {Paths} from '../paths.js'
 import {isRunning} from '../process-alive.js'
 import {commandLine} from '../process-command-line.js'
@@ -116,7 +116,7 @@ async function staleFiles(paths: Paths, probe: Probe, pidFile: PidFile): Promise
 
   const pidProblem = describePidFile(pidFile)
   if (pidProblem) stale.push({id: 'stale-files', status: 'problem', summary: `${paths.pidFile} ${pidProblem}`, fix: `rm ${shellWord(paths.pidFile)}`})
-  if (isSpawnLockStale(paths.spawnLock)) {
+  if (isLockStale(paths.spawnLock)) {
     stale.push({
       id: 'stale-files',
       status: 'problem',
@@ -125,12 +125,12 @@ async function staleFiles(paths: Paths, probe: Probe, pidFile: PidFile): Promise
     })
   }
 
-  const claim = stuckSpawnLockClaim(paths.spawnLock)
-  if (claim) {
+  for (const claim of [stuckLockClaim(paths.spawnLock), stuckLockClaim(paths.socketLock)]) {
+    if (!claim) continue
     stale.push({
       id: 'stale-files',
       status: 'problem',
-      summary: `${claim} is left by a command killed while it took over the spawn lock: no command can start a supervisor until it is gone`,
+      summary: `${claim} is left by a process killed while it took over a lock: no supervisor can start until it is gone`,
       fix: `rm ${shellWord(claim)}`,
     })
   }

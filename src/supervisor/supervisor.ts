@@ -1,6 +1,7 @@
 import {chmod, rm, writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {Settings} from '../config/settings.js'
+import {acquireLock} from '../lock-file.js'
 import type {Paths} from '../paths.js'
 import type {SupervisorStatus, TunnelInfo} from '../protocol.js'
 import {VERSION} from '../version.js'
@@ -19,6 +20,7 @@ import {TunnelRegistry} from './tunnel-registry.js'
 const IDLE_CHECK_MS = 1000
 const WEBHOOK_WAIT_ON_EXIT_MS = 2000
 const CONNECTIONS_CLOSE_GRACE_MS = 1000
+const SOCKET_LOCK_WAIT_MS = 10_000
 // A crash report should fit on a screen; the process's own log has the rest.
 const RESTART_REPORT_LINES = 10
 
@@ -64,7 +66,7 @@ export class Supervisor {
    */
   async start(): Promise<void> {
     await Promise.all([this.events.load(), this.proxy.listen()])
-    await listenReplacingStale(this.control, this.paths.socket)
+    await listenReplacingStale(this.control, this.paths)
     await chmod(this.paths.socket, 0o600)
     await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
     this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
@@ -171,7 +173,13 @@ function report({provider, endpoint}: ProviderOwner, {restarts, delayMs, reason,
   return {provider, endpoint: endpoint ?? null, restarts, delayMs, reason, lastLines: lastLines.slice(-RESTART_REPORT_LINES)}
 }
 
-async function listenReplacingStale(control: ControlServer, socket: string): Promise<void> {
+/**
+ * Under the socket lock: checking that a socket is stale and then deleting it, without the lock,
+ * lets a second supervisor delete the socket the first has just bound, and run on unreachable.
+ */
+async function listenReplacingStale(control: ControlServer, {socket, socketLock}: Paths): Promise<void> {
+  const release = await acquireLock(socketLock, SOCKET_LOCK_WAIT_MS)
+  if (!release) throw new Error(`${socketLock} stayed taken for ${SOCKET_LOCK_WAIT_MS / 1000}s; see \`tunnelctl doctor\``)
   try {
     await listen(control, socket)
   } catch (error) {
@@ -179,6 +187,8 @@ async function listenReplacingStale(control: ControlServer, socket: string): Pro
     if (await answers(socket)) throw new AlreadyRunning(`another supervisor already answers on ${socket}`)
     await rm(socket, {force: true})
     await listen(control, socket)
+  } finally {
+    await release()
   }
 }
 

@@ -281,7 +281,7 @@ describe('what a broken home shows', () => {
     expect((await doctor()).exitCode).toBe(0)
   })
 
-  it('a spawn lock claim left by a command killed while taking over the lock is a problem; its fix clears it', async () => {
+  it('a lock claim left by a process killed while taking over the lock is a problem; its fix clears it', async () => {
     mkdirSync(runDir, {mode: 0o700})
     const claim = join(runDir, 'spawn.lock.claim')
     writeFileSync(claim, '')
@@ -294,7 +294,7 @@ describe('what a broken home shows', () => {
       {
         id: 'stale-files',
         status: 'problem',
-        summary: `${claim} is left by a command killed while it took over the spawn lock: no command can start a supervisor until it is gone`,
+        summary: `${claim} is left by a process killed while it took over a lock: no supervisor can start until it is gone`,
         fix: `rm ${claim}`,
       },
     ])

@@ -26,6 +26,19 @@ describe('auto-spawn', () => {
     expect((await t.json(['supervisor', 'status'])).body.running).toBe(true)
   })
 
+  it('ten supervisors started at once over a stale socket: one listens, and the others exit', async () => {
+    await leaveStaleSocket(socket)
+    const supervisors = Array.from({length: 10}, () => execa(process.execPath, [join(ROOT, 'dist', 'supervisor.js')], {env: t.env, extendEnv: false, reject: false}))
+    const listening = await waitFor('a supervisor to answer', async () => (await t.json(['supervisor', 'status'])).body.running && t.supervisorPid())
+    const others = supervisors.filter((s) => s.pid !== listening)
+    await waitFor('the other nine to exit', () => others.every((s) => s.exitCode !== undefined && s.exitCode !== null) || undefined, 20_000).catch(() => {})
+    expect(t.processes().filter((p) => p.cmdline.includes('dist/supervisor.js')).map((p) => p.pid), 'supervisors running').toEqual([listening])
+    for (const result of await Promise.all(others)) {
+      expect(result.exitCode).toBe(0)
+      expect(result.stdout).toMatch(/another supervisor already answers on .*; exiting$/)
+    }
+  })
+
   it('a second supervisor on the same home leaves the first alone and exits', async () => {
     await t.run(['tunnel', 'start', '3000'])
     const first = t.supervisorPid()

@@ -19,11 +19,11 @@ const WORKER = `
   import {closeSync, openSync, unlinkSync, writeFileSync} from 'node:fs'
   import {join} from 'node:path'
   import {setTimeout as delay} from 'node:timers/promises'
-  import {tryAcquireSpawnLock} from ${JSON.stringify(join(ROOT, 'dist', 'client', 'spawn-lock.js'))}
+  import {tryAcquireLock} from ${JSON.stringify(join(ROOT, 'dist', 'lock-file.js'))}
   const [dir, startAt] = process.argv.slice(-2)
   while (Date.now() < Number(startAt)) await delay(1)
   const deadline = Date.now() + 60_000
-  while (!tryAcquireSpawnLock(join(dir, 'spawn.lock'))) {
+  while (!tryAcquireLock(join(dir, 'spawn.lock'))) {
     if (Date.now() > deadline) process.exit(3)
     await delay(Math.random() * 2)
   }

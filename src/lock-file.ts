@@ -1,17 +1,20 @@
 import {randomBytes} from 'node:crypto'
 import {closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {setTimeout as delay} from 'node:timers/promises'
-import {isRunning} from '../process-alive.js'
+import {isRunning} from './process-alive.js'
 
-// A holder that has not finished spawning by then has hung; its lock no longer counts.
+// Locks guard a few hundred milliseconds of work: a holder that has not finished by then has hung,
+// and its lock no longer counts.
 const STALE_AFTER_MS = 30_000
 // A claim is held for two system calls: one this old was left by a process killed between them.
 const CLAIM_STUCK_AFTER_MS = 10_000
 const RELEASE_TRIES = 50
 const RELEASE_RETRY_MS = 2
+const ACQUIRE_RETRY_MS = 20
 
 /**
- * Tries once to take the lock that makes spawning a supervisor a one-at-a-time affair. Returns a
+ * Tries once to take a lock file: the spawn lock, that makes spawning a supervisor a one-at-a-time
+ * affair, and the socket lock, that does the same for binding the supervisor's socket. Returns a
  * release function, or undefined when another live process holds it. A lock whose holder died (or
  * hung) is removed, and the next try can take it.
  *
@@ -21,20 +24,32 @@ const RELEASE_RETRY_MS = 2
  * lock is read again under it. Checking and then deleting without the claim lets a process delete
  * the lock another has just taken, and then both spawn.
  */
-export function tryAcquireSpawnLock(path: string): (() => Promise<void>) | undefined {
+export function tryAcquireLock(path: string): (() => Promise<void>) | undefined {
   if (create(path)) return () => release(path)
   removeUnderClaim(path, isStale)
   return undefined
 }
 
+/** Tries until timeoutMs has passed; undefined when the lock did not come. */
+export async function acquireLock(path: string, timeoutMs: number): Promise<(() => Promise<void>) | undefined> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const release = tryAcquireLock(path)
+    if (release) return release
+    await delay(ACQUIRE_RETRY_MS)
+  }
+
+  return undefined
+}
+
 /** Whether the lock's holder died or hung; false when there is no lock. */
-export function isSpawnLockStale(path: string): boolean {
+export function isLockStale(path: string): boolean {
   const holder = readHolder(path)
   return holder !== undefined && isStale(holder)
 }
 
 /** The claim, when a process was killed while it held it: nothing removes the lock until it is deleted. */
-export function stuckSpawnLockClaim(path: string): string | undefined {
+export function stuckLockClaim(path: string): string | undefined {
   const claim = claimOf(path)
   try {
     return Date.now() - statSync(claim).mtimeMs > CLAIM_STUCK_AFTER_MS ? claim : undefined
