@@ -37,10 +37,16 @@ const TUNNEL_START_MARGIN_MS = 15_000
 /** The supervisor took a request and did not answer it in time; `pid` is its pid file's, when that names one. */
 export class SupervisorNotAnswering extends TunnelctlError {
   constructor(
-    message: string,
+    readonly request: string,
+    readonly waitedMs: number,
     readonly pid: number | undefined,
+    log: string,
   ) {
-    super('SUPERVISOR_UNAVAILABLE', message)
+    super(
+      'SUPERVISOR_UNAVAILABLE',
+      `The supervisor${pid ? ` (pid ${pid})` : ''} is not answering: ${request} got no reply within ${waitedMs / 1000}s. ` +
+        `Its log is ${log}. Stop it with \`tunnelctl supervisor stop\` (which ends it by its pid if it must), or see \`tunnelctl doctor\`.`,
+    )
   }
 }
 
@@ -123,12 +129,7 @@ export class SupervisorClient {
   /** A request the supervisor never answered, told as what to do about it. */
   private explain(error: unknown): unknown {
     if (!(error instanceof NoReply)) return error
-    const pid = readSupervisorPid(this.paths.pidFile)
-    return new SupervisorNotAnswering(
-      `The supervisor${pid ? ` (pid ${pid})` : ''} is not answering: ${error.request} got no reply within ${error.waitedMs / 1000}s. ` +
-        `Its log is ${this.paths.supervisorLog}. Stop it with \`tunnelctl supervisor stop\` (which ends it by its pid if it must), or see \`tunnelctl doctor\`.`,
-      pid,
-    )
+    return new SupervisorNotAnswering(error.request, error.waitedMs, readSupervisorPid(this.paths.pidFile), this.paths.supervisorLog)
   }
 }
 

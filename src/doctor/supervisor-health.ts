@@ -1,5 +1,6 @@
 import {access, readFile} from 'node:fs/promises'
 import {findSupervisor, SUPERVISOR_ENTRY} from '../client/connect.js'
+import {SupervisorNotAnswering} from '../client/supervisor-client.js'
 import {isLockStale, stuckLockClaim} from '../lock-file.js'
 import type {Paths} from '../paths.js'
 import {isRunning} from '../process-alive.js'
@@ -10,7 +11,8 @@ import {VERSION} from '../version.js'
 import type {Check} from './check.js'
 import {shellWord} from './shell-word.js'
 
-type Probe = {state: 'running'; status: SupervisorStatus} | {state: 'absent'} | {state: 'failed'; reason: string}
+/** `silent`: something takes requests on the socket and does not answer them in time. */
+type Probe = {state: 'running'; status: SupervisorStatus} | {state: 'absent'} | {state: 'failed'; reason: string} | {state: 'silent'; reason: string}
 
 /** What the pid file names: a live supervisor, or what a dead one left. */
 type PidFile =
@@ -30,8 +32,13 @@ export async function checkSupervisor(paths: Paths): Promise<Check[]> {
   const probe = await probeSupervisor(paths)
   const pidFile = await readPidFile(paths.pidFile)
   // Nothing answers, yet the last supervisor to start still runs: its socket is gone, and with it every way to stop it.
+  // A supervisor that takes requests and never answers: `supervisor stop` ends it by its pid.
   const health =
-    probe.state === 'absent' && pidFile.kind === 'supervisor' ? unreachableSupervisor(pidFile.pid, paths) : supervisorCheck(probe, paths)
+    probe.state === 'absent' && pidFile.kind === 'supervisor'
+      ? unreachableSupervisor(pidFile.pid, paths)
+      : probe.state === 'silent' && pidFile.kind === 'supervisor'
+        ? silentSupervisor(pidFile.pid, probe.reason)
+        : supervisorCheck(probe, paths)
   return [health, ...(await staleFiles(paths, probe, pidFile))]
 }
 
@@ -40,13 +47,14 @@ async function probeSupervisor(paths: Paths): Promise<Probe> {
     const found = await findSupervisor(paths)
     return found ? {state: 'running', status: found.status} : {state: 'absent'}
   } catch (error) {
+    if (error instanceof SupervisorNotAnswering) return {state: 'silent', reason: `${error.request} got no reply within ${error.waitedMs / 1000}s`}
     return {state: 'failed', reason: (error as Error).message}
   }
 }
 
 function supervisorCheck(probe: Probe, paths: Paths): Check {
   if (probe.state === 'absent') return {id: 'supervisor', status: 'ok', summary: 'not running; `tunnelctl supervisor start` starts it'}
-  if (probe.state === 'failed') {
+  if (probe.state === 'failed' || probe.state === 'silent') {
     return {
       id: 'supervisor',
       status: 'problem',
@@ -82,6 +90,15 @@ function unreachableSupervisor(pid: number, paths: Paths): Check {
     status: 'problem',
     summary: `pid ${pid}, named by ${paths.pidFile}, is a tunnelctl supervisor, but nothing answers on ${paths.socket}: no command can reach it or stop what it runs`,
     fix: `kill ${pid} (it stops what it runs, then exits)`,
+  }
+}
+
+function silentSupervisor(pid: number, reason: string): Check {
+  return {
+    id: 'supervisor',
+    status: 'problem',
+    summary: `pid ${pid} is a tunnelctl supervisor that takes requests and does not answer them: ${reason}`,
+    fix: 'tunnelctl supervisor stop (it ends a supervisor that does not answer by its pid: SIGTERM, then SIGKILL)',
   }
 }
 

@@ -76,6 +76,15 @@ describe('a real supervisor that has stopped answering (SIGSTOP)', () => {
     expect(list.exitCode).toBe(1)
     expect(list.stderr).toMatch(notAnswering(stuck))
 
+    const doctor = await t.json(['doctor'])
+    expect(doctor.exitCode).toBe(1)
+    expect(doctor.body.checks.find((c: {id: string}) => c.id === 'supervisor')).toEqual({
+      id: 'supervisor',
+      status: 'problem',
+      summary: `pid ${stuck} is a tunnelctl supervisor that takes requests and does not answer them: GET /v1/status got no reply within 10s`,
+      fix: 'tunnelctl supervisor stop (it ends a supervisor that does not answer by its pid: SIGTERM, then SIGKILL)',
+    })
+
     const stop = await t.json(['supervisor', 'stop'])
     expect(stop.exitCode, stop.stderr).toBe(0)
     expect(stop.body).toMatchObject({wasRunning: true, signal: 'SIGKILL'})
