@@ -15,18 +15,23 @@ export async function listSavedEndpoints(dir: string): Promise<EndpointInfo[]> {
 }
 
 function describeStopped(record: EndpointRecord): EndpointInfo {
+  return describeRecord(record, {url: null, status: 'stopped', reason: STOPPED_REASON, upSince: null, restarts: 0})
+}
+
+/** An endpoint as the protocol shows it: what its file says, and what it is doing now. */
+export function describeRecord(record: EndpointRecord, now: Pick<EndpointInfo, 'url' | 'status' | 'reason' | 'upSince' | 'restarts'>): EndpointInfo {
   return {
     id: record.id,
     name: record.name,
     provider: record.provider,
     mode: record.mode,
     target: formatExposeTarget(record.target),
-    url: null,
+    url: now.url,
     auth: record.auth !== null,
-    status: 'stopped',
-    reason: STOPPED_REASON,
-    upSince: null,
-    restarts: 0,
+    status: now.status,
+    reason: now.reason,
+    upSince: now.upSince,
+    restarts: now.restarts,
   }
 }
 

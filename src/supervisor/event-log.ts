@@ -4,7 +4,6 @@ import {KEPT_IN_MEMORY, readRecentEvents} from '../events-file.js'
 import type {NewEvent, SupervisorEvent} from '../protocol.js'
 import {deliverWebhook} from './webhook.js'
 
-
 type Subscriber = (event: SupervisorEvent) => void
 
 /**

@@ -1,10 +1,10 @@
 import {badInput, TunnelctlError} from '../errors.js'
 import type {EndpointInfo, EndpointReply, StartEndpointRequest} from '../expose-protocol.js'
-import {formatExposeTarget, parseExposeTarget} from '../expose-target.js'
+import {parseExposeTarget} from '../expose-target.js'
 import type {Provider, Publication, PublicationState} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from '../endpoint-store.js'
-import {describeBroken} from '../saved-endpoints.js'
+import {describeBroken, describeRecord} from '../saved-endpoints.js'
 import type {EventLog} from './event-log.js'
 import {AUTH_USERNAME, hashPassword, newPassword} from './proxy/basic-auth.js'
 import type {ReverseProxy} from './proxy/reverse-proxy.js'
@@ -243,20 +243,13 @@ export class ExposeRegistry {
 }
 
 function describe(endpoint: Endpoint): EndpointInfo {
-  const {record} = endpoint
-  return {
-    id: record.id,
-    name: record.name,
-    provider: record.provider,
-    mode: record.mode,
-    target: formatExposeTarget(record.target),
+  return describeRecord(endpoint.record, {
     url: endpoint.publication?.url ?? null,
-    auth: record.auth !== null,
     status: endpoint.status,
     reason: endpoint.reason,
     upSince: endpoint.status === 'up' ? (endpoint.upSince?.toISOString() ?? null) : null,
     restarts: endpoint.restarts,
-  }
+  })
 }
 
 function withPassword(endpoint: EndpointInfo, password: string | undefined): EndpointReply {

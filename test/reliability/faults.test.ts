@@ -264,6 +264,7 @@ describe('endpoint files that cannot be read', () => {
     }
     for (const [id, text] of Object.entries(bad)) writeFileSync(join(endpointsDir(), `${id}.json`), text)
 
+    await t.run(['supervisor', 'start'])
     const list = await waitFor('the good endpoint to be up', async () => {
       const body = (await t.json(['expose', 'list'])).body
       return body.find((e: any) => e.id === good.id)?.status === 'up' && body
