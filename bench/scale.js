@@ -21,7 +21,7 @@ export async function measureScale(home, {originPort, firstTunnelPort}) {
   // cost. What that load left is shown too.
   const rows = [{metric: 'Scale: supervisor RSS after the proxy and WebSocket load, idle', unit: 'MB', stats: {median: rssMb(home.supervisorPid())}}]
   await home.cli(['supervisor', 'stop'])
-  await home.cli(['tunnel', 'list'])
+  await home.cli(['supervisor', 'start'])
   const idleRss = rssMb(home.supervisorPid())
   const ports = Array.from({length: COUNT}, (_, i) => firstTunnelPort + i)
 
@@ -86,7 +86,7 @@ async function measureRestore(home) {
   for (let run = 0; run < RESTORE_RUNS; run++) {
     await home.cli(['supervisor', 'stop'])
     const started = performance.now()
-    commandTimes.push((await home.cli(['tunnel', 'list'])).ms)
+    commandTimes.push((await home.cli(['supervisor', 'start'])).ms)
     await waitFor(`${COUNT} endpoints up`, async () => {
       const {endpoints} = await home.request('GET', '/v1/endpoints')
       return endpoints.length === COUNT && endpoints.every((endpoint) => endpoint.status === 'up')

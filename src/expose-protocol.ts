@@ -18,8 +18,9 @@ export function parseEndpointId(input: string): string {
   return input
 }
 
-export type EndpointStatus = 'starting' | 'up' | 'restarting' | 'failed' | 'unavailable' | 'broken'
-const STATUSES: readonly EndpointStatus[] = ['starting', 'up', 'restarting', 'failed', 'unavailable', 'broken']
+/** `stopped` only in `expose list` while no supervisor runs: the endpoint is saved, and published by nothing. */
+export type EndpointStatus = 'starting' | 'up' | 'restarting' | 'failed' | 'unavailable' | 'broken' | 'stopped'
+const STATUSES: readonly EndpointStatus[] = ['starting', 'up', 'restarting', 'failed', 'unavailable', 'broken', 'stopped']
 
 export interface EndpointInfo {
   id: string

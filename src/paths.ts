@@ -15,6 +15,8 @@ export interface Paths {
   socket: string
   pidFile: string
   spawnLock: string
+  /** Held by a supervisor while it binds the socket, or replaces a stale one. */
+  socketLock: string
   supervisorLog: string
   eventsLog: string
   /** One JSON file per expose endpoint. */
@@ -48,6 +50,7 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
     socket,
     pidFile: join(runtimeDir, 'supervisor.pid'),
     spawnLock: join(runtimeDir, 'spawn.lock'),
+    socketLock: join(runtimeDir, 'socket.lock'),
     supervisorLog: join(runtimeDir, 'supervisor.log'),
     eventsLog: join(configDir, 'events.log'),
     endpointsDir: join(configDir, 'expose', 'endpoints'),

@@ -1,4 +1,7 @@
 import {readdirSync, readFileSync} from 'node:fs'
+import {setTimeout as delay} from 'node:timers/promises'
+
+const EXIT_POLL_MS = 20
 
 /**
  * Whether a process is running. An exited process stays a zombie until its parent reaps it, and
@@ -49,4 +52,15 @@ export function isGroupRunning(pgid: number): boolean {
       return false
     }
   })
+}
+
+/** Whether the process is gone within timeoutMs, looking every few milliseconds. */
+export async function exitedWithin(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (!isRunning(pid)) return true
+    await delay(EXIT_POLL_MS)
+  }
+
+  return !isRunning(pid)
 }

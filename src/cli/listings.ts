@@ -1,5 +1,6 @@
-import {connectSupervisor} from '../client/connect.js'
+import {runningSupervisor} from '../client/connect.js'
 import type {EndpointInfo} from '../expose-protocol.js'
+import {resolvePaths} from '../paths.js'
 import type {TunnelInfo} from '../protocol.js'
 
 /** What a listing command prints: the value with --json, the text for people. */
@@ -9,9 +10,13 @@ export interface Listing<T> {
 }
 
 // The renderers are imported only when there is something to render: an empty list needs none.
+// Listing never starts a supervisor: with none running there are no tunnels, and the endpoints are
+// read from their files.
 
 export async function tunnelListing(): Promise<Listing<TunnelInfo[]>> {
-  const tunnels = await (await connectSupervisor()).listTunnels()
+  const supervisor = await runningSupervisor()
+  if (!supervisor) return {value: [], text: 'No tunnels are running: the supervisor is not running.'}
+  const tunnels = await supervisor.listTunnels()
   if (tunnels.length === 0) return {value: tunnels, text: 'No active tunnels.'}
   const [{renderTable}, {uptimeSince}] = await Promise.all([import('../render/table.js'), import('../render/uptime.js')])
   const now = new Date()
@@ -20,8 +25,12 @@ export async function tunnelListing(): Promise<Listing<TunnelInfo[]>> {
 }
 
 export async function endpointListing(): Promise<Listing<EndpointInfo[]>> {
-  const endpoints = await (await connectSupervisor()).listEndpoints()
+  const paths = resolvePaths()
+  const supervisor = await runningSupervisor(paths)
+  const endpoints = supervisor ? await supervisor.listEndpoints() : await (await import('../saved-endpoints.js')).listSavedEndpoints(paths.endpointsDir)
   if (endpoints.length === 0) return {value: endpoints, text: 'No endpoints. Publish one with `tunnelctl expose start <port>`.'}
   const {renderEndpoints} = await import('../render/endpoint.js')
-  return {value: endpoints, text: renderEndpoints(endpoints)}
+  const text = renderEndpoints(endpoints)
+  if (supervisor) return {value: endpoints, text}
+  return {value: endpoints, text: `${text}\n\nThe supervisor is not running, so these endpoints are saved but not published. \`tunnelctl supervisor start\` brings them back.`}
 }

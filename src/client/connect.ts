@@ -2,15 +2,17 @@
  * How a command reaches its supervisor, top to bottom: probe the socket; if nothing answers, take
  * the spawn lock, spawn a detached supervisor (or have the boot service's manager start it) and wait
  * for its socket; then check versions, and replace a supervisor of another version when it holds
- * nothing. Every wait is bounded.
+ * nothing. Every wait is bounded. Only commands that change something start one: those that read ask
+ * runningSupervisor, which never does.
  */
 import {spawn} from 'node:child_process'
 import {closeSync, openSync, renameSync, statSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {setTimeout as delay} from 'node:timers/promises'
 import {TunnelctlError} from '../errors.js'
+import {tryAcquireLock} from '../lock-file.js'
 import {ensureRuntimeDir, type Paths, resolvePaths} from '../paths.js'
-import {isRunning} from '../process-alive.js'
+import {exitedWithin} from '../process-alive.js'
 import {READY_FD_ENV, type SupervisorStatus} from '../protocol.js'
 import {bootService, isInstalled} from '../service/boot-service.js'
 import {SUPERVISOR_ENTRY, SUPERVISOR_NODE_FLAGS} from '../supervisor-launch.js'
@@ -18,26 +20,31 @@ import {VERSION} from '../version.js'
 import {readLogTail} from './supervisor-log.js'
 import {NotListening} from './socket-request.js'
 import {SupervisorClient} from './supervisor-client.js'
-import {tryAcquireSpawnLock} from './spawn-lock.js'
 
 const CONNECT_DEADLINE_MS = 15_000
 const POLL_MS = 20
 const LOG_ROTATE_BYTES = 1024 * 1024
 
-/** A client of a running supervisor of this version, spawning or replacing one as needed. */
+/** A client of a running supervisor of this version, spawning or replacing one as needed: for commands that change something. */
 export async function connectSupervisor(paths: Paths = resolvePaths()): Promise<SupervisorClient> {
+  return (await startSupervisor(paths)).client
+}
+
+/** As connectSupervisor, and says whether this call is the one that started it (`tunnelctl supervisor start`). */
+export async function startSupervisor(paths: Paths = resolvePaths()): Promise<{client: SupervisorClient; started: boolean}> {
   ensureRuntimeDir(paths)
-  const client = new SupervisorClient(paths.socket)
+  const client = new SupervisorClient(paths)
+  let started = false
   const deadline = Date.now() + CONNECT_DEADLINE_MS
   while (Date.now() < deadline) {
     const status = await probe(client)
-    if (status?.version === VERSION) return client
+    if (status?.version === VERSION) return {client, started}
     if (status) {
       await replaceOtherVersion(client, status)
       continue
     }
 
-    const release = tryAcquireSpawnLock(paths.spawnLock)
+    const release = tryAcquireLock(paths.spawnLock)
     if (!release) {
       // Someone else is spawning it: wait for their supervisor rather than start a second one.
       await delay(POLL_MS)
@@ -45,33 +52,43 @@ export async function connectSupervisor(paths: Paths = resolvePaths()): Promise<
     }
 
     try {
-      if (!(await probe(client))) await startSupervisor(client, paths)
+      if (!(await probe(client))) {
+        await launchSupervisor(client, paths)
+        started = true
+      }
     } finally {
-      release()
+      await release()
     }
   }
 
   throw new TunnelctlError(
     'SUPERVISOR_UNAVAILABLE',
-    `No supervisor answered on ${paths.socket} within ${CONNECT_DEADLINE_MS / 1000}s. See \`tunnelctl supervisor logs\`.`,
+    `No supervisor answered on ${paths.socket} within ${CONNECT_DEADLINE_MS / 1000}s. See \`tunnelctl supervisor logs\` and \`tunnelctl doctor\`.`,
   )
 }
 
-/** A client of the supervisor if one is running, without ever starting one. */
+/** A client of the supervisor if one is running, of whatever version, without ever starting one. */
 export async function findSupervisor(paths: Paths = resolvePaths()): Promise<{client: SupervisorClient; status: SupervisorStatus} | undefined> {
-  const client = new SupervisorClient(paths.socket)
+  const client = new SupervisorClient(paths)
   const status = await probe(client)
   return status ? {client, status} : undefined
 }
 
+/**
+ * A client of the running supervisor of this version, or undefined when none runs: for commands that
+ * only read, which never start one. One of another version that holds nothing has nothing to show.
+ */
+export async function runningSupervisor(paths: Paths = resolvePaths()): Promise<SupervisorClient | undefined> {
+  const found = await findSupervisor(paths)
+  if (!found) return undefined
+  if (found.status.version === VERSION) return found.client
+  refuseOtherVersionHolding(found.status)
+  return undefined
+}
+
 /** Waits until the supervisor with this pid has gone, after a shutdown. */
 export async function waitForExit(pid: number, timeoutMs = CONNECT_DEADLINE_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (!isRunning(pid)) return
-    await delay(POLL_MS)
-  }
-
+  if (await exitedWithin(pid, timeoutMs)) return
   throw new TunnelctlError('SUPERVISOR_UNAVAILABLE', `The supervisor (pid ${pid}) did not exit within ${timeoutMs / 1000}s.`)
 }
 
@@ -85,6 +102,13 @@ async function probe(client: SupervisorClient): Promise<SupervisorStatus | undef
 }
 
 async function replaceOtherVersion(client: SupervisorClient, status: SupervisorStatus): Promise<void> {
+  refuseOtherVersionHolding(status)
+  await client.shutdown()
+  await waitForExit(status.pid)
+}
+
+/** A supervisor of another version that holds something is left alone: replacing it would end what it runs. */
+function refuseOtherVersionHolding(status: SupervisorStatus): void {
   const held = [
     status.tunnels > 0 && `${status.tunnels} tunnel(s)`,
     (status.endpoints ?? 0) > 0 && `${status.endpoints} endpoint(s)`,
@@ -96,16 +120,13 @@ async function replaceOtherVersion(client: SupervisorClient, status: SupervisorS
         'Run `tunnelctl supervisor stop` (it stops the tunnels; endpoints come back with the new one), then run this again.',
     )
   }
-
-  await client.shutdown()
-  await waitForExit(status.pid)
 }
 
 /**
  * With the boot service installed, its manager runs the supervisor and restarts it when it fails: ask
  * the manager rather than spawn one it does not know of, and wait for the socket.
  */
-async function startSupervisor(client: SupervisorClient, paths: Paths): Promise<void> {
+async function launchSupervisor(client: SupervisorClient, paths: Paths): Promise<void> {
   const service = bootService(paths)
   if (!service || !isInstalled(service)) return spawnSupervisor(client, paths)
   rotateLog(paths.supervisorLog)

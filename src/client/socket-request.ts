@@ -1,4 +1,4 @@
-import {request} from 'node:http'
+import {type ClientRequest, request} from 'node:http'
 import {TunnelctlError} from '../errors.js'
 import {VERSION_HEADER} from '../protocol.js'
 import {VERSION} from '../version.js'
@@ -10,13 +10,26 @@ export class NotListening extends TunnelctlError {
   }
 }
 
+/** The supervisor took the request and sent no reply within the deadline: stuck, or far too busy. */
+export class NoReply extends TunnelctlError {
+  constructor(
+    readonly request: string,
+    readonly waitedMs: number,
+  ) {
+    super('SUPERVISOR_UNAVAILABLE', `The supervisor gave no reply to ${request} within ${waitedMs / 1000}s.`)
+  }
+}
+
 export interface JsonReply {
   status: number
   body: unknown
 }
 
-/** One request to the supervisor. Never retried here: whether that is safe is the caller's call. */
-export function requestJson(socket: string, method: string, path: string, body?: unknown): Promise<JsonReply> {
+/**
+ * One request to the supervisor, with the whole reply due within `deadlineMs`. Never retried here:
+ * whether that is safe is the caller's call.
+ */
+export function requestJson(socket: string, method: string, path: string, deadlineMs: number, body?: unknown): Promise<JsonReply> {
   return new Promise((resolve, reject) => {
     const text = body === undefined ? undefined : JSON.stringify(body)
     const req = request(
@@ -45,14 +58,19 @@ export function requestJson(socket: string, method: string, path: string, body?:
       },
     )
     req.on('error', (error) => reject(connectionError(socket, error)))
+    giveUpAfter(req, deadlineMs, `${method} ${path}`, reject)
     req.end(text)
   })
 }
 
-/** A streaming GET whose reply is NDJSON; resolves when the supervisor ends the stream. */
-export function requestLines(socket: string, path: string, onLine: (line: string) => void): Promise<number> {
+/**
+ * A streaming GET whose reply is NDJSON; resolves when the supervisor ends the stream. Only the start
+ * of the reply is due within `deadlineMs`: the stream itself may stay quiet for as long as it likes.
+ */
+export function requestLines(socket: string, path: string, deadlineMs: number, onLine: (line: string) => void): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({socketPath: socket, path, agent: false, headers: {[VERSION_HEADER]: VERSION}}, (res) => {
+      clearTimeout(timer)
       let pending = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
@@ -66,8 +84,21 @@ export function requestLines(socket: string, path: string, onLine: (line: string
       res.on('error', () => resolve(res.statusCode ?? 0))
     })
     req.on('error', (error) => reject(connectionError(socket, error)))
+    const timer = giveUpAfter(req, deadlineMs, `GET ${path}`, reject)
     req.end()
   })
+}
+
+/** Ends the request with NoReply once the deadline passes; the timer is cleared when the request closes. */
+function giveUpAfter(req: ClientRequest, deadlineMs: number, what: string, reject: (error: Error) => void): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    reject(new NoReply(what, deadlineMs))
+    req.destroy()
+  }, deadlineMs)
+  // Never what keeps the command alive: the open request does that.
+  timer.unref()
+  req.once('close', () => clearTimeout(timer))
+  return timer
 }
 
 function connectionError(socket: string, error: NodeJS.ErrnoException): Error {

@@ -1,4 +1,5 @@
 import {TunnelctlError} from '../errors.js'
+import type {Paths} from '../paths.js'
 import {
   type EndpointInfo,
   type EndpointReply,
@@ -12,6 +13,7 @@ import {
 } from '../expose-protocol.js'
 import {
   isObject,
+  MAX_START_TIMEOUT_MS,
   parseErrorBody,
   parseEvent,
   parseStartTunnelResponse,
@@ -25,73 +27,118 @@ import {
   type SupervisorStatus,
   type TunnelInfo,
 } from '../protocol.js'
-import {type JsonReply, requestJson, requestLines} from './socket-request.js'
+import {readSupervisorPid} from './supervisor-pid.js'
+import {type JsonReply, NoReply, requestJson, requestLines} from './socket-request.js'
 
-/** The typed client of the control API; src/supervisor/routes.ts is its mirror. */
+// How long each request may take before the supervisor counts as not answering. A question is
+// answered from memory at once; a change may stop processes, each with its grace period, or wait on
+// a provider's own command line; a start waits for the URL, as long as it was told to.
+const ANSWER_MS = 10_000
+const CHANGE_MS = 60_000
+const ENDPOINT_START_MS = 90_000
+const START_MARGIN_MS = 15_000
+
+/** The supervisor took a request and did not answer it in time; `pid` is its pid file's, when that names one. */
+export class SupervisorNotAnswering extends TunnelctlError {
+  constructor(
+    readonly request: string,
+    readonly waitedMs: number,
+    readonly pid: number | undefined,
+    log: string,
+  ) {
+    super(
+      'SUPERVISOR_UNAVAILABLE',
+      `The supervisor${pid ? ` (pid ${pid})` : ''} is not answering: ${request} got no reply within ${waitedMs / 1000}s. ` +
+        `Its log is ${log}. Stop it with \`tunnelctl supervisor stop\` (which ends it by its pid if it must), or see \`tunnelctl doctor\`.`,
+    )
+  }
+}
+
+/** The typed client of the control API; src/supervisor/routes.ts is its mirror. Every request has a deadline. */
 export class SupervisorClient {
-  constructor(readonly socket: string) {}
+  constructor(private readonly paths: Paths) {}
 
   async status(): Promise<SupervisorStatus> {
-    return parseSupervisorStatus(await this.call('GET', '/v1/status'))
+    return parseSupervisorStatus(await this.call('GET', '/v1/status', ANSWER_MS))
   }
 
   /** Stops every tunnel and endpoint and then the supervisor; resolves with what was stopped. */
   async shutdown(): Promise<ShutdownResponse> {
-    const body = await this.call('POST', '/v1/shutdown')
+    const body = await this.call('POST', '/v1/shutdown', CHANGE_MS)
     // A supervisor older than the expose topic names no endpoints.
     const endpoints = isObject(body) && body.endpoints !== undefined ? parseEndpointList(body.endpoints) : []
     return {stopped: parseTunnelList(field(body, 'stopped')), endpoints}
   }
 
   async listTunnels(): Promise<TunnelInfo[]> {
-    return parseTunnelList(field(await this.call('GET', '/v1/tunnels'), 'tunnels'))
+    return parseTunnelList(field(await this.call('GET', '/v1/tunnels', ANSWER_MS), 'tunnels'))
   }
 
   async startTunnel(request: StartTunnelRequest): Promise<StartTunnelResponse> {
-    return parseStartTunnelResponse(await this.call('POST', '/v1/tunnels', request))
+    const deadlineMs = (request.timeoutMs ?? MAX_START_TIMEOUT_MS) + START_MARGIN_MS
+    return parseStartTunnelResponse(await this.call('POST', '/v1/tunnels', deadlineMs, request))
   }
 
   async stopTunnel(port: number): Promise<TunnelInfo> {
-    return parseTunnelInfo(field(await this.call('DELETE', `/v1/tunnels/${port}`), 'tunnel'))
+    return parseTunnelInfo(field(await this.call('DELETE', `/v1/tunnels/${port}`, CHANGE_MS), 'tunnel'))
   }
 
   async stopAllTunnels(): Promise<TunnelInfo[]> {
-    return parseTunnelList(field(await this.call('DELETE', '/v1/tunnels'), 'stopped'))
+    return parseTunnelList(field(await this.call('DELETE', '/v1/tunnels', CHANGE_MS), 'stopped'))
   }
 
   async listEndpoints(): Promise<EndpointInfo[]> {
-    return parseEndpointList(field(await this.call('GET', '/v1/endpoints'), 'endpoints'))
+    return parseEndpointList(field(await this.call('GET', '/v1/endpoints', ANSWER_MS), 'endpoints'))
   }
 
   async startEndpoint(request: StartEndpointRequest): Promise<StartEndpointReply> {
-    return parseStartEndpointReply(await this.call('POST', '/v1/endpoints', request))
+    // A provider may take its --timeout for the URL, and a while more for its own calls (tailscale serve).
+    const deadlineMs = Math.max(ENDPOINT_START_MS, (request.timeoutMs ?? 0) + START_MARGIN_MS)
+    return parseStartEndpointReply(await this.call('POST', '/v1/endpoints', deadlineMs, request))
   }
 
   async updateEndpoint(id: string, request: UpdateEndpointRequest): Promise<EndpointReply> {
-    return parseEndpointReply(await this.call('PATCH', `/v1/endpoints/${encodeURIComponent(id)}`, request))
+    return parseEndpointReply(await this.call('PATCH', `/v1/endpoints/${encodeURIComponent(id)}`, CHANGE_MS, request))
   }
 
   async stopEndpoint(id: string): Promise<EndpointInfo> {
-    return parseEndpointInfo(field(await this.call('DELETE', `/v1/endpoints/${encodeURIComponent(id)}`), 'endpoint'))
+    return parseEndpointInfo(field(await this.call('DELETE', `/v1/endpoints/${encodeURIComponent(id)}`, CHANGE_MS), 'endpoint'))
   }
 
   async stopAllEndpoints(): Promise<EndpointInfo[]> {
-    return parseEndpointList(field(await this.call('DELETE', '/v1/endpoints'), 'stopped'))
+    return parseEndpointList(field(await this.call('DELETE', '/v1/endpoints', CHANGE_MS), 'stopped'))
   }
 
   async listEvents(): Promise<SupervisorEvent[]> {
-    const events = field(await this.call('GET', '/v1/events'), 'events')
+    const events = field(await this.call('GET', '/v1/events', ANSWER_MS), 'events')
     if (!Array.isArray(events)) throw new TunnelctlError('SUPERVISOR_UNAVAILABLE', 'The supervisor sent a malformed events reply.')
     return events.map((event) => parseEvent(event))
   }
 
   /** Recent events, then each new one as it happens, until the supervisor stops. */
   async followEvents(onEvent: (event: SupervisorEvent) => void): Promise<void> {
-    await requestLines(this.socket, '/v1/events?follow=1', (line) => onEvent(parseEvent(JSON.parse(line))))
+    try {
+      await requestLines(this.paths.socket, '/v1/events?follow=1', ANSWER_MS, (line) => onEvent(parseEvent(JSON.parse(line))))
+    } catch (error) {
+      throw this.explain(error)
+    }
   }
 
-  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    return unwrap(await requestJson(this.socket, method, path, body))
+  private async call(method: string, path: string, deadlineMs: number, body?: unknown): Promise<unknown> {
+    let reply: JsonReply
+    try {
+      reply = await requestJson(this.paths.socket, method, path, deadlineMs, body)
+    } catch (error) {
+      throw this.explain(error)
+    }
+
+    return unwrap(reply)
+  }
+
+  /** A request the supervisor never answered, told as what to do about it. */
+  private explain(error: unknown): unknown {
+    if (!(error instanceof NoReply)) return error
+    return new SupervisorNotAnswering(error.request, error.waitedMs, readSupervisorPid(this.paths.pidFile), this.paths.supervisorLog)
   }
 }
 

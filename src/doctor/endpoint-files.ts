@@ -1,4 +1,4 @@
-import {EndpointStore} from '../supervisor/endpoint-store.js'
+import {EndpointStore} from '../endpoint-store.js'
 import type {Check} from './check.js'
 import {shellWord} from './shell-word.js'
 

@@ -1,6 +1,6 @@
 import {stat} from 'node:fs/promises'
 import type {Paths} from '../paths.js'
-import {EndpointStore} from '../supervisor/endpoint-store.js'
+import {EndpointStore} from '../endpoint-store.js'
 import type {Check} from './check.js'
 import {shellWord} from './shell-word.js'
 

@@ -1,6 +1,7 @@
 import {access, readFile} from 'node:fs/promises'
 import {findSupervisor} from '../client/connect.js'
-import {isSpawnLockStale} from '../client/spawn-lock.js'
+import {SupervisorNotAnswering} from '../client/supervisor-client.js'
+import {isLockStale, stuckLockClaim} from '../lock-file.js'
 import type {Paths} from '../paths.js'
 import {isRunning} from '../process-alive.js'
 import {commandLine} from '../process-command-line.js'
@@ -11,7 +12,8 @@ import {VERSION} from '../version.js'
 import type {Check} from './check.js'
 import {shellWord} from './shell-word.js'
 
-type Probe = {state: 'running'; status: SupervisorStatus} | {state: 'absent'} | {state: 'failed'; reason: string}
+/** `silent`: something takes requests on the socket and does not answer them in time. */
+type Probe = {state: 'running'; status: SupervisorStatus} | {state: 'absent'} | {state: 'failed'; reason: string} | {state: 'silent'; reason: string}
 
 /** What the pid file names: a live supervisor, or what a dead one left. */
 type PidFile =
@@ -31,8 +33,13 @@ export async function checkSupervisor(paths: Paths): Promise<Check[]> {
   const probe = await probeSupervisor(paths)
   const pidFile = await readPidFile(paths.pidFile)
   // Nothing answers, yet the last supervisor to start still runs: its socket is gone, and with it every way to stop it.
+  // A supervisor that takes requests and never answers: `supervisor stop` ends it by its pid.
   const health =
-    probe.state === 'absent' && pidFile.kind === 'supervisor' ? unreachableSupervisor(pidFile.pid, paths) : supervisorCheck(probe, paths)
+    probe.state === 'absent' && pidFile.kind === 'supervisor'
+      ? unreachableSupervisor(pidFile.pid, paths)
+      : probe.state === 'silent' && pidFile.kind === 'supervisor'
+        ? silentSupervisor(pidFile.pid, probe.reason)
+        : supervisorCheck(probe, paths)
   return [health, ...(await staleFiles(paths, probe, pidFile))]
 }
 
@@ -41,13 +48,14 @@ async function probeSupervisor(paths: Paths): Promise<Probe> {
     const found = await findSupervisor(paths)
     return found ? {state: 'running', status: found.status} : {state: 'absent'}
   } catch (error) {
+    if (error instanceof SupervisorNotAnswering) return {state: 'silent', reason: `${error.request} got no reply within ${error.waitedMs / 1000}s`}
     return {state: 'failed', reason: (error as Error).message}
   }
 }
 
 function supervisorCheck(probe: Probe, paths: Paths): Check {
-  if (probe.state === 'absent') return {id: 'supervisor', status: 'ok', summary: 'not running; the next command starts it'}
-  if (probe.state === 'failed') {
+  if (probe.state === 'absent') return {id: 'supervisor', status: 'ok', summary: 'not running; `tunnelctl supervisor start` starts it'}
+  if (probe.state === 'failed' || probe.state === 'silent') {
     return {
       id: 'supervisor',
       status: 'problem',
@@ -66,7 +74,7 @@ function supervisorCheck(probe: Probe, paths: Paths): Check {
   const versions = `the running supervisor (pid ${status.pid}) is tunnelctl ${status.version} and this is ${VERSION}`
   // As connectSupervisor does: one that holds nothing is replaced by the next command, one that holds something is refused.
   if (status.tunnels === 0 && endpoints === 0) {
-    return {id: 'supervisor', status: 'warn', summary: `${versions}; it holds nothing, so the next command replaces it`, fix: 'tunnelctl supervisor stop'}
+    return {id: 'supervisor', status: 'warn', summary: `${versions}; it holds nothing, so the next command that changes something replaces it`, fix: 'tunnelctl supervisor stop'}
   }
 
   return {
@@ -83,6 +91,15 @@ function unreachableSupervisor(pid: number, paths: Paths): Check {
     status: 'problem',
     summary: `pid ${pid}, named by ${paths.pidFile}, is a tunnelctl supervisor, but nothing answers on ${paths.socket}: no command can reach it or stop what it runs`,
     fix: `kill ${pid} (it stops what it runs, then exits)`,
+  }
+}
+
+function silentSupervisor(pid: number, reason: string): Check {
+  return {
+    id: 'supervisor',
+    status: 'problem',
+    summary: `pid ${pid} is a tunnelctl supervisor that takes requests and does not answer them: ${reason}`,
+    fix: 'tunnelctl supervisor stop (it ends a supervisor that does not answer by its pid: SIGTERM, then SIGKILL)',
   }
 }
 
@@ -111,18 +128,28 @@ async function staleFiles(paths: Paths, probe: Probe, pidFile: PidFile): Promise
       id: 'stale-files',
       status: 'problem',
       summary: `${paths.socket} is left by a supervisor that did not exit cleanly: nothing listens on it`,
-      fix: 'tunnelctl tunnel list (the supervisor it starts replaces the socket and ends what the old one left running)',
+      fix: 'tunnelctl supervisor start (the supervisor it starts replaces the socket and ends what the old one left running)',
     })
   }
 
   const pidProblem = describePidFile(pidFile)
   if (pidProblem) stale.push({id: 'stale-files', status: 'problem', summary: `${paths.pidFile} ${pidProblem}`, fix: `rm ${shellWord(paths.pidFile)}`})
-  if (isSpawnLockStale(paths.spawnLock)) {
+  if (isLockStale(paths.spawnLock)) {
     stale.push({
       id: 'stale-files',
       status: 'problem',
       summary: `${paths.spawnLock} is left by a command that died or hung while starting a supervisor`,
       fix: `rm ${shellWord(paths.spawnLock)}`,
+    })
+  }
+
+  for (const claim of [stuckLockClaim(paths.spawnLock), stuckLockClaim(paths.socketLock)]) {
+    if (!claim) continue
+    stale.push({
+      id: 'stale-files',
+      status: 'problem',
+      summary: `${claim} is left by a process killed while it took over a lock: no supervisor can start until it is gone`,
+      fix: `rm ${shellWord(claim)}`,
     })
   }
 

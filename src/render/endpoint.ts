@@ -23,9 +23,10 @@ export function renderEndpoints(endpoints: EndpointInfo[], now = new Date()): st
     String(e.restarts),
   ])
   const table = renderTable(['ID', 'PROVIDER', 'URL', 'TARGET', 'AUTH', 'STATUS', 'UPTIME', 'RESTARTS'], rows)
+  // A stopped endpoint's reason is the same for all of them: the listing says it once.
   const notes = [
     ...endpoints.filter((e) => e.urls.length > 1).map((e) => `${e.id} also at: ${e.urls.slice(1).join(', ')}`),
-    ...endpoints.filter((e) => e.reason && e.status !== 'up').map((e) => `${e.id} ${e.status}${nextTry(e, now)}: ${e.reason}`),
+    ...endpoints.filter((e) => e.reason && e.status !== 'up' && e.status !== 'stopped').map((e) => `${e.id} ${e.status}${nextTry(e, now)}: ${e.reason}`),
   ]
   return notes.length > 0 ? `${table}\n\n${notes.join('\n')}` : table
 }

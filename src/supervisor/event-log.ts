@@ -1,11 +1,8 @@
-import {appendFile, open} from 'node:fs/promises'
+import {appendFile} from 'node:fs/promises'
 import {setTimeout as delay} from 'node:timers/promises'
-import {type NewEvent, parseEvent, type SupervisorEvent} from '../protocol.js'
+import {KEPT_IN_MEMORY, readRecentEvents} from '../events-file.js'
+import type {NewEvent, SupervisorEvent} from '../protocol.js'
 import {deliverWebhook} from './webhook.js'
-
-const KEPT_IN_MEMORY = 200
-// Enough of the log's end to hold KEPT_IN_MEMORY events with long crash reports.
-const TAIL_BYTES_READ = 256 * 1024
 
 type Subscriber = (event: SupervisorEvent) => void
 
@@ -27,27 +24,7 @@ export class EventLog {
 
   /** Takes up the numbering and recent history where the previous supervisor left them. */
   async load(): Promise<void> {
-    let text: string
-    try {
-      const handle = await open(this.file, 'r')
-      try {
-        const {size} = await handle.stat()
-        const start = Math.max(0, size - TAIL_BYTES_READ)
-        const {buffer, bytesRead} = await handle.read(Buffer.alloc(size - start), 0, size - start, start)
-        text = buffer.subarray(0, bytesRead).toString('utf8')
-      } finally {
-        await handle.close()
-      }
-    } catch {
-      return
-    }
-
-    for (const line of text.split('\n')) {
-      try {
-        this.remember(parseEvent(JSON.parse(line)))
-      } catch {}
-    }
-
+    for (const event of await readRecentEvents(this.file)) this.remember(event)
     this.nextId = (this.events.at(-1)?.id ?? 0) + 1
   }
 

@@ -1,10 +1,11 @@
 import {badInput, TunnelctlError} from '../errors.js'
 import type {EndpointInfo, EndpointReply, StartEndpointReply, StartEndpointRequest} from '../expose-protocol.js'
-import {formatExposeTarget, parseExposeTarget, refuseNonSocketTarget} from '../expose-target.js'
+import {parseExposeTarget, refuseNonSocketTarget} from '../expose-target.js'
 import type {Provider, Publication, PublicationState} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
+import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from '../endpoint-store.js'
+import {describeBroken, describeRecord} from '../saved-endpoints.js'
 import {Backoff} from './backoff.js'
-import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from './endpoint-store.js'
 import type {EventLog} from './event-log.js'
 import {warnIfNothingListens} from './listening.js'
 import {AUTH_USERNAME, hashPassword, newPassword} from './proxy/basic-auth.js'
@@ -306,40 +307,15 @@ export class ExposeRegistry {
 }
 
 function describe(endpoint: Endpoint): EndpointInfo {
-  const {record} = endpoint
-  return {
-    id: record.id,
-    name: record.name,
-    provider: record.provider,
-    mode: record.mode,
-    target: formatExposeTarget(record.target),
+  return describeRecord(endpoint.record, {
     url: endpoint.publication?.url ?? null,
     urls: endpoint.publication ? (endpoint.publication.urls ?? [endpoint.publication.url]) : [],
-    auth: record.auth !== null,
     status: endpoint.status,
     reason: endpoint.reason,
     upSince: endpoint.status === 'up' ? (endpoint.upSince?.toISOString() ?? null) : null,
     restarts: endpoint.restarts,
     nextTryAt: endpoint.status === 'unavailable' ? (endpoint.retry?.nextTryAt?.toISOString() ?? null) : null,
-  }
-}
-
-function describeBroken({id, file, reason}: BrokenEndpointFile): EndpointInfo {
-  return {
-    id,
-    name: null,
-    provider: null,
-    mode: null,
-    target: null,
-    url: null,
-    urls: [],
-    auth: false,
-    status: 'broken',
-    reason: `${file}: ${reason}`,
-    upSince: null,
-    restarts: 0,
-    nextTryAt: null,
-  }
+  })
 }
 
 function withPassword(endpoint: EndpointInfo, password: string | undefined): EndpointReply {

@@ -1,6 +1,8 @@
 import {chmod, rm, writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {fallbackOf, type SettingsProblem, Settings, showValue} from '../config/settings.js'
+import {EndpointStore} from '../endpoint-store.js'
+import {acquireLock} from '../lock-file.js'
 import type {Paths} from '../paths.js'
 import type {ShutdownResponse, SupervisorStatus} from '../protocol.js'
 import {VERSION} from '../version.js'
@@ -8,7 +10,6 @@ import type {ProviderContext, VisitorHeader} from '../providers/provider.js'
 import {ProviderRegistry} from '../providers/registry.js'
 import {ChildLedger, type ProviderOwner} from './child-ledger.js'
 import {ControlServer} from './control-server.js'
-import {EndpointStore} from './endpoint-store.js'
 import {EventLog} from './event-log.js'
 import {ExposeRegistry} from './expose-registry.js'
 import {type Down, KeptAlive} from './kept-alive.js'
@@ -19,6 +20,7 @@ import {TunnelRegistry} from './tunnel-registry.js'
 const IDLE_CHECK_MS = 1000
 const WEBHOOK_WAIT_ON_EXIT_MS = 2000
 const CONNECTIONS_CLOSE_GRACE_MS = 1000
+const SOCKET_LOCK_WAIT_MS = 10_000
 // A crash report should fit on a screen; the process's own log has the rest.
 const RESTART_REPORT_LINES = 10
 /** Each has a listener of the proxy's own, opened with it: see ProviderContext.proxyPort. */
@@ -70,7 +72,7 @@ export class Supervisor {
    */
   async start(): Promise<void> {
     await Promise.all([this.events.load(), this.proxy.listen(), ...VISITOR_HEADERS.map((header) => this.proxy.listen(header))])
-    await listenReplacingStale(this.control, this.paths.socket)
+    await listenReplacingStale(this.control, this.paths)
     await chmod(this.paths.socket, 0o600)
     await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
     this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
@@ -228,7 +230,13 @@ async function attempt<T>(what: string, step: () => Promise<T>, otherwise: T): P
   }
 }
 
-async function listenReplacingStale(control: ControlServer, socket: string): Promise<void> {
+/**
+ * Under the socket lock: checking that a socket is stale and then deleting it, without the lock,
+ * lets a second supervisor delete the socket the first has just bound, and run on unreachable.
+ */
+async function listenReplacingStale(control: ControlServer, {socket, socketLock}: Paths): Promise<void> {
+  const release = await acquireLock(socketLock, SOCKET_LOCK_WAIT_MS)
+  if (!release) throw new Error(`${socketLock} stayed taken for ${SOCKET_LOCK_WAIT_MS / 1000}s; see \`tunnelctl doctor\``)
   try {
     await listen(control, socket)
   } catch (error) {
@@ -236,6 +244,8 @@ async function listenReplacingStale(control: ControlServer, socket: string): Pro
     if (await answers(socket)) throw new AlreadyRunning(`another supervisor already answers on ${socket}`)
     await rm(socket, {force: true})
     await listen(control, socket)
+  } finally {
+    await release()
   }
 }
 

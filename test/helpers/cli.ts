@@ -1,11 +1,12 @@
 import {execa, type ResultPromise} from 'execa'
+import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {delimiter, join} from 'node:path'
+import {delimiter, dirname, join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {findFreeLoopbackPort} from '../../src/ports.js'
-import {WAIT_MS} from './wait.js'
+import {WAIT_MS, within} from './wait.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = join(ROOT, 'bin', 'run.js')
@@ -144,6 +145,15 @@ export class TestHome {
 export {isRunning as isAlive} from '../../src/process-alive.js'
 
 export {waitFor} from './wait.js'
+
+/** What a supervisor killed with SIGKILL leaves: a socket file that nothing listens on. */
+export async function leaveStaleSocket(socket: string): Promise<void> {
+  mkdirSync(dirname(socket), {recursive: true, mode: 0o700})
+  const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], {stdio: ['ignore', 'pipe', 'inherit']})
+  await within('a stand-in supervisor to listen', new Promise((resolve) => holder.stdout!.once('data', resolve)))
+  holder.kill('SIGKILL')
+  await within('the stand-in supervisor to die', new Promise((resolve) => holder.once('exit', resolve)))
+}
 
 function processesWithEnv(entry: string): Array<{pid: number; cmdline: string}> {
   const found: Array<{pid: number; cmdline: string}> = []

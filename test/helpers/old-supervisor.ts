@@ -1,6 +1,7 @@
-import {chmodSync, mkdirSync} from 'node:fs'
+import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {join} from 'node:path'
+import {VERSION} from '../../src/version.js'
 
 export const OLD_VERSION = '0.0.1'
 
@@ -18,9 +19,7 @@ export class OldSupervisor {
   ) {}
 
   async start(tunnels: number): Promise<void> {
-    const runDir = join(this.home, 'run')
-    const socket = join(runDir, 'supervisor.sock')
-    mkdirSync(runDir, {mode: 0o700, recursive: true})
+    const socket = join(this.home, 'run', 'supervisor.sock')
     const server = createServer((req, res) => {
       res.setHeader('content-type', 'application/json')
       if (req.url === '/v1/status') {
@@ -33,12 +32,51 @@ export class OldSupervisor {
       }
     })
     this.server = server
-    await new Promise<void>((resolve) => server.listen(socket, resolve))
-    chmodSync(socket, 0o600)
+    await listenOn(server, socket)
   }
 
   close(): void {
     this.server?.closeAllConnections()
     this.server?.close()
   }
+}
+
+/**
+ * A supervisor that takes every request and never answers, as a stuck one looks from outside; with
+ * `answersStatus`, one that answers its status as this version and nothing else. Its pid file names
+ * `pid`: a live process that is not a supervisor, so that nothing may signal it.
+ */
+export class SilentSupervisor {
+  private readonly server: Server
+
+  constructor(
+    private readonly home: string,
+    private readonly pid: number,
+    answersStatus = false,
+  ) {
+    this.server = createServer((req, res) => {
+      if (answersStatus && req.url === '/v1/status') {
+        const status = {version: VERSION, pid, startedAt: new Date().toISOString(), socket: join(home, 'run', 'supervisor.sock'), configDir: home, tunnels: 0}
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify(status))
+      }
+    })
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(join(this.home, 'run'), {mode: 0o700, recursive: true})
+    writeFileSync(join(this.home, 'run', 'supervisor.pid'), `${this.pid}\n`)
+    await listenOn(this.server, join(this.home, 'run', 'supervisor.sock'))
+  }
+
+  close(): void {
+    this.server.closeAllConnections()
+    this.server.close()
+  }
+}
+
+async function listenOn(server: Server, socket: string): Promise<void> {
+  mkdirSync(join(socket, '..'), {mode: 0o700, recursive: true})
+  await new Promise<void>((resolve) => server.listen(socket, resolve))
+  chmodSync(socket, 0o600)
 }

@@ -1,5 +1,5 @@
 import {execa} from 'execa'
-import {chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {BIN, type CliResult, FIXTURE_BIN, isAlive, TestHome, waitFor} from '../helpers/cli.js'
@@ -106,7 +106,7 @@ describe('a healthy home', () => {
       ok       cloudflared: <version> (<fixtures>/cloudflared)
       ok       tailscale: <version> (<fixtures>/tailscale)
       ok       cloudflared-config: none where cloudflared looks for one by default
-      ok       supervisor: not running; the next command starts it
+      ok       supervisor: not running; \`tunnelctl supervisor start\` starts it
       ok       stale-files: no socket, pid file or spawn lock left behind
       ok       service: not installed; \`tunnelctl supervisor install\` starts the supervisor at login
       ok       permissions: the run directory, socket, settings and endpoint files are yours alone
@@ -161,7 +161,7 @@ describe('a healthy home', () => {
 
 describe('what a broken home shows', () => {
   it('human output: each problem and warning with its fix below it, then the totals; exit 1', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const supervisor = t.supervisorPid()!
     process.kill(supervisor, 'SIGKILL')
     await waitFor('the supervisor to die', () => !isAlive(supervisor))
@@ -175,9 +175,9 @@ describe('what a broken home shows', () => {
       ok       tailscale: <version> (<fixtures>/tailscale)
       warn     cloudflared-config: <home>/user/.cloudflared/config.yml: its ingress rules send plain \`cloudflared tunnel --url\` runs to their catch-all instead of the --url. tunnelctl's own tunnels pass an isolated --config and are not affected.
                fix: Move it aside: mv <home>/user/.cloudflared/config.yml <home>/user/.cloudflared/config.yml.bak (a named tunnel that needs it can be run with --config <home>/user/.cloudflared/config.yml.bak)
-      ok       supervisor: not running; the next command starts it
+      ok       supervisor: not running; \`tunnelctl supervisor start\` starts it
       problem  stale-files: <home>/run/supervisor.sock is left by a supervisor that did not exit cleanly: nothing listens on it
-               fix: tunnelctl tunnel list (the supervisor it starts replaces the socket and ends what the old one left running)
+               fix: tunnelctl supervisor start (the supervisor it starts replaces the socket and ends what the old one left running)
       problem  stale-files: <home>/run/supervisor.pid names pid <pid>, which is not running: a supervisor that was killed left it
                fix: rm <home>/run/supervisor.pid
       ok       service: not installed; \`tunnelctl supervisor install\` starts the supervisor at login
@@ -236,14 +236,14 @@ describe('what a broken home shows', () => {
 
     const {exitCode, report} = await doctor()
     expect(exitCode).toBe(1)
-    expect(only(report, 'supervisor')).toMatchObject({status: 'ok', summary: 'not running; the next command starts it'})
+    expect(only(report, 'supervisor')).toMatchObject({status: 'ok', summary: 'not running; `tunnelctl supervisor start` starts it'})
     const stale = checksOf(report, 'stale-files')
     expect(stale).toEqual([
       {
         id: 'stale-files',
         status: 'problem',
         summary: `${join(runDir, 'supervisor.sock')} is left by a supervisor that did not exit cleanly: nothing listens on it`,
-        fix: 'tunnelctl tunnel list (the supervisor it starts replaces the socket and ends what the old one left running)',
+        fix: 'tunnelctl supervisor start (the supervisor it starts replaces the socket and ends what the old one left running)',
       },
       {
         id: 'stale-files',
@@ -255,7 +255,7 @@ describe('what a broken home shows', () => {
     expect(existsSync(join(runDir, 'supervisor.sock')), 'doctor removes nothing').toBe(true)
 
     // The socket's fix starts a supervisor, which also ends the cloudflared the killed one left.
-    expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+    expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
     const fixed = await doctor()
     expect(fixed.exitCode).toBe(0)
     expect(only(fixed.report, 'stale-files').status).toBe('ok')
@@ -285,8 +285,29 @@ describe('what a broken home shows', () => {
     expect((await doctor()).exitCode).toBe(0)
   })
 
+  it('a lock claim left by a process killed while taking over the lock is a problem; its fix clears it', async () => {
+    mkdirSync(runDir, {mode: 0o700})
+    const claim = join(runDir, 'spawn.lock.claim')
+    writeFileSync(claim, '')
+    const longAgo = new Date(Date.now() - 60_000)
+    utimesSync(claim, longAgo, longAgo)
+
+    const {exitCode, report} = await doctor()
+    expect(exitCode).toBe(1)
+    expect(checksOf(report, 'stale-files')).toEqual([
+      {
+        id: 'stale-files',
+        status: 'problem',
+        summary: `${claim} is left by a process killed while it took over a lock: no supervisor can start until it is gone`,
+        fix: `rm ${claim}`,
+      },
+    ])
+    await applyFix(checksOf(report, 'stale-files')[0].fix!)
+    expect((await doctor()).exitCode).toBe(0)
+  })
+
   it('a supervisor whose socket was removed is a problem: nothing can reach it, and it is to be killed', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const lost = t.supervisorPid()!
     rmSync(join(runDir, 'supervisor.sock'))
 
@@ -331,7 +352,7 @@ describe('what a broken home shows', () => {
       const {exitCode, report} = await doctor()
       expect(exitCode).toBe(0)
       expect(only(report, 'supervisor')).toMatchObject({status: 'warn', fix: 'tunnelctl supervisor stop'})
-      expect(only(report, 'supervisor').summary).toContain('it holds nothing, so the next command replaces it')
+      expect(only(report, 'supervisor').summary).toContain('it holds nothing, so the next command that changes something replaces it')
     })
   })
 })

@@ -53,7 +53,7 @@ describe('a tunnel whose cloudflared dies unasked', () => {
 
   it('streams to `events --follow --json` as NDJSON', async () => {
     t.fakeMode('crash-after-start')
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const follower = t.spawn(['events', '--follow', '--json'])
     let output = ''
     follower.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -70,7 +70,7 @@ describe('a tunnel whose cloudflared dies unasked', () => {
   })
 
   it('`events --follow` ends when the supervisor stops', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const follower = t.spawn(['events', '--follow'])
     let output = ''
     follower.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -86,6 +86,7 @@ describe('the events log', () => {
   it('outlives the supervisor: a new one numbers on and shows the history', async () => {
     await t.run(['tunnel', 'start', '3000'])
     await t.run(['supervisor', 'stop'])
+    await t.run(['supervisor', 'start'])
     const events = (await t.json(['events'])).body
     expect(events.map((e: any) => e.type)).toEqual([
       'supervisor.started',

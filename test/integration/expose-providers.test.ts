@@ -238,6 +238,7 @@ describe('tailscale', () => {
     await t.run(['supervisor', 'stop'])
     expect(serveConfig()).toBeNull()
 
+    await t.run(['supervisor', 'start'])
     await waitFor('the endpoint to come back', async () => (await t.json(['expose', 'list'])).body[0]?.status === 'up')
     expect(serveConfig().AllowFunnel).toEqual({[`${DOMAIN}:443`]: true})
   })
@@ -253,8 +254,7 @@ describe('tailscale', () => {
     await start(['--provider', 'tailscale'])
     expect((await t.run(['supervisor', 'stop'])).exitCode).toBe(0)
     writeFileSync(join(t.fakeState, 'state.json'), JSON.stringify({backendState: 'NeedsLogin', serve: null}))
-    // Any command that changes something starts a supervisor, which restores the endpoint.
-    expect((await t.run(['tunnel', 'killall'])).exitCode).toBe(0)
+    expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
     return waitFor('the endpoint to be listed unavailable with its next try', async () => {
       const endpoint = await listed()
       return endpoint?.status === 'unavailable' && typeof endpoint.nextTryAt === 'string' && endpoint
@@ -291,6 +291,7 @@ describe('tailscale', () => {
     expect(up).toMatchObject({id, url: `https://${DOMAIN}`, reason: null, nextTryAt: null})
     expect(JSON.parse((await visit(await proxyPort(), DOMAIN)).body).app).toBe('app')
     expect(t.eventsLog().filter((e) => e.type === 'expose.unavailable'), 'one event however many tries').toHaveLength(1)
+    expect(t.eventsLog().filter((e) => e.type === 'expose.up'), 'brought back by a try, it says where').toMatchObject([{endpoint: id, url: `https://${DOMAIN}`}])
     expect((await t.run(['expose', 'list'])).stdout).not.toContain('unavailable')
   })
 

@@ -165,6 +165,7 @@ describe('expose through the local provider', () => {
     const {id, password} = await exposeLocal(['--auth'])
     await t.run(['supervisor', 'stop'])
     await expect(visit(lanPort, LAN_HOST)).rejects.toThrow(/ECONNREFUSED/)
+    await t.run(['supervisor', 'start'])
 
     const listed = await waitFor('the endpoint to be back up', async () => {
       const list = (await t.json(['expose', 'list'])).body

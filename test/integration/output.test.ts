@@ -123,7 +123,7 @@ describe('human output', () => {
   it('supervisor status and stop', async () => {
     expect(screen(await t.run(['supervisor', 'status']))).toMatchInlineSnapshot(`
       "stdout:
-      The supervisor is not running. Any tunnel command starts it.
+      The supervisor is not running. \`tunnelctl supervisor start\` starts it, as does any command that changes something.
       Service:  not installed (\`tunnelctl supervisor install\` starts the supervisor at login and keeps it running)
       exit 0"
     `)
@@ -146,7 +146,7 @@ describe('human output', () => {
   })
 
   it('supervisor logs', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     await t.run(['supervisor', 'stop'])
     expect(screen(await t.run(['supervisor', 'logs']))).toMatchInlineSnapshot(`
       "stdout:

@@ -38,7 +38,7 @@ describe('the npm package', () => {
     const env = {...t.env, npm_config_cache: join(out, 'npm-cache')}
     const npx = await execa('npx', ['--yes', `./${filename}`, 'tunnel', 'list'], {cwd: out, env, extendEnv: false, reject: false})
     expect(npx.stderr).not.toMatch(/Error/)
-    expect(npx.stdout).toBe('No active tunnels.')
+    expect(npx.stdout).toBe('No tunnels are running: the supervisor is not running.')
     expect(npx.exitCode).toBe(0)
   }, 180_000)
 })

@@ -3,7 +3,7 @@ import {execa} from 'execa'
 import {existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {BIN, isAlive, ROOT, TestHome, waitFor} from '../helpers/cli.js'
+import {BIN, isAlive, leaveStaleSocket, ROOT, TestHome, waitFor} from '../helpers/cli.js'
 import {OldSupervisor} from '../helpers/old-supervisor.js'
 import {socketRequest} from '../helpers/socket.js'
 
@@ -19,16 +19,24 @@ afterEach(async () => {
 
 describe('auto-spawn', () => {
   it('replaces a stale socket that nothing listens on', async () => {
-    // A listener killed with SIGKILL leaves its socket file behind.
-    mkdirSync(join(t.home, 'run'), {mode: 0o700})
-    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], {stdio: ['ignore', 'pipe', 'inherit']})
-    await new Promise((resolve) => holder.stdout!.once('data', resolve))
-    holder.kill('SIGKILL')
-    await new Promise((resolve) => holder.once('exit', resolve))
+    await leaveStaleSocket(socket)
     expect(existsSync(socket)).toBe(true)
 
-    expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+    expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
     expect((await t.json(['supervisor', 'status'])).body.running).toBe(true)
+  })
+
+  it('ten supervisors started at once over a stale socket: one listens, and the others exit', async () => {
+    await leaveStaleSocket(socket)
+    const supervisors = Array.from({length: 10}, () => execa(process.execPath, [join(ROOT, 'dist', 'supervisor.js')], {env: t.env, extendEnv: false, reject: false}))
+    const listening = await waitFor('a supervisor to answer', async () => (await t.json(['supervisor', 'status'])).body.running && t.supervisorPid())
+    const others = supervisors.filter((s) => s.pid !== listening)
+    await waitFor('the other nine to exit', () => others.every((s) => s.exitCode !== undefined && s.exitCode !== null) || undefined, 20_000).catch(() => {})
+    expect(t.processes().filter((p) => p.cmdline.includes('dist/supervisor.js')).map((p) => p.pid), 'supervisors running').toEqual([listening])
+    for (const result of await Promise.all(others)) {
+      expect(result.exitCode).toBe(0)
+      expect(result.stdout).toMatch(/another supervisor already answers on .*; exiting$/)
+    }
   })
 
   it('a second supervisor on the same home leaves the first alone and exits', async () => {
@@ -42,7 +50,7 @@ describe('auto-spawn', () => {
   })
 
   it('a supervisor stopped before it listens leaves the socket and pid file of the one that runs', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const first = t.supervisorPid()
     // What a SIGTERM during start-up does: shut down a supervisor that never listened.
     const script = `
@@ -53,7 +61,7 @@ describe('auto-spawn', () => {
     expect(stopped.exitCode).toBe(0)
     expect(existsSync(socket)).toBe(true)
     expect(t.supervisorPid()).toBe(first)
-    expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+    expect((await t.run(['supervisor', 'start'])).stdout).toMatch(new RegExp(`^The supervisor is already running \\(pid ${first}, `))
   })
 
   it('says where the log is when the supervisor cannot start', async () => {
@@ -72,8 +80,10 @@ describe('version checks', () => {
 
   it('replaces a supervisor of another version that holds nothing', async () => {
     await old.start(0)
-    const list = await t.run(['tunnel', 'list'])
-    expect(list).toMatchObject({exitCode: 0, stdout: 'No active tunnels.'})
+    // A command that only reads finds nothing in it, and leaves it be.
+    expect(await t.run(['tunnel', 'list'])).toMatchObject({exitCode: 0, stdout: 'No tunnels are running: the supervisor is not running.'})
+    const start = await t.run(['supervisor', 'start'])
+    expect(start).toMatchObject({exitCode: 0, stdout: expect.stringMatching(/^Started the supervisor \(pid \d+\)\.$/)})
     expect((await t.json(['supervisor', 'status'])).body.version).toBe('0.1.0')
   })
 
@@ -86,7 +96,7 @@ describe('version checks', () => {
   })
 
   it('the supervisor refuses a client of another version, but still answers status', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const refused = await socketRequest(socket, 'GET', '/v1/tunnels', {headers: {'tunnelctl-version': '9.9.9'}})
     expect(refused.status).toBe(409)
     expect(refused.body.error.code).toBe('VERSION_MISMATCH')
@@ -99,7 +109,7 @@ describe('version checks', () => {
 describe('supervisor status and logs', () => {
   it('status says when nothing runs, and never starts one', async () => {
     const status = await t.run(['supervisor', 'status'])
-    expect(status).toMatchObject({exitCode: 0, stdout: expect.stringMatching(/^The supervisor is not running. Any tunnel command starts it.\nService:  not installed/)})
+    expect(status).toMatchObject({exitCode: 0, stdout: expect.stringMatching(/^The supervisor is not running. `tunnelctl supervisor start` starts it, as does any command that changes something.\nService:  not installed/)})
     expect(t.processes()).toEqual([])
     expect((await t.json(['supervisor', 'status'])).body).toEqual({
       running: false,
@@ -116,7 +126,7 @@ describe('supervisor status and logs', () => {
   })
 
   it('logs prints the end of the supervisor log', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const logs = await t.run(['supervisor', 'logs', '-n', '5'])
     expect(logs.stdout).toMatch(/supervisor \d+ listening on /)
   })
@@ -126,7 +136,7 @@ describe('supervisor status and logs', () => {
   })
 
   it('waits for the supervisor to be gone before it returns', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const pid = t.supervisorPid()!
     await t.run(['supervisor', 'stop'])
     expect(isAlive(pid)).toBe(false)
@@ -149,6 +159,7 @@ describe('after the supervisor is killed with SIGKILL', () => {
     const left = t.fakeRuns()
     expect(left.every((run) => isAlive(run.pid))).toBe(true)
 
+    expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
     expect((await t.json(['tunnel', 'list'])).body).toEqual([])
     for (const run of left) expect(isAlive(run.pid), `cloudflared ${run.pid}`).toBe(false)
     const lost = await waitFor('three tunnel.lost events', () => {
@@ -168,7 +179,7 @@ describe('after the supervisor is killed with SIGKILL', () => {
     try {
       const ledger = [{pid: stranger.pid, command: ['/usr/bin/cloudflared', 'tunnel', '--url', 'http://localhost:3000'], owner: {kind: 'tunnel', port: 3000}}]
       writeFileSync(join(t.home, 'run', 'children.json'), JSON.stringify(ledger))
-      expect((await t.run(['tunnel', 'list'])).exitCode).toBe(0)
+      expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
       expect(isAlive(stranger.pid!)).toBe(true)
       expect(t.eventsLog().filter((e) => e.type === 'tunnel.lost')).toEqual([])
     } finally {

@@ -193,7 +193,7 @@ describe('supervisor shutdown', () => {
 
   it('exits by itself after the configured idle time with nothing running', async () => {
     await t.run(['config', 'set', 'supervisor.idleTimeout', '1'])
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const pid = t.supervisorPid()!
     await waitFor('the idle supervisor to exit', () => !isAlive(pid))
     expect(t.eventsLog().at(-1)).toMatchObject({type: 'supervisor.stopped', reason: 'idle for 1s with nothing running'})

@@ -27,7 +27,7 @@ async function stillServes(): Promise<void> {
 
 describe('the control socket', () => {
   beforeEach(async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
   })
 
   it('answers curl-style requests without a version header', async () => {

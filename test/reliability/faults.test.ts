@@ -1,9 +1,9 @@
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {createServer, type Server} from 'node:http'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {isAlive, TestHome, waitFor} from '../helpers/cli.js'
+import {isAlive, leaveStaleSocket, TestHome, waitFor} from '../helpers/cli.js'
 import {median, ms, recordFigure} from '../helpers/figures.js'
 import {App} from '../helpers/http.js'
 import {WebhookReceiver} from '../helpers/webhook-receiver.js'
@@ -89,12 +89,13 @@ describe('a supervisor killed with SIGKILL', () => {
     await waitFor('the supervisor to die', () => !isAlive(dead))
     expect(left.filter((p) => !isAlive(p.pid)), 'children still running after their supervisor died').toEqual([])
 
-    const [restored, restoreMs] = await timed(() =>
-      waitFor('the 3 endpoints back up', async () => {
+    const [restored, restoreMs] = await timed(async () => {
+      await t.run(['supervisor', 'start'])
+      return waitFor('the 3 endpoints back up', async () => {
         const list = (await t.json(['expose', 'list'])).body
         return list.length === 3 && list.every((e: any) => e.status === 'up') && list
-      }),
-    )
+      })
+    })
     expect(restored.map((e: any) => e.id).sort()).toEqual(endpoints.map((e) => e.id).sort())
     const survivors = left.filter((p) => commandLine(p.pid) === p.cmdline)
     expect(survivors, 'processes of the killed supervisor still running').toEqual([])
@@ -116,12 +117,31 @@ describe('a supervisor killed with SIGKILL', () => {
 
 describe('many commands at once', () => {
   it('50 commands started at once against no supervisor leave exactly one, and all succeed', async () => {
-    const [results, wallMs] = await timed(() => Promise.all(Array.from({length: 50}, () => t.run(['tunnel', 'list']))))
+    // A command that changes something: reading commands never start a supervisor.
+    const [results, wallMs] = await timed(() => Promise.all(Array.from({length: 50}, () => t.run(['tunnel', 'killall']))))
     expect(results.filter((r) => r.exitCode !== 0).map((r) => r.stderr)).toEqual([])
     const supervisors = t.processes().filter((p) => p.cmdline.includes('dist/supervisor.js'))
     expect(supervisors).toHaveLength(1)
     expect(t.eventsLog().filter((e) => e.type === 'supervisor.started')).toHaveLength(1)
     recordFigure('Faults', '50 commands at once, no supervisor', `50 of 50 succeeded; 1 supervisor; all done in ${ms(wallMs)}`)
+  })
+
+  it('50 commands at once, with the spawn lock and socket left by a killed command and supervisor: one supervisor is spawned, and all succeed', async () => {
+    const runDir = join(t.home, 'run')
+    mkdirSync(runDir, {mode: 0o700})
+    const dead = spawnSync(process.execPath, ['-e', '']).pid
+    writeFileSync(join(runDir, 'spawn.lock'), String(dead), {mode: 0o600})
+    await leaveStaleSocket(join(runDir, 'supervisor.sock'))
+
+    const [results, wallMs] = await timed(() => Promise.all(Array.from({length: 50}, () => t.run(['tunnel', 'killall']))))
+    expect(results.filter((r) => r.exitCode !== 0).map((r) => r.stderr)).toEqual([])
+    expect(t.processes().filter((p) => p.cmdline.includes('dist/supervisor.js'))).toHaveLength(1)
+    // Every supervisor spawned says so in the log; one that found another listening says that it exits.
+    const log = readFileSync(join(runDir, 'supervisor.log'), 'utf8')
+    expect(log.match(/supervisor \d+ listening on /g), log).toHaveLength(1)
+    expect(log).not.toContain('already answers')
+    expect(existsSync(join(runDir, 'spawn.lock')), 'the spawn lock is released').toBe(false)
+    recordFigure('Faults', '50 commands at once, stale spawn lock and socket', `50 of 50 succeeded; 1 supervisor spawned; all done in ${ms(wallMs)}`)
   })
 })
 
@@ -165,7 +185,7 @@ describe('a provider process that dies soon after every start', () => {
 describe('SIGTERM to the supervisor during a `tunnel start`', () => {
   it('fails the command with a clear error and leaves no process', async () => {
     t = new TestHome({FAKE_CLOUDFLARED_URL_DELAY_MS: '30000'})
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const supervisor = t.supervisorPid()!
     const start = t.spawn(['tunnel', 'start', '3000'])
     const [run] = await waitFor('cloudflared to be started', () => t.fakeRuns().length === 1 && t.fakeRuns())
@@ -244,6 +264,7 @@ describe('endpoint files that cannot be read', () => {
     }
     for (const [id, text] of Object.entries(bad)) writeFileSync(join(endpointsDir(), `${id}.json`), text)
 
+    await t.run(['supervisor', 'start'])
     const list = await waitFor('the good endpoint to be up', async () => {
       const body = (await t.json(['expose', 'list'])).body
       return body.find((e: any) => e.id === good.id)?.status === 'up' && body

@@ -27,14 +27,14 @@ async function connectAsNobody(socket: string): Promise<string> {
 
 describe('the runtime directory and the socket', () => {
   it('are 0700 and 0600', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     expect(statSync(join(t.home, 'run')).mode & 0o777).toBe(0o700)
     expect(statSync(join(t.home, 'run', 'supervisor.sock')).mode & 0o777).toBe(0o600)
     recordFigure('Security', 'Runtime directory and socket modes', 'run/ 0700, run/supervisor.sock 0600')
   })
 
   it.skipIf(!IS_ROOT)('keep another local user out, each on its own (runs as root, to act as user nobody)', async () => {
-    await t.run(['tunnel', 'list'])
+    await t.run(['supervisor', 'start'])
     const socket = join(t.home, 'run', 'supervisor.sock')
     // A home others may enter, as a user's home often is: only tunnelctl's own modes stand in the way.
     chmodSync(t.home, 0o755)

@@ -2,7 +2,7 @@ import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wri
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {type EndpointRecord, EndpointStore} from '../../src/supervisor/endpoint-store.js'
+import {type EndpointRecord, EndpointStore} from '../../src/endpoint-store.js'
 
 const HASH = '$2b$10$0Ex7bMmqU3ZyPsfTP3HrPeGBr0yJ2cCV8yPq1FpQ2uGXQdGq0b7lS'
 const record = (changes: Partial<EndpointRecord> = {}): EndpointRecord => ({

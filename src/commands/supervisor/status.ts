@@ -16,7 +16,7 @@ export default class SupervisorStatusCommand extends TunnelctlCommand {
     const service = summarizeService(paths)
     const found = await findSupervisor(paths)
     if (!found) {
-      this.log(['The supervisor is not running. Any tunnel command starts it.', ...serviceLine(service)].join('\n'))
+      this.log(['The supervisor is not running. `tunnelctl supervisor start` starts it, as does any command that changes something.', ...serviceLine(service)].join('\n'))
       return {running: false, socket: paths.socket, service}
     }
 

@@ -2,12 +2,12 @@ import {randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
 import {basename, join} from 'node:path'
-import {TunnelctlError} from '../errors.js'
-import {ENDPOINT_ID} from '../expose-protocol.js'
-import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from '../expose-target.js'
-import {isValidPort} from '../ports.js'
-import {EXPOSE_MODES, type ExposeMode} from '../providers/provider.js'
-import {searchPathProblem} from '../search-path.js'
+import {TunnelctlError} from './errors.js'
+import {ENDPOINT_ID} from './expose-protocol.js'
+import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from './expose-target.js'
+import {isValidPort} from './ports.js'
+import {EXPOSE_MODES, type ExposeMode} from './providers/provider.js'
+import {searchPathProblem} from './search-path.js'
 
 export const ENDPOINT_FILE_VERSION = 1
 
