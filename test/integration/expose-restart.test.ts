@@ -105,7 +105,7 @@ describe('endpoints restored by a new supervisor', () => {
     expect(human).toContain(`expose.url_changed  ${quick.id}  ${quick.url} -> ${newQuickUrl}`)
   })
 
-  it('from a file written before URLs were saved: expose.up, no url_changed, and the URL is saved from then on', async () => {
+  it('from a file written before URLs and ports were saved: expose.up, no url_changed, and the URL and port are saved from then on', async () => {
     const id = 'a1b2c3d4'
     mkdirSync(join(t.home, 'expose', 'endpoints'), {recursive: true, mode: 0o700})
     const old = {version: 1, id, name: id, provider: 'local', mode: 'private', target: '3000', auth: null, createdAt: '2026-11-21T06:10:00.000Z'}
@@ -115,7 +115,7 @@ describe('endpoints restored by a new supervisor', () => {
     const url = `http://${LAN_HOST}:${lanPort}`
     await waitFor('expose.up', () => t.eventsLog().find((e) => e.type === 'expose.up' && e.endpoint === id && e.url === url))
     await waitFor('the URL to be saved', () => JSON.parse(readFileSync(endpointFile(id), 'utf8')).lastUrl === url)
-    expect(JSON.parse(readFileSync(endpointFile(id), 'utf8'))).toEqual({...old, lastUrl: url})
+    expect(JSON.parse(readFileSync(endpointFile(id), 'utf8'))).toEqual({...old, lastUrl: url, listenPort: lanPort})
     expect(t.eventsLog().filter((e) => e.type === 'expose.url_changed')).toEqual([])
   })
 })

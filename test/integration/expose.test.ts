@@ -76,6 +76,7 @@ describe('expose through the local provider', () => {
       // Stopped in the other order than started: the second keeps its port, not the first free one.
       await t.run(['expose', 'stop', first.id])
       await t.run(['supervisor', 'stop'])
+      await t.run(['supervisor', 'start'])
       const [listed] = await waitFor('the endpoint to be back up', async () => {
         const list = (await t.json(['expose', 'list'])).body
         return list[0]?.status === 'up' && list
@@ -96,6 +97,7 @@ describe('expose through the local provider', () => {
     expect(listenPort).toBe(lanPort)
     writeFileSync(file, JSON.stringify(old))
 
+    await t.run(['supervisor', 'start'])
     const [listed] = await waitFor('the endpoint to be back up', async () => {
       const list = (await t.json(['expose', 'list'])).body
       return list[0]?.status === 'up' && list
@@ -211,6 +213,7 @@ describe('expose through the local provider', () => {
     const squatter = new App('squatter')
     await squatter.listen({port: lanPort})
     try {
+      await t.run(['supervisor', 'start'])
       const [listed] = await waitFor('the endpoint to be found unavailable', async () => {
         const list = (await t.json(['expose', 'list'])).body
         return list[0]?.status === 'unavailable' && list

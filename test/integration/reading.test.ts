@@ -36,11 +36,13 @@ describe('with no supervisor running', () => {
         mode: 'public',
         target: ['3000', '4000'][i],
         url: null,
+        urls: [],
         auth: i === 0,
         status: 'stopped',
         reason: 'the supervisor is not running; `tunnelctl supervisor start` brings it back',
         upSince: null,
         restarts: 0,
+        nextTryAt: null,
       })),
     )
     const human = await t.run(['expose', 'list'])

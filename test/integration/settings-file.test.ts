@@ -189,9 +189,9 @@ describe('a settings file that holds a bad value', () => {
       supervisor.idleTimeout  "abc" (invalid; 300 is used)    Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.
       cloudflare.token        (hidden) (invalid; not used)    Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                       Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
-      local.port              70000 (invalid; 18221 is used)  Port the local provider listens on.
+      local.port              70000 (invalid; 18221 is used)  Port of the local provider's first endpoint; each other takes the next free one after it.
       local.address           0.0.0.0 (default)               Address the local provider listens on: 0.0.0.0 for every interface, or one interface's address.
-      local.hostname          devbox.test                     Name other machines on the network reach this one by; the local provider's URL is http://<it>:<local.port>.
+      local.hostname          devbox.test                     Name other machines on the network reach this one by; a local endpoint's URL is http://<it>:<its port>.
 
       notify.webhook is invalid: notify.webhook must be an http or https URL, not ftp.
       supervisor.idleTimeout is invalid: supervisor.idleTimeout must be a whole number of seconds (0 or more), not "abc".
