@@ -65,6 +65,20 @@ describe('routing by Host', () => {
     expect(reply).toMatchObject({status: 200, body: 'upstream saw /'})
   })
 
+  it('answers 400 to a request with two Host headers without connecting upstream, as nginx and Caddy do', async () => {
+    const {upstream, port} = await upstreamOnPort()
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('other.test', {target: {kind: 'port', port}})
+
+    for (const hosts of ['Host: app.test\r\nHost: other.test', 'Host: app.test\r\nHost: app.test']) {
+      const reply = await sendRaw(`GET / HTTP/1.1\r\n${hosts}\r\nConnection: close\r\n\r\n`)
+      expect(reply, hosts).toMatch(/^HTTP\/1\.1 400 [^]*\r\n\r\ntunnelctl: a request must have exactly one Host header\n$/)
+    }
+    const upgrade = await sendRaw('GET / HTTP/1.1\r\nHost: app.test\r\nHost: other.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n')
+    expect(upgrade).toMatch(/^HTTP\/1\.1 400 /)
+    expect(upstream.connections).toBe(0)
+  })
+
   it('answers 404 once a route is removed', async () => {
     const {port} = await upstreamOnPort()
     harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})

@@ -10,6 +10,7 @@ export interface PlainAnswer {
 }
 
 export const NOT_A_FORWARD_PROXY: PlainAnswer = {status: 400, text: 'tunnelctl: this proxy only serves its own endpoints and forwards nowhere else\n'}
+export const TWO_HOSTS: PlainAnswer = {status: 400, text: 'tunnelctl: a request must have exactly one Host header\n'}
 export const NO_ENDPOINT: PlainAnswer = {status: 404, text: 'tunnelctl: nothing is exposed at this host name\n'}
 export const UNAUTHORIZED: PlainAnswer = {
   status: 401,

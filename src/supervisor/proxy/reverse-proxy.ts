@@ -4,8 +4,8 @@ import type {Duplex} from 'node:stream'
 import bcrypt from 'bcryptjs'
 import {BasicAuthGate, type GateVerdict, type VerifyPassword} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
-import {firstHeader} from './forwarding.js'
-import {answer, answerOnSocket, NO_ENDPOINT, NOT_A_FORWARD_PROXY, type PlainAnswer, tooManyFailedLogins, UNAUTHORIZED} from './plain-answers.js'
+import {firstHeader, linesNamed} from './forwarding.js'
+import {answer, answerOnSocket, NO_ENDPOINT, NOT_A_FORWARD_PROXY, type PlainAnswer, tooManyFailedLogins, TWO_HOSTS, UNAUTHORIZED} from './plain-answers.js'
 import {type Destination, relayRequest, relayUpgrade} from './relay.js'
 import type {ProxyTarget} from './upstream.js'
 import {UpstreamPools} from './upstream-pool.js'
@@ -123,6 +123,8 @@ export class ReverseProxy {
   private admit(request: IncomingMessage): Admission | Promise<Admission> {
     // Only origin-form targets: an absolute URI or `OPTIONS *` asks for something other than our endpoints.
     if (!request.url?.startsWith('/')) return NOT_A_FORWARD_PROXY
+    // Which one to route by would be a guess, and the upstream might take the other (RFC 9112 3.2).
+    if (linesNamed(request.rawHeaders, 'host').length > 2) return TWO_HOSTS
 
     const hostHeader = firstHeader(request.rawHeaders, 'host')
     const host = hostHeader === undefined ? undefined : hostKey(hostHeader)
