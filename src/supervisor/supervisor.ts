@@ -63,6 +63,7 @@ export class Supervisor {
    * writes the pid file, and starts the idle clock.
    */
   async start(): Promise<void> {
+    this.applyProxySettings()
     await Promise.all([this.events.load(), this.proxy.listen()])
     await listenReplacingStale(this.control, this.paths.socket)
     await chmod(this.paths.socket, 0o600)
@@ -77,7 +78,10 @@ export class Supervisor {
     // In the background: a provider may take many seconds, and the socket should answer meanwhile.
     void this.exposes.restore()
 
-    this.idleTimer = setInterval(() => this.checkIdle(), IDLE_CHECK_MS)
+    this.idleTimer = setInterval(() => {
+      this.applyProxySettings()
+      this.checkIdle()
+    }, IDLE_CHECK_MS)
     this.idleTimer.unref()
   }
 
@@ -158,6 +162,11 @@ export class Supervisor {
           },
         }),
     }
+  }
+
+  /** Read here, not per request: a visitor's request never waits on the disk. */
+  private applyProxySettings(): void {
+    this.proxy.responseTimeoutMs = (this.settings.get('proxy.responseTimeout') as number) * 1000
   }
 
   private checkIdle(): void {

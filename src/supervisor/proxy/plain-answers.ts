@@ -32,6 +32,16 @@ export function nothingAnswers(where: string): PlainAnswer {
 }
 
 /** `where` as targetName gives it. */
+export function noAnswerInTime(where: string, seconds: number): PlainAnswer {
+  return {status: 504, text: `tunnelctl: the app at ${where} did not answer within ${seconds} s (proxy.responseTimeout)\n`}
+}
+
+/** `where` as targetName gives it. */
+export function untransferable(where: string, codings: string): PlainAnswer {
+  return {status: 502, text: `tunnelctl: the app at ${where} sent its body in transfer coding "${codings}", which cannot be passed on to this client\n`}
+}
+
+/** `where` as targetName gives it. */
 export function unreadableAnswer(where: string): PlainAnswer {
   return {status: 502, text: `tunnelctl: the app at ${where} sent a response the proxy cannot read as HTTP/1.1\n`}
 }

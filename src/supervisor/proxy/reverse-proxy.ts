@@ -2,6 +2,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import bcrypt from 'bcryptjs'
+import {SETTINGS} from '../../config/settings.js'
 import {BasicAuthGate, type GateVerdict, type VerifyPassword} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
 import {firstHeader, linesNamed} from './forwarding.js'
@@ -22,6 +23,8 @@ export interface ProxyRoute {
 export interface ReverseProxyOptions {
   /** Checks a password against a bcrypt hash; defaults to bcryptjs.compare. Tests count calls through it. */
   verifyPassword?: (password: string, hash: string) => Promise<boolean>
+  /** How long an app may take to start its response, in ms; 0 for ever. Defaults to proxy.responseTimeout's default. */
+  responseTimeoutMs?: number
 }
 
 interface Endpoint {
@@ -46,11 +49,12 @@ export class ReverseProxy {
   private readonly verifyPassword: VerifyPassword
   /** One table for every endpoint's gate, so that one cap bounds them all; its keys name the endpoint. */
   private readonly failedLogins = new FailedLogins()
-  private readonly pools = new UpstreamPools()
+  private readonly pools: UpstreamPools
   private listeningPort = 0
 
   constructor(options: ReverseProxyOptions = {}) {
     this.verifyPassword = options.verifyPassword ?? ((password, hash) => bcrypt.compare(password, hash))
+    this.pools = new UpstreamPools(options.responseTimeoutMs ?? SETTINGS['proxy.responseTimeout'].default * 1000)
     this.server = createServer(
       {
         // Without a Host there is no endpoint: our own 404 says so better than Node's bare 400.
@@ -82,6 +86,11 @@ export class ReverseProxy {
 
   get port(): number {
     return this.listeningPort
+  }
+
+  /** How long an app may take to start its response, in ms; 0 for ever. Requests already sent keep theirs. */
+  set responseTimeoutMs(ms: number) {
+    this.pools.responseTimeoutMs = ms
   }
 
   /** Serves a connection accepted elsewhere as if it had been made to the proxy, so the visitor's own address is seen. */
