@@ -46,6 +46,7 @@ function render(figures) {
     'Every row is a property that an automated test under `test/reliability/` checks, failing when the',
     'property breaks; the middle column is what that test measured on its last run. Times are one run on',
     'a shared machine, for scale only: no test asserts a time (`npm run bench` measures speed).',
+    'What the proxy does with each HTTP case, beside nginx and Caddy: [PROXY.md](PROXY.md).',
     '',
     `Regenerate with \`npm run reliability\` (it runs \`vitest run test/reliability\` and rewrites this file). Last run:`,
     `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, as ${process.getuid?.() === 0 ? 'root' : 'a regular user'}.`,

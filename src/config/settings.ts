@@ -52,6 +52,14 @@ export const SETTINGS = {
       return Number(raw)
     },
   },
+  'proxy.responseTimeout': {
+    description: 'Seconds an app may take to start its answer (its response head) before the proxy answers 504; 0 waits for ever.',
+    default: 120,
+    parse(raw: string): number {
+      if (!/^\d{1,5}$/.test(raw) || Number(raw) > 86_400) throw badInput(`proxy.responseTimeout must be a whole number of seconds from 0 (no limit) to 86400, not "${raw}".`)
+      return Number(raw)
+    },
+  },
   'cloudflare.token': {
     description: 'Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.',
     secret: true,

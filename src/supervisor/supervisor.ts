@@ -71,6 +71,7 @@ export class Supervisor {
    * writes the pid file, and starts the idle clock.
    */
   async start(): Promise<void> {
+    this.applyProxySettings()
     await Promise.all([this.events.load(), this.proxy.listen(), ...VISITOR_HEADERS.map((header) => this.proxy.listen(header))])
     await listenReplacingStale(this.control, this.paths)
     await chmod(this.paths.socket, 0o600)
@@ -85,8 +86,12 @@ export class Supervisor {
     // In the background: a provider may take many seconds, and the socket should answer meanwhile.
     void this.exposes.restore()
 
-    if (!this.options.idleExit) return
-    this.idleTimer = setInterval(() => this.checkIdle(), IDLE_CHECK_MS)
+    // Each tick reads the settings: that is also what notices, within a second, a settings file that
+    // has gone bad or been fixed.
+    this.idleTimer = setInterval(() => {
+      this.applyProxySettings()
+      if (this.options.idleExit) this.checkIdle()
+    }, IDLE_CHECK_MS)
     this.idleTimer.unref()
   }
 
@@ -187,6 +192,11 @@ export class Supervisor {
     }
   }
 
+  /** Read here, not per request: a visitor's request never waits on the disk. */
+  private applyProxySettings(): void {
+    this.proxy.responseTimeoutMs = (this.settings.get('proxy.responseTimeout') as number) * 1000
+  }
+
   private settingsProblem(problem: SettingsProblem, fixed: boolean): void {
     const file = this.settings.path
     const what = problem.key === undefined ? `the settings file ${file}` : `the setting ${problem.key} in ${file}`
@@ -208,7 +218,6 @@ export class Supervisor {
     this.events.record({type: 'settings.invalid', file, key, value, reason})
   }
 
-  // Also what notices, within a second, a settings file that has gone bad or been fixed: it reads it.
   private checkIdle(): void {
     const idleTimeoutS = this.settings.get('supervisor.idleTimeout') as number
     if (idleTimeoutS === 0 || this.tunnels.size > 0 || this.exposes.size > 0) return

@@ -105,18 +105,19 @@ export async function readAll(stream: AsyncIterable<unknown>): Promise<string> {
 }
 
 /**
- * Writes raw bytes on a connected socket, ends it, and returns everything answered until the
- * connection closes. A reset after the answer (a server that hangs up on unread input) still counts
- * as the end.
+ * Writes raw bytes on a connected socket, ends it (unless `end` is false: a server may take the end
+ * of the request side for a client gone), and returns everything answered until the connection
+ * closes. A reset after the answer (a server that hangs up on unread input) still counts as the end.
  */
-export function exchangeRaw(socket: Socket, text: string): Promise<string> {
+export function exchangeRaw(socket: Socket, text: string, {end = true} = {}): Promise<string> {
   const answered = new Promise<string>((resolve) => {
     let answer = ''
     socket.setEncoding('utf8')
     socket.on('data', (chunk: string) => (answer += chunk))
     socket.on('error', () => {})
     socket.on('close', () => resolve(answer))
-    socket.end(text)
+    if (end) socket.end(text)
+    else socket.write(text)
   })
   return within(`the server to answer ${JSON.stringify(text.slice(0, 60))} and close`, answered)
 }

@@ -28,8 +28,8 @@ export interface ProxyHarness {
   send(host: string | undefined, options?: {path?: string; headers?: OutgoingHttpHeaders; port?: number}): Promise<HttpReply>
   /** A connection to the proxy that is destroyed after the test. */
   connectRaw(): Socket
-  /** Writes raw bytes to the proxy and returns everything it answers until it closes the connection. */
-  sendRaw(text: string): Promise<string>
+  /** Writes raw bytes to the proxy and returns everything it answers until it closes the connection; see exchangeRaw for `end`. */
+  sendRaw(text: string, options?: {end?: boolean}): Promise<string>
   /** A WebSocket client through the proxy to /echo; terminated after the test. */
   openWebSocket(host: string, headers?: Record<string, string>): WebSocket
 }
@@ -106,7 +106,7 @@ export function useProxyHarness(): ProxyHarness {
       cleanups.push(() => socket.destroy())
       return socket
     },
-    sendRaw: (text) => exchangeRaw(harness.connectRaw(), text),
+    sendRaw: (text, options) => exchangeRaw(harness.connectRaw(), text, options),
     openWebSocket(host, headers = {}) {
       const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/echo`, {headers: {...headers, host}})
       // Terminating a client whose handshake was refused reports an error nobody here is waiting for.

@@ -1,9 +1,11 @@
+import {once} from 'node:events'
 import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {type AddressInfo, createServer as createNetServer, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {TestHome, waitFor} from '../helpers/cli.js'
 import {findFreeLoopbackPort} from '../../src/ports.js'
-import {App, visit} from '../helpers/http.js'
+import {App, type HttpReply, visit} from '../helpers/http.js'
 
 let t: TestHome
 let app: App
@@ -238,6 +240,31 @@ describe('expose through the local provider', () => {
     expect(failed.stderr).toContain(`The local provider could not listen on 192.0.2.1:${lanPort}`)
     expect((await t.json(['expose', 'list'])).body).toEqual([])
     expect(existsSync(endpointsDir()) ? readdirSync(endpointsDir()) : []).toEqual([])
+  })
+})
+
+describe('proxy.responseTimeout', () => {
+  it('gets a visitor of an app that accepts and never answers a 504 naming the target', async () => {
+    const sockets = new Set<Socket>()
+    const silent = createNetServer((socket) => sockets.add(socket))
+    silent.listen(0, '127.0.0.1')
+    await once(silent, 'listening')
+    try {
+      const silentPort = (silent.address() as AddressInfo).port
+      expect((await t.run(['config', 'set', 'proxy.responseTimeout', '1'])).exitCode).toBe(0)
+      const started = await t.json(['expose', 'start', String(silentPort), '--provider', 'local'])
+      expect(started.exitCode, started.stderr).toBe(0)
+
+      let reply: HttpReply | undefined
+      void visit(lanPort, LAN_HOST).then((settled) => (reply = settled))
+      expect(await waitFor('an answer from the proxy while the app says nothing', () => reply, 20_000)).toMatchObject({
+        status: 504,
+        body: `tunnelctl: the app at localhost:${silentPort} did not answer within 1 s (proxy.responseTimeout)\n`,
+      })
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      silent.close()
+    }
   })
 })
 

@@ -174,6 +174,7 @@ describe('human output', () => {
       KEY                     VALUE                                 DESCRIPTION
       notify.webhook          https://hooks.example.test/tunnelctl  URL that every event is POSTed to as JSON (http or https).
       supervisor.idleTimeout  300 (default)                         Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.
+      proxy.responseTimeout   120 (default)                         Seconds an app may take to start its answer (its response head) before the proxy answers 504; 0 waits for ever.
       cloudflare.token        (not set)                             Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                             Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
       local.port              18221 (default)                       Port of the local provider's first endpoint; each other takes the next free one after it.

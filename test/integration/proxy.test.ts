@@ -4,10 +4,13 @@ import {request as httpRequest, type RequestListener} from 'node:http'
 import {type AddressInfo, createServer as createNetServer, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {setTimeout as delay} from 'node:timers/promises'
+import {gunzipSync, gzipSync} from 'node:zlib'
 import {beforeEach, describe, expect, it} from 'vitest'
 import {WebSocket, WebSocketServer} from 'ws'
 import {hashPassword, newPassword} from '../../src/supervisor/proxy/basic-auth.js'
-import {basicAuthorization, readAll} from '../helpers/http.js'
+import {waitFor} from '../helpers/cli.js'
+import {basicAuthorization, type HttpReply, readAll} from '../helpers/http.js'
 import {useProxyHarness} from '../helpers/proxy-harness.js'
 
 const harness = useProxyHarness()
@@ -69,6 +72,20 @@ describe('routing by Host', () => {
       expect(await send(host, {port: (elsewhere.address() as AddressInfo).port}), host).toMatchObject({status: 200, body: 'upstream saw /'})
     }
     expect((await send('192.168.1.20')).status, "the proxy's own port routes by Host").toBe(404)
+  })
+
+  it('answers 400 to a request with two Host headers without connecting upstream, as nginx and Caddy do', async () => {
+    const {upstream, port} = await upstreamOnPort()
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('other.test', {target: {kind: 'port', port}})
+
+    for (const hosts of ['Host: app.test\r\nHost: other.test', 'Host: app.test\r\nHost: app.test']) {
+      const reply = await sendRaw(`GET / HTTP/1.1\r\n${hosts}\r\nConnection: close\r\n\r\n`)
+      expect(reply, hosts).toMatch(/^HTTP\/1\.1 400 [^]*\r\n\r\ntunnelctl: a request must have exactly one Host header\n$/)
+    }
+    const upgrade = await sendRaw('GET / HTTP/1.1\r\nHost: app.test\r\nHost: other.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n')
+    expect(upgrade).toMatch(/^HTTP\/1\.1 400 /)
+    expect(upstream.connections).toBe(0)
   })
 
   it('answers 404 once a route is removed', async () => {
@@ -244,13 +261,15 @@ describe('an upstream that dies mid-response', () => {
 })
 
 describe('responses as the upstream writes them', () => {
-  /** An upstream that answers each request head with the bytes `answer` gives for its path, and closes the connection after those ending in <close>. */
+  /** An upstream that answers each request head with the bytes `answer` gives for its path (one character a byte), and closes the connection after those ending in <close>. */
   async function rawUpstream(answer: (path: string) => string): Promise<{port: number; connections: () => number}> {
     let connections = 0
     const sockets = new Set<Socket>()
     const server = createNetServer((socket) => {
       connections++
       sockets.add(socket)
+      // The proxy destroys a connection whose response it gives up.
+      socket.on('error', () => {})
       socket.once('close', () => sockets.delete(socket))
       let received = ''
       socket.on('data', (chunk) => {
@@ -258,8 +277,8 @@ describe('responses as the upstream writes them', () => {
         for (let end = received.indexOf('\r\n\r\n'); end !== -1; end = received.indexOf('\r\n\r\n')) {
           const reply = answer(received.slice(0, end).split(' ')[1])
           received = received.slice(end + 4)
-          if (reply.endsWith('<close>')) socket.end(reply.slice(0, -'<close>'.length))
-          else socket.write(reply)
+          if (reply.endsWith('<close>')) socket.end(reply.slice(0, -'<close>'.length), 'latin1')
+          else socket.write(reply, 'latin1')
         }
       })
     })
@@ -274,20 +293,67 @@ describe('responses as the upstream writes them', () => {
 
   const FINE = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine'
 
-  it('passes on a body that ends with the connection, and interim answers not at all', async () => {
+  it('passes on a body that ends with the connection', async () => {
+    const {port} = await rawUpstream(() => 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it<close>')
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    expect(await send('app.test', {path: '/until-close'})).toMatchObject({status: 200, body: 'all of it'})
+  })
+
+  it('passes interim answers (103 Early Hints) on before the response, to HTTP/1.1 clients', async () => {
+    const early = 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\nConnection: x-hop\r\nX-Hop: private\r\n\r\n'
+    const {port} = await rawUpstream(() => `${early}HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal`)
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const hints: {status: number; rawHeaders: string[]}[] = []
+    const client = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, headers: {host: 'app.test'}})
+    defer(() => client.destroy())
+    client.on('information', ({statusCode, rawHeaders}) => hints.push({status: statusCode, rawHeaders}))
+    client.end()
+    const [response] = await once(client, 'response')
+    expect([response.statusCode, await readAll(response)]).toEqual([200, 'final'])
+    expect(hints).toEqual([{status: 103, rawHeaders: ['Link', '</style.css>; rel=preload; as=style']}])
+
+    // An HTTP/1.0 client must get no 1xx (RFC 9110 15.2).
+    expect(await sendRaw('GET / HTTP/1.0\r\nHost: app.test\r\n\r\n', {end: false})).toMatch(/^HTTP\/1\.1 200 OK\r\n(?![^]*103)[^]*final$/)
+  })
+
+  it('passes a body in transfer codings on in them, labelled, and answers 502 to a client that cannot take them', async () => {
+    const compressed = gzipSync('the whole body').toString('latin1')
     const {port} = await rawUpstream((path) =>
-      path === '/until-close'
-        ? 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it<close>'
-        : 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal',
+      path === '/chunked'
+        ? `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${compressed.length.toString(16)}\r\n${compressed}\r\n0\r\n\r\n`
+        : `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip\r\n\r\n${compressed}<close>`,
     )
     harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
-    expect(await send('app.test', {path: '/until-close'})).toMatchObject({status: 200, body: 'all of it'})
-    expect(await send('app.test', {path: '/interim'})).toMatchObject({status: 200, body: 'final'})
+    for (const path of ['/chunked', '/until-close']) {
+      const client = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, path, headers: {host: 'app.test'}})
+      defer(() => client.destroy())
+      client.end()
+      const [response] = await once(client, 'response')
+      const chunks: Buffer[] = []
+      for await (const chunk of response) chunks.push(chunk)
+      expect(response.headers['transfer-encoding'], path).toBe('gzip, chunked')
+      expect(gunzipSync(Buffer.concat(chunks)).toString(), path).toBe('the whole body')
+    }
+
+    const old = await sendRaw('GET /chunked HTTP/1.0\r\nHost: app.test\r\n\r\n', {end: false})
+    expect(old).toMatch(/^HTTP\/1\.1 502 [^]*\r\n\r\ntunnelctl: the app at localhost:\d+ sent its body in transfer coding "gzip", which cannot be passed on to this client\n$/)
+  })
+
+  it('reads a response with both Transfer-Encoding and Content-Length by its chunks, drops the length, and does not use that connection again', async () => {
+    const {port, connections} = await rawUpstream((path) => (path === '/both' ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' : FINE))
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const both = await send('app.test', {path: '/both'})
+    expect(both).toMatchObject({status: 200, body: 'hello'})
+    expect(both.headers).not.toHaveProperty('content-length')
+    expect(await send('app.test', {path: '/next'})).toMatchObject({status: 200, body: 'fine'})
+    expect(connections()).toBe(2)
   })
 
   it('answers 502 to a response it cannot frame with certainty, and sends nothing more down that connection', async () => {
-    const {port, connections} = await rawUpstream((path) => (path === '/ambiguous' ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok' : FINE))
+    const {port, connections} = await rawUpstream((path) => (path === '/ambiguous' ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok' : FINE))
     harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
 
     expect(await send('app.test', {path: '/ambiguous'})).toMatchObject({
@@ -317,6 +383,91 @@ describe('responses as the upstream writes them', () => {
     expect([response.statusCode, response.headers['content-length'], await readAll(response)]).toEqual([200, '99', ''])
     expect(await send('app.test', {path: '/next'})).toMatchObject({status: 200, body: 'fine'})
     expect(connections()).toBe(1)
+  })
+})
+
+describe('trailers', () => {
+  /** A request through the proxy with `headers`, and a body sent in chunks when given; resolves with the reply and its trailers. */
+  async function fetchWithTrailers(headers: Record<string, string>, body?: string): Promise<{reply: HttpReply; trailers: string[]}> {
+    const client = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, method: body === undefined ? 'GET' : 'POST', headers: {host: 'app.test', ...headers}})
+    defer(() => client.destroy())
+    client.end(body)
+    const [response] = await once(client, 'response')
+    const text = await readAll(response)
+    return {reply: {status: response.statusCode, headers: response.headers, body: text}, trailers: response.rawTrailers}
+  }
+
+  beforeEach(async () => {
+    const {port} = await upstreamOnPort(async (request, response) => {
+      await readAll(request)
+      response.writeHead(200, {trailer: 'X-Checksum'})
+      response.write('body')
+      response.addTrailers({'X-Checksum': 'abc'})
+      response.end()
+    })
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+  })
+
+  it('delivers trailers and the Trailer header to a client that says it takes them (TE: trailers)', async () => {
+    const {reply, trailers} = await fetchWithTrailers({te: 'trailers'})
+    expect(reply).toMatchObject({status: 200, body: 'body', headers: {trailer: 'X-Checksum'}})
+    expect(trailers).toEqual(['X-Checksum', 'abc'])
+  })
+
+  it('delivers them to a client that sent its own request in chunks', async () => {
+    const {trailers} = await fetchWithTrailers({'transfer-encoding': 'chunked'}, 'upload')
+    expect(trailers).toEqual(['X-Checksum', 'abc'])
+  })
+
+  it('drops them, and the Trailer header, for any other client', async () => {
+    const {reply, trailers} = await fetchWithTrailers({})
+    expect(reply).toMatchObject({status: 200, body: 'body'})
+    expect(reply.headers).not.toHaveProperty('trailer')
+    expect(trailers).toEqual([])
+  })
+})
+
+describe('an app that takes too long to answer', () => {
+  it('gets 504 naming the target once the response timeout is over, and the request is not sent again', async () => {
+    let requests = 0
+    const {port} = await upstreamOnPort(() => requests++)
+    harness.proxy.responseTimeoutMs = 1000
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    let reply: HttpReply | undefined
+    void send('app.test').then((settled) => (reply = settled))
+    expect(await waitFor('an answer from the proxy while the app says nothing', () => reply, 20_000)).toMatchObject({
+      status: 504,
+      body: `tunnelctl: the app at localhost:${port} did not answer within 1 s (proxy.responseTimeout)\n`,
+    })
+    expect(requests).toBe(1)
+  })
+
+  it('does not cut off an event stream that has sent its head, however long it waits between events', async () => {
+    const {port} = await upstreamOnPort(async (_request, response) => {
+      response.writeHead(200, {'content-type': 'text/event-stream'})
+      response.write('data: one\n\n')
+      await delay(2500)
+      response.end('data: two\n\n')
+    })
+    harness.proxy.responseTimeoutMs = 1000
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    expect(await send('app.test')).toMatchObject({status: 200, body: 'data: one\n\ndata: two\n\n'})
+  })
+
+  it('does not count the time an upload takes', async () => {
+    const {port} = await upstreamOnPort(async (request, response) => response.end(`received ${await readAll(request)}`))
+    harness.proxy.responseTimeoutMs = 1000
+    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+
+    const upload = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, method: 'POST', headers: {host: 'app.test'}})
+    defer(() => upload.destroy())
+    upload.write('slow,')
+    await delay(2500)
+    upload.end('upload')
+    const [response] = await once(upload, 'response')
+    expect([response.statusCode, await readAll(response)]).toEqual([200, 'received slow,upload'])
   })
 })
 

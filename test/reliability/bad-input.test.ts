@@ -190,6 +190,7 @@ describe('the command line', () => {
     [['config', 'set', 'notify.webhook', 'not a url'], '"not a url" is not a URL'],
     [['config', 'set', 'notify.webhook', 'ftp://example.test/'], 'must be an http or https URL'],
     ...['-5', 'abc', '1.5'].map((value): [string[], string] => [['config', 'set', 'supervisor.idleTimeout', value], 'whole number of seconds']),
+    ...['-5', 'abc', '1.5', '86401'].map((value): [string[], string] => [['config', 'set', 'proxy.responseTimeout', value], 'proxy.responseTimeout must be a whole number of seconds from 0']),
     [['config', 'set', 'cloudflare.token', ''], 'cloudflare.token must be the tunnel token'],
     [['config', 'set', 'cloudflare.domain', 'not a domain'], 'cloudflare.domain must be a DNS hostname'],
     ...['0', '70000', 'abc'].map((value): [string[], string] => [['config', 'set', 'local.port', value], 'local.port must be a port from 1 to 65535']),

@@ -20,6 +20,16 @@ export function firstHeader(lines: HeaderLines, name: string): string | undefine
   return undefined
 }
 
+/** Every line of header `name` (in lower case), in order. */
+export function linesNamed(lines: HeaderLines, name: string): HeaderLines {
+  const found: HeaderLines = []
+  for (let index = 0; index < lines.length; index += 2) {
+    if (lines[index].length === name.length && lines[index].toLowerCase() === name) found.push(lines[index], lines[index + 1])
+  }
+
+  return found
+}
+
 /** Whether a request comes with a body: only Content-Length or Transfer-Encoding says it does (RFC 9112 6.3). */
 export function hasBody(lines: HeaderLines): boolean {
   const length = firstHeader(lines, 'content-length')

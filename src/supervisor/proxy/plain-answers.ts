@@ -10,6 +10,7 @@ export interface PlainAnswer {
 }
 
 export const NOT_A_FORWARD_PROXY: PlainAnswer = {status: 400, text: 'tunnelctl: this proxy only serves its own endpoints and forwards nowhere else\n'}
+export const TWO_HOSTS: PlainAnswer = {status: 400, text: 'tunnelctl: a request must have exactly one Host header\n'}
 export const NO_ENDPOINT: PlainAnswer = {status: 404, text: 'tunnelctl: nothing is exposed at this host name\n'}
 export const UNAUTHORIZED: PlainAnswer = {
   status: 401,
@@ -43,6 +44,16 @@ export const TOO_MANY_CHECKS: PlainAnswer = {
 /** `where` as targetName gives it. */
 export function nothingAnswers(where: string): PlainAnswer {
   return {status: 502, text: `tunnelctl: nothing answers at ${where}\n`}
+}
+
+/** `where` as targetName gives it. */
+export function noAnswerInTime(where: string, seconds: number): PlainAnswer {
+  return {status: 504, text: `tunnelctl: the app at ${where} did not answer within ${seconds} s (proxy.responseTimeout)\n`}
+}
+
+/** `where` as targetName gives it. */
+export function untransferable(where: string, codings: string): PlainAnswer {
+  return {status: 502, text: `tunnelctl: the app at ${where} sent its body in transfer coding "${codings}", which cannot be passed on to this client\n`}
 }
 
 /** `where` as targetName gives it. */

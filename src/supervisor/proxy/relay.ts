@@ -1,8 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {type Duplex, pipeline} from 'node:stream'
-import {endToEnd, firstHeader, hasBody, rawRequestHead, rawResponseHead, switchingProtocolsHeaders, upstreamRequestHeaders} from './forwarding.js'
-import {answer, answerOnSocket, nothingAnswers, unreadableAnswer} from './plain-answers.js'
-import type {ResponseHead} from './response-reader.js'
+import {endToEnd, firstHeader, type HeaderLines, hasBody, linesNamed, rawRequestHead, rawResponseHead, switchingProtocolsHeaders, upstreamRequestHeaders} from './forwarding.js'
+import {answer, answerOnSocket, nothingAnswers, noAnswerInTime, type PlainAnswer, unreadableAnswer, untransferable} from './plain-answers.js'
+import type {InterimHead, ResponseHead} from './response-reader.js'
 import {type ProxyTarget, targetName, upgradeRequestTo} from './upstream.js'
 import type {Exchange, ExchangeFailure, ResponseHandler, UpstreamPools, UpstreamRequest} from './upstream-pool.js'
 
@@ -27,6 +27,8 @@ export function relayRequest(request: IncomingMessage, response: ServerResponse,
 class Relay implements ResponseHandler {
   private exchange: Exchange | undefined
   private complete = false
+  /** The client gets the response's trailers. */
+  private trailers = false
 
   constructor(
     private readonly request: IncomingMessage,
@@ -43,9 +45,33 @@ class Relay implements ResponseHandler {
     this.response.once('close', () => this.complete || exchange.abort())
   }
 
-  head({status, statusText, lines}: ResponseHead): void {
+  /**
+   * Passes an interim answer (103 Early Hints) on at once (RFC 9110 15.2), but 100 Continue: Node
+   * has given a client that asked (Expect: 100-continue) its own. An HTTP/1.0 client must get none,
+   * and a response queued behind another on a pipelined connection has no socket yet: a hint that
+   * late is worth nothing.
+   */
+  interim({status, statusText, lines}: InterimHead): void {
+    const {socket} = this.response
+    if (status === 100 || !speaksHttp11(this.request) || !socket?.writable || this.response.headersSent) return
+    socket.write(rawResponseHead(status, statusText, endToEnd(lines)), 'latin1')
+  }
+
+  head({status, statusText, lines, chunked, codings}: ResponseHead): void {
+    const {request} = this
+    const headers = endToEnd(lines)
+    if (codings !== undefined) {
+      // The body goes on still in its codings, which only Transfer-Encoding names: unlabelled it would be corrupt.
+      // HTTP/1.0 has no Transfer-Encoding, and a body chunked twice cannot be framed again.
+      if (!speaksHttp11(request) || CHUNKED_TOKEN.test(codings)) return this.refuse(untransferable(targetName(this.destination.target), codings))
+      headers.push('transfer-encoding', `${codings}, chunked`)
+    }
+
+    // Trailers need the chunks the body goes on in, and a client that takes them (RFC 9110 6.5).
+    this.trailers = chunked && speaksHttp11(request) && acceptsTrailers(request)
+    if (this.trailers) headers.push(...linesNamed(lines, 'trailer'))
     // node:http sends the head with the first write of the body or the end, in one write with it.
-    this.response.writeHead(status, statusText, endToEnd(lines))
+    this.response.writeHead(status, statusText, headers)
   }
 
   headAlone(): void {
@@ -59,19 +85,48 @@ class Relay implements ResponseHandler {
     this.response.once('drain', () => exchange.resume())
   }
 
-  end(): void {
+  end(trailers: HeaderLines): void {
     this.complete = true
+    if (this.trailers && trailers.length > 0) this.response.addTrailers(pairs(endToEnd(trailers)))
     this.response.end()
   }
 
-  fail({responded, reused, malformed}: ExchangeFailure): void {
+  fail({responded, reused, cause}: ExchangeFailure): void {
     this.complete = true
     const {request, response, destination} = this
+    const where = targetName(destination.target)
     // After the head, a body cut short cannot be told apart from a whole one except by cutting the client off too.
     if (response.headersSent) response.destroy()
-    else if (!responded && reused && !this.retried && !response.destroyed && mayRepeat(request)) new Relay(request, response, destination, this.pools, true).start()
-    else answer(response, (malformed ? unreadableAnswer : nothingAnswers)(targetName(destination.target)))
+    else if (cause === 'closed' && !responded && reused && !this.retried && !response.destroyed && mayRepeat(request)) new Relay(request, response, destination, this.pools, true).start()
+    else if (cause === 'timed-out') answer(response, noAnswerInTime(where, this.pools.responseTimeoutMs / 1000))
+    else answer(response, (cause === 'unreadable' ? unreadableAnswer : nothingAnswers)(where))
   }
+
+  /** Answers `plain` in place of the response, whose connection is given up. */
+  private refuse(plain: PlainAnswer): void {
+    this.complete = true
+    this.exchange!.abort()
+    answer(this.response, plain)
+  }
+}
+
+const CHUNKED_TOKEN = /(?:^|,)[ \t]*chunked[ \t]*(?:,|$)/i
+const TRAILERS_TOKEN = /(?:^|,)[ \t]*trailers[ \t]*(?:[;,]|$)/i
+
+function speaksHttp11({httpVersionMajor, httpVersionMinor}: IncomingMessage): boolean {
+  return httpVersionMajor > 1 || (httpVersionMajor === 1 && httpVersionMinor >= 1)
+}
+
+/** The client said it takes trailers (TE: trailers), or sent its own request in chunks, which may end in trailers. */
+function acceptsTrailers({rawHeaders}: IncomingMessage): boolean {
+  return firstHeader(rawHeaders, 'transfer-encoding') !== undefined || TRAILERS_TOKEN.test(linesNamed(rawHeaders, 'te').filter((_, index) => index % 2 === 1).join(','))
+}
+
+/** Lines as the [name, value] pairs addTrailers takes. */
+function pairs(lines: HeaderLines): [string, string][] {
+  const result: [string, string][] = []
+  for (let index = 0; index < lines.length; index += 2) result.push([lines[index], lines[index + 1]])
+  return result
 }
 
 function upstreamRequest(request: IncomingMessage, {keepAuthorization}: Destination): UpstreamRequest {

@@ -2,45 +2,65 @@ import type {HeaderLines} from './forwarding.js'
 
 /** As much head as node:http takes from a client (its default maxHeaderSize); chunk lines and trailers share the limit. */
 const MAX_HEAD_BYTES = 16 * 1024
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([^\r\n]*))?$/
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/
 const DIGITS = /^\d{1,15}$/
-const CHUNK_SIZE_LINE = /^([\da-fA-F]{1,13})[ \t]*(?:;[^\r\n]*)?$/
+/** A size and its extensions, each a token with an optional token or quoted value (RFC 9112 7.1.1; llhttp takes an empty one too), without the optional spaces around `;` that llhttp refuses. */
+const CHUNK_SIZE_LINE = /^([\da-fA-F]{1,13})(?:;[!#$%&'*+\-.^_`|~\w]+(?:=(?:[!#$%&'*+\-.^_`|~\w]*|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*$/
+const TOKEN = /^[!#$%&'*+\-.^_`|~\w]+$/
+/** Any character a field value may not hold: controls other than tab, a lone CR or LF included. */
+const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i
 const CLOSE_TOKEN = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i
+const KEEP_ALIVE_TOKEN = /(?:^|,)[ \t]*keep-alive[ \t]*(?:,|$)/i
 
 /** The upstream answered with something that is not HTTP/1.1 as RFC 9112 frames it. */
 export class MalformedResponse extends Error {}
 
-export interface ResponseHead {
+/** An interim (1xx) answer, which a response proper follows. */
+export interface InterimHead {
   status: number
   statusText: string
-  /** Every header line as it came, hop-by-hop ones included. */
+  lines: HeaderLines
+}
+
+export interface ResponseHead extends InterimHead {
+  /** Every header line as it came, hop-by-hop ones included, but a Content-Length beside Transfer-Encoding. */
   lines: HeaderLines
   /** Whether the connection may carry another request once the body is read. */
   keepAlive: boolean
   /** How long the server keeps an idle connection open, when it says (Keep-Alive: timeout=N). */
   idleTimeoutMs?: number
+  /** The body comes in chunks, which may end in trailers. */
+  chunked: boolean
+  /** Transfer codings other than a final chunked (e.g. `gzip`), which the body still comes in, as Transfer-Encoding listed them. */
+  codings?: string
 }
 
 export interface ResponseSink {
+  interim(head: InterimHead): void
   head(head: ResponseHead): void
   body(chunk: Buffer): void
-  end(): void
+  /** `trailers`: the lines of the trailer section after the last chunk, none for most. */
+  end(trailers: HeaderLines): void
 }
 
 type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'until-close' | 'done'
 
 /**
  * Reads one HTTP/1.1 response from the bytes of a connection as they arrive, and hands the sink its
- * head, then its body without framing, then its end. Interim (1xx) answers are skipped. A response
- * the reader cannot frame with certainty throws MalformedResponse: a proxy that guessed would
- * desynchronise the connection it keeps for the next request.
+ * interim (1xx) answers, its head, then its body without framing, then its end with any trailers. A
+ * response the reader cannot frame with certainty throws MalformedResponse: a proxy that guessed
+ * would desynchronise the connection it keeps for the next request. It reads what llhttp (Node's
+ * own parser) reads and refuses what llhttp refuses, with two exceptions: a Content-Length beside
+ * Transfer-Encoding is dropped (RFC 9112 6.3, as nginx and Caddy do) rather than refused, and a 101
+ * is refused: test/unit/response-reader-fuzz.test.ts holds it to that.
  */
 export class ResponseReader {
   private state: State = 'head'
   /** Bytes of a head or a chunk line whose end has not arrived yet. */
   private partial: Buffer | undefined
   private remaining = 0
+  private trailers: HeaderLines = []
   /** Bytes came after the end of the response: the connection cannot be trusted with another. */
   overrun = false
 
@@ -126,9 +146,9 @@ export class ResponseReader {
         if (text !== '') throw new MalformedResponse('chunk longer than its size')
         this.state = 'chunk-size'
         return
-      // Trailers are dropped, as undici and most proxies drop them; the empty line ends the body.
       case 'trailers':
         if (text === '') this.finish()
+        else readField(text, 0, text.length, this.trailers)
     }
   }
 
@@ -138,82 +158,114 @@ export class ResponseReader {
     if (!statusLine) throw new MalformedResponse(`bad status line ${JSON.stringify(text.split('\r\n')[0])}`)
     const status = Number(statusLine[2])
     if (status === 101) throw new MalformedResponse('101 Switching Protocols to a request that asked for no upgrade')
-    // An interim answer (100 Continue, 103 Early Hints): the response proper follows.
-    if (status < 200) return
 
     const headers: HeaderLines = []
-    let contentLength: string | undefined
+    let lengthAt: number | undefined
     let transferEncoding: string | undefined
-    let closes = false
+    let connection = ''
     let keepAliveHeader: string | undefined
     // Line by line through the one string, without an array of lines or a string per line.
     while (lineEnd !== -1) {
       const start = lineEnd + 2
       lineEnd = text.indexOf('\r\n', start)
-      const end = lineEnd === -1 ? text.length : lineEnd
-      const colon = text.indexOf(':', start)
-      const first = text.charCodeAt(start)
-      // Folded lines (a leading space) are obsolete and refused (RFC 9112 5.2), like a line with no name.
-      if (colon <= start || colon >= end || first === 32 || first === 9) throw new MalformedResponse(`bad header line ${JSON.stringify(text.slice(start, end))}`)
-      const name = text.slice(start, colon)
-      const value = trimmedSlice(text, colon + 1, end)
-      headers.push(name, value)
+      const name = readField(text, start, lineEnd === -1 ? text.length : lineEnd, headers)
       // Most names are none of these four: their lengths rule them out without a lower-case copy.
       if (name.length !== 10 && name.length !== 14 && name.length !== 17) continue
+      const value = headers.at(-1)!
       switch (name.toLowerCase()) {
         case 'content-length':
-          if (contentLength !== undefined) throw new MalformedResponse('more than one Content-Length')
-          contentLength = value
+          if (lengthAt !== undefined) throw new MalformedResponse('more than one Content-Length')
+          if (!DIGITS.test(value)) throw new MalformedResponse(`bad Content-Length ${JSON.stringify(value)}`)
+          lengthAt = headers.length - 2
           break
         case 'transfer-encoding':
           transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`
           break
         case 'connection':
-          closes ||= CLOSE_TOKEN.test(value)
+          connection += `,${value}`
           break
         case 'keep-alive':
           keepAliveHeader = value
       }
     }
 
+    // An interim answer (102 Processing, 103 Early Hints): the response proper follows.
+    if (status < 200) return this.sink.interim({status, statusText: statusLine[3] ?? '', lines: headers})
+
     const idleTimeout = keepAliveHeader === undefined ? undefined : KEEP_ALIVE_TIMEOUT.exec(keepAliveHeader)
     const head: ResponseHead = {
       status,
       statusText: statusLine[3] ?? '',
       lines: headers,
-      keepAlive: statusLine[1] === '1' && !closes,
+      // HTTP/1.0 keeps the connection only when it says so (RFC 9112 9.3).
+      keepAlive: statusLine[1] === '1' ? !CLOSE_TOKEN.test(connection) : KEEP_ALIVE_TOKEN.test(connection) && !CLOSE_TOKEN.test(connection),
       idleTimeoutMs: idleTimeout ? Number(idleTimeout[1]) * 1000 : undefined,
+      chunked: false,
     }
-    this.state = this.framing(status, contentLength, transferEncoding)
-    if (this.state === 'until-close') head.keepAlive = false
+    if (transferEncoding !== undefined && lengthAt !== undefined) {
+      // Transfer-Encoding wins and the length goes (RFC 9112 6.3); a server that sends both is not trusted with another request.
+      headers.splice(lengthAt, 2)
+      lengthAt = undefined
+      head.keepAlive = false
+    }
+
+    this.state = this.framing(status, headers, lengthAt, transferEncoding, head)
     this.sink.head(head)
     if (this.state === 'length' && this.remaining === 0) this.finish()
   }
 
-  /** How the body is delimited (RFC 9112 6.3); sets `remaining` for a length. */
-  private framing(status: number, contentLength: string | undefined, transferEncoding: string | undefined): State {
-    if (this.bodiless || status === 204 || status === 304) {
+  /** How the body is delimited (RFC 9112 6.3), and what that tells `head`; sets `remaining` for a length. */
+  private framing(status: number, headers: HeaderLines, lengthAt: number | undefined, transferEncoding: string | undefined, head: ResponseHead): State {
+    const codings = transferEncoding?.split(',').map((coding) => coding.trim())
+    const chunked = codings?.at(-1)!.toLowerCase() === 'chunked'
+    if (status === 204 || status === 304) {
       this.remaining = 0
       return 'length'
     }
 
-    if (transferEncoding !== undefined) {
-      // Both at once is how requests are smuggled; a sound server never sends it.
-      if (contentLength !== undefined) throw new MalformedResponse('both Transfer-Encoding and Content-Length')
-      const last = transferEncoding.split(',').at(-1)!.trim().toLowerCase()
-      return last === 'chunked' ? 'chunk-size' : 'until-close'
+    if (this.bodiless) {
+      // llhttp decides before it knows that the answer to HEAD has no body, and closes what it would have read to the end.
+      if (!chunked && lengthAt === undefined) head.keepAlive = false
+      this.remaining = 0
+      return 'length'
     }
 
-    if (contentLength === undefined) return 'until-close'
-    if (!DIGITS.test(contentLength)) throw new MalformedResponse(`bad Content-Length ${JSON.stringify(contentLength)}`)
-    this.remaining = Number(contentLength)
+    if (codings !== undefined) {
+      const applied = chunked ? codings.slice(0, -1) : codings
+      if (applied.length > 0) head.codings = applied.join(', ')
+      head.chunked = chunked
+      if (chunked) return 'chunk-size'
+      head.keepAlive = false
+      return 'until-close'
+    }
+
+    if (lengthAt === undefined) {
+      head.keepAlive = false
+      return 'until-close'
+    }
+
+    this.remaining = Number(headers[lengthAt + 1])
     return 'length'
   }
 
   private finish(): void {
     this.state = 'done'
-    this.sink.end()
+    this.sink.end(this.trailers)
   }
+}
+
+/**
+ * Reads the field line between `start` and `end` into `lines` and returns its name. A folded line
+ * (a leading space) is obsolete and refused (RFC 9112 5.2), like a line without a name, a name that
+ * is not a token, and a value with a control character in it.
+ */
+function readField(text: string, start: number, end: number, lines: HeaderLines): string {
+  const colon = text.indexOf(':', start)
+  const name = colon > start && colon < end ? text.slice(start, colon) : ''
+  const value = colon > start && colon < end ? trimmedSlice(text, colon + 1, end) : ''
+  if (!TOKEN.test(name) || NOT_FIELD_VALUE.test(value)) throw new MalformedResponse(`bad header line ${JSON.stringify(text.slice(start, end))}`)
+  lines.push(name, value)
+  return name
 }
 
 /** `text` from `start` to `end` without the spaces and tabs around it (a header value's OWS), and only those. */

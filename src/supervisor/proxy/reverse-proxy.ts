@@ -1,10 +1,11 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {type AddressInfo, createServer as createListener, type Server as Listener, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
+import {SETTINGS} from '../../config/settings.js'
 import type {VisitorHeader} from '../../providers/provider.js'
 import {BasicAuthGate, type GateVerdict} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
-import {firstHeader} from './forwarding.js'
+import {firstHeader, linesNamed} from './forwarding.js'
 import {type PasswordChecker, PasswordChecks} from './password-checks.js'
 import {
   answer,
@@ -15,6 +16,7 @@ import {
   TOO_MANY_CHECKS,
   tooManyFailedLogins,
   tooManyFailedLoginsHere,
+  TWO_HOSTS,
   UNAUTHORIZED,
 } from './plain-answers.js'
 import {type Destination, relayRequest, relayUpgrade} from './relay.js'
@@ -36,6 +38,8 @@ export interface ReverseProxyOptions {
    * process was started with, the supervisor's entry. Tests count checks through it.
    */
   passwordChecks?: PasswordChecker
+  /** How long an app may take to start its response, in ms; 0 for ever. Defaults to proxy.responseTimeout's default. */
+  responseTimeoutMs?: number
 }
 
 interface Endpoint {
@@ -79,11 +83,12 @@ export class ReverseProxy {
   private readonly passwordChecks: PasswordChecker
   /** One table for every endpoint's gate, so that one cap bounds them all; its keys name the endpoint. */
   private readonly failedLogins = new FailedLogins()
-  private readonly pools = new UpstreamPools()
+  private readonly pools: UpstreamPools
   private listeningPort = 0
 
   constructor(options: ReverseProxyOptions = {}) {
     this.passwordChecks = options.passwordChecks ?? new PasswordChecks(process.argv[1])
+    this.pools = new UpstreamPools(options.responseTimeoutMs ?? SETTINGS['proxy.responseTimeout'].default * 1000)
     this.server = createServer(
       {
         // Without a Host there is no endpoint: our own 404 says so better than Node's bare 400.
@@ -127,6 +132,11 @@ export class ReverseProxy {
     return visitorHeader ? (this.vouched.get(visitorHeader)?.port ?? 0) : this.listeningPort
   }
 
+  /** How long an app may take to start its response, in ms; 0 for ever. Requests already sent keep theirs. */
+  set responseTimeoutMs(ms: number) {
+    this.pools.responseTimeoutMs = ms
+  }
+
   /** Serves a connection accepted elsewhere as if it had been made to the proxy, so the visitor's own address is seen; see Entrance for the rest. */
   accept(socket: Socket, entrance: Entrance = {}): void {
     this.entrances.set(socket, entrance)
@@ -167,6 +177,8 @@ export class ReverseProxy {
   private admit(request: IncomingMessage): Admission | Promise<Admission> {
     // Only origin-form targets: an absolute URI or `OPTIONS *` asks for something other than our endpoints.
     if (!request.url?.startsWith('/')) return NOT_A_FORWARD_PROXY
+    // Which one to route by would be a guess, and the upstream might take the other (RFC 9112 3.2).
+    if (linesNamed(request.rawHeaders, 'host').length > 2) return TWO_HOSTS
 
     const entrance = this.entrances.get(request.socket) ?? {}
     const hostHeader = entrance.host ?? firstHeader(request.rawHeaders, 'host')

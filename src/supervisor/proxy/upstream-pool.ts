@@ -1,6 +1,7 @@
 import type {Socket} from 'node:net'
 import type {Readable} from 'node:stream'
-import {type ResponseHead, ResponseReader, type ResponseSink} from './response-reader.js'
+import type {HeaderLines} from './forwarding.js'
+import {type InterimHead, type ResponseHead, ResponseReader, type ResponseSink} from './response-reader.js'
 import {connectTo, type ProxyTarget} from './upstream.js'
 
 /**
@@ -26,8 +27,8 @@ export interface ExchangeFailure {
   responded: boolean
   /** The connection had served a request before: it may have been closing as this one was sent. */
   reused: boolean
-  /** What came was not a response we could read. */
-  malformed: boolean
+  /** The connection closed or failed; what came was not a response we could read; or no response head came in time. */
+  cause: 'closed' | 'unreadable' | 'timed-out'
 }
 
 export interface ResponseHandler extends ResponseSink {
@@ -51,11 +52,14 @@ export class UpstreamPools {
   private readonly idle = new Map<string, Connection[]>()
   private readonly open = new Set<Connection>()
 
+  /** `responseTimeoutMs`: how long a target may take, once a request is sent, to start its response; 0 for ever. */
+  constructor(public responseTimeoutMs: number) {}
+
   /** `fresh`: on a new connection, closed after this request, for a request sent again. */
   send(target: ProxyTarget, request: UpstreamRequest, handler: ResponseHandler, {fresh = false} = {}): Exchange {
     const key = target.kind === 'port' ? String(target.port) : `unix:${target.path}`
     const connection = (fresh ? undefined : this.takeIdle(key)) ?? this.connect(target, key, !fresh)
-    return connection.send(request, handler)
+    return connection.send(request, handler, this.responseTimeoutMs)
   }
 
   /** The connection used last, which is the least likely to be timing out; one destroyed leaves its list only at its 'close', a moment later. */
@@ -95,6 +99,7 @@ export class Exchange implements ResponseSink {
     private readonly connection: Connection,
     private readonly handler: ResponseHandler,
     request: UpstreamRequest,
+    private readonly responseTimeoutMs: number,
   ) {
     this.reader = new ResponseReader(this, request.bodiless)
     this.uploaded = request.body === undefined
@@ -109,7 +114,7 @@ export class Exchange implements ResponseSink {
     try {
       this.reader.push(chunk)
     } catch {
-      this.fail(true)
+      this.fail('unreadable')
       return 'unreadable'
     }
 
@@ -129,7 +134,7 @@ export class Exchange implements ResponseSink {
       return true
     } catch {
       // Cut short; what had come of it, if anything, was not a whole response.
-      this.fail(this.responded)
+      this.fail(this.responded ? 'unreadable' : 'closed')
       return false
     }
   }
@@ -141,29 +146,49 @@ export class Exchange implements ResponseSink {
     return timeoutMs >= 1 ? timeoutMs : undefined
   }
 
+  interim(head: InterimHead): void {
+    if (!this.finished) this.handler.interim(head)
+  }
+
   head(head: ResponseHead): void {
+    if (this.finished) return
     this.response = head
     this.headOnly = true
+    // Long polls and event streams may take any time between parts of the body.
+    if (this.responseTimeoutMs > 0) this.connection.socket.setTimeout(0)
     this.handler.head(head)
   }
 
+  // The handler may have aborted the exchange on its head: nothing more goes to it then.
   body(chunk: Buffer): void {
+    if (this.finished) return
     this.headOnly = false
     this.handler.body(chunk)
   }
 
-  end(): void {
+  end(trailers: HeaderLines): void {
+    if (this.finished) return
     this.headOnly = false
     this.finished = true
     this.stopUpload()
-    this.handler.end()
+    this.handler.end(trailers)
   }
 
-  fail(malformed = false): void {
+  fail(cause: ExchangeFailure['cause'] = 'closed'): void {
     if (this.finished) return
     this.finished = true
     this.stopUpload()
-    this.handler.fail({responded: this.responded, reused: this.connection.served > 0, malformed})
+    this.handler.fail({responded: this.responded, reused: this.connection.served > 0, cause})
+  }
+
+  /** No response head came within the time given once the request was sent. */
+  timeOut(): void {
+    this.fail('timed-out')
+  }
+
+  /** Starts the clock for the response head once the upload is over, unless the head came first. */
+  private awaitHead(): void {
+    if (this.responseTimeoutMs > 0 && !this.response) this.connection.socket.setTimeout(this.responseTimeoutMs)
   }
 
   /** The client went away: nothing more is sent or passed on, and the connection goes with it. */
@@ -202,6 +227,7 @@ export class Exchange implements ResponseSink {
       if (chunked) socket.write('0\r\n\r\n')
       this.uploaded = true
       this.stopUpload()
+      this.awaitHead()
     }
 
     body.on('data', onData)
@@ -237,13 +263,18 @@ class Connection {
       if (this.idle?.includes(this)) this.idle.splice(this.idle.indexOf(this), 1)
       onClosed()
     })
-    socket.on('timeout', () => socket.destroy())
+    // Idle too long in the pool, or waiting too long for a response head.
+    socket.on('timeout', () => {
+      this.exchange?.timeOut()
+      socket.destroy()
+    })
   }
 
-  send(request: UpstreamRequest, handler: ResponseHandler): Exchange {
-    const exchange = new Exchange(this, handler, request)
+  send(request: UpstreamRequest, handler: ResponseHandler, responseTimeoutMs: number): Exchange {
+    // The clock for the response head runs once the request is all sent: an upload may take as long as it needs.
+    this.socket.setTimeout(request.body ? 0 : responseTimeoutMs)
+    const exchange = new Exchange(this, handler, request, responseTimeoutMs)
     this.exchange = exchange
-    this.socket.setTimeout(0)
     this.socket.write(request.head, 'latin1')
     if (request.body) exchange.upload(request.body, request.chunked)
     return exchange
