@@ -187,6 +187,7 @@ describe('a settings file that holds a bad value', () => {
       "KEY                     VALUE                           DESCRIPTION
       notify.webhook          "ftp://x" (invalid; not used)   URL that every event is POSTed to as JSON (http or https).
       supervisor.idleTimeout  "abc" (invalid; 300 is used)    Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.
+      proxy.responseTimeout   120 (default)                   Seconds an app may take to start its answer (its response head) before the proxy answers 504; 0 waits for ever.
       cloudflare.token        (hidden) (invalid; not used)    Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                       Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
       local.port              70000 (invalid; 18221 is used)  Port of the local provider's first endpoint; each other takes the next free one after it.
