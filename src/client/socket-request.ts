@@ -1,6 +1,6 @@
 import {type ClientRequest, request} from 'node:http'
 import {TunnelctlError} from '../errors.js'
-import {VERSION_HEADER} from '../protocol.js'
+import {VERSION_HEADER} from '../protocol/wire.js'
 import {VERSION} from '../version.js'
 
 /** Nothing is listening on the socket (no file, or a stale one): a supervisor may be spawned. */

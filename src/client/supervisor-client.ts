@@ -10,23 +10,19 @@ import {
   type StartEndpointReply,
   type StartEndpointRequest,
   type UpdateEndpointRequest,
-} from '../expose-protocol.js'
+} from '../protocol/endpoints.js'
+import {parseEvent, type SupervisorEvent} from '../protocol/events.js'
+import {MAX_START_TIMEOUT_MS} from '../protocol/start-options.js'
+import {parseSupervisorStatus, type ShutdownResponse, type SupervisorStatus} from '../protocol/supervisor.js'
 import {
-  isObject,
-  MAX_START_TIMEOUT_MS,
-  parseErrorBody,
-  parseEvent,
   parseStartTunnelResponse,
-  parseSupervisorStatus,
   parseTunnelInfo,
   parseTunnelList,
-  type ShutdownResponse,
   type StartTunnelRequest,
   type StartTunnelResponse,
-  type SupervisorEvent,
-  type SupervisorStatus,
   type TunnelInfo,
-} from '../protocol.js'
+} from '../protocol/tunnels.js'
+import {isObject, parseErrorBody} from '../protocol/wire.js'
 import {readSupervisorPid} from './supervisor-pid.js'
 import {type JsonReply, NoReply, requestJson, requestLines} from './socket-request.js'
 

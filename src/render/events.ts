@@ -1,5 +1,5 @@
 import {showValue} from '../config/settings.js'
-import type {SupervisorEvent} from '../protocol.js'
+import type {SupervisorEvent} from '../protocol/events.js'
 
 /** One event as `<time>  <type>  <details>`, a crash followed by the last lines its process printed. */
 export function formatEvent(event: SupervisorEvent): string {

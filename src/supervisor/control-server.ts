@@ -1,6 +1,6 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {badInput, TunnelctlError} from '../errors.js'
-import {type ErrorBody, VERSION_HEADER} from '../protocol.js'
+import {type ErrorBody, VERSION_HEADER} from '../protocol/wire.js'
 
 export interface RouteRequest {
   params: string[]

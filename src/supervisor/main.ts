@@ -5,7 +5,7 @@
 import {closeSync, writeSync} from 'node:fs'
 import {format} from 'node:util'
 import {ensureRuntimeDir, resolvePaths} from '../paths.js'
-import {READY_FD_ENV} from '../protocol.js'
+import {READY_FD_ENV} from '../protocol/wire.js'
 import {NO_IDLE_EXIT_ARG} from '../supervisor-launch.js'
 import {AlreadyRunning, Supervisor} from './supervisor.js'
 

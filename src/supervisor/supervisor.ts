@@ -4,7 +4,7 @@ import {fallbackOf, type SettingsProblem, Settings, showValue} from '../config/s
 import {EndpointStore} from '../endpoint-store.js'
 import {acquireLock} from '../lock-file.js'
 import type {Paths} from '../paths.js'
-import type {ShutdownResponse, SupervisorStatus} from '../protocol.js'
+import type {ShutdownResponse, SupervisorStatus} from '../protocol/supervisor.js'
 import {VERSION} from '../version.js'
 import type {ProviderContext, VisitorHeader} from '../providers/provider.js'
 import {ProviderRegistry} from '../providers/registry.js'

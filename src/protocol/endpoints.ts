@@ -2,10 +2,14 @@
  * The expose part of the control protocol (/v1/endpoints): the supervisor's routes and the client
  * mirror it, and whatever crosses the socket goes through a parse* function here.
  */
-import {badInput} from './errors.js'
+import {badInput} from '../errors.js'
 import {parseExposeTarget} from './expose-target.js'
-import {expectObject, expectReply, malformedReply, optionalSearchPath, parseTimeoutMs} from './protocol.js'
-import {EXPOSE_MODES, type ExposeMode} from './providers/provider.js'
+import {optionalSearchPath, parseTimeoutMs} from './start-options.js'
+import {expectObject, expectReply, malformedReply} from './wire.js'
+
+/** public: anyone on the internet; private: only the provider's own network (a tailnet). */
+export type ExposeMode = 'public' | 'private'
+export const EXPOSE_MODES: readonly ExposeMode[] = ['public', 'private']
 
 /** What newEndpointId makes, and all an id may be: never a path or a pattern. */
 export const ENDPOINT_ID = /^[a-z0-9]{8}$/
