@@ -1,5 +1,6 @@
 /** The events part of the control protocol (/v1/events), also the lines of the events log. */
 import {badInput} from '../errors.js'
+import {isValidPort} from '../ports.js'
 import {expectReply, malformedReply} from './wire.js'
 
 interface EventBase {
@@ -73,13 +74,69 @@ export function parseEventsQuery(params: URLSearchParams): {follow: boolean} {
   return {follow: follow === '1'}
 }
 
-export function parseEvent(value: unknown): SupervisorEvent {
-  const object = expectReply(value)
-  if (typeof object.id !== 'number' || typeof object.time !== 'string' || typeof object.type !== 'string') {
-    throw malformedReply('event')
-  }
+/** A check of one field, and what the field must be, for the message when it is not. */
+interface FieldCheck {
+  test: (value: unknown) => boolean
+  must: string
+}
 
-  // Events are rendered field by field with fallbacks, so beyond the envelope a newer supervisor's
-  // extra fields or types are passed through rather than rejected.
-  return object as unknown as SupervisorEvent
+const text: FieldCheck = {test: (v) => typeof v === 'string', must: 'a string'}
+const textOrNull: FieldCheck = {test: (v) => v === null || typeof v === 'string', must: 'a string or null'}
+const count: FieldCheck = {test: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0, must: 'a whole number'}
+const countOrNull: FieldCheck = {test: (v) => v === null || Number.isInteger(v), must: 'an integer or null'}
+const port: FieldCheck = {test: isValidPort, must: 'a port from 1 to 65535'}
+const lines: FieldCheck = {test: (v) => Array.isArray(v) && v.every((line) => typeof line === 'string'), must: 'a list of strings'}
+const anything: FieldCheck = {test: () => true, must: 'anything'}
+const optional = (check: FieldCheck): FieldCheck => ({test: (v) => v === undefined || check.test(v), must: `absent or ${check.must}`})
+
+type EventType = SupervisorEvent['type']
+type FieldsOf<T extends EventType> = Exclude<keyof Extract<SupervisorEvent, {type: T}>, keyof EventBase | 'type'>
+
+const PROVIDER_PROCESS_DOWN = {provider: text, endpoint: textOrNull, restarts: count, delayMs: count, reason: text, lastLines: lines}
+
+/** Every event type's fields beyond id, time and type: the compiler holds this to SupervisorEvent, field for field. */
+const EVENT_FIELDS: {[T in EventType]: Record<FieldsOf<T>, FieldCheck>} = {
+  'supervisor.started': {pid: count, version: text},
+  'supervisor.stopped': {pid: count, reason: text},
+  'tunnel.started': {port, url: text, pid: count},
+  'tunnel.stopped': {port, url: textOrNull},
+  'tunnel.lost': {port, pid: count},
+  'tunnel.crashed': {port, url: textOrNull, exitCode: countOrNull, signal: textOrNull, lastLines: lines},
+  'expose.started': {endpoint: text, provider: text, url: text},
+  'expose.up': {endpoint: text, provider: text, url: text},
+  'expose.stopped': {endpoint: text, provider: text, url: textOrNull},
+  'expose.restarting': PROVIDER_PROCESS_DOWN,
+  'expose.failed': PROVIDER_PROCESS_DOWN,
+  'expose.recovered': {provider: text, endpoint: textOrNull, restarts: count},
+  'expose.url_changed': {endpoint: text, oldUrl: text, newUrl: text},
+  'expose.unavailable': {endpoint: text, provider: text, reason: text},
+  'expose.broken': {file: text, reason: text},
+  'settings.invalid': {file: text, reason: text, key: optional(text), value: anything},
+}
+
+function isEventType(type: unknown): type is EventType {
+  return typeof type === 'string' && Object.hasOwn(EVENT_FIELDS, type)
+}
+
+/** An event from the socket or the events log, checked field by field against its type. */
+export function parseEvent(value: unknown): SupervisorEvent {
+  assertEvent(value)
+  return value
+}
+
+/** Throws a malformed reply naming the event and its first wrong field; EVENT_FIELDS is held to SupervisorEvent by the compiler. */
+function assertEvent(value: unknown): asserts value is SupervisorEvent {
+  const object = expectReply(value)
+  const {id, time, type} = object
+  if (!Number.isInteger(id) || typeof time !== 'string') throw malformedReply('event', 'without a numeric "id" and a "time"')
+  if (!isEventType(type)) throw malformedReply('event', `event ${id} has the unknown type ${JSON.stringify(type)}`)
+  const fields: Record<string, FieldCheck> = EVENT_FIELDS[type]
+  for (const [name, check] of Object.entries(fields)) {
+    if (!check.test(object[name])) throw malformedReply('event', `event ${id}, ${type}: ${JSON.stringify(name)} must be ${check.must}`)
+  }
+}
+
+export function parseEventList(value: unknown): SupervisorEvent[] {
+  if (!Array.isArray(value)) throw malformedReply('events')
+  return value.map((event) => parseEvent(event))
 }

@@ -1,6 +1,6 @@
 /** The supervisor's own part of the control protocol: /v1/status and /v1/shutdown. */
-import type {EndpointInfo} from './endpoints.js'
-import type {TunnelInfo} from './tunnels.js'
+import {type EndpointInfo, parseEndpointList} from './endpoints.js'
+import {parseTunnelList, type TunnelInfo} from './tunnels.js'
 import {expectReply, malformedReply} from './wire.js'
 
 /** What a supervisor stopped on its way out: its tunnels, and its endpoints, which stay saved for the next one. */
@@ -39,4 +39,10 @@ export function parseSupervisorStatus(body: unknown): SupervisorStatus {
   }
 
   return {version, pid, startedAt, socket, configDir, tunnels, endpoints, proxyPort}
+}
+
+export function parseShutdownResponse(body: unknown): ShutdownResponse {
+  const {stopped, endpoints} = expectReply(body)
+  // A supervisor older than the expose topic names no endpoints.
+  return {stopped: parseTunnelList(stopped), endpoints: endpoints === undefined ? [] : parseEndpointList(endpoints)}
 }

@@ -19,15 +19,20 @@ export interface ErrorBody {
 export function parseErrorBody(body: unknown): TunnelctlError | undefined {
   if (!isObject(body) || !isObject(body.error)) return undefined
   const {code, message} = body.error
-  if (typeof message !== 'string' || !ERROR_CODES.includes(code as ErrorCode)) return undefined
-  return new TunnelctlError(code as ErrorCode, message)
+  if (typeof message !== 'string' || !isOneOf(ERROR_CODES, code)) return undefined
+  return new TunnelctlError(code, message)
 }
 
-export function malformedReply(what: string): TunnelctlError {
+/** `detail` says what was wrong, where that helps whoever reads the supervisor's log or files a bug. */
+export function malformedReply(what: string, detail?: string): TunnelctlError {
   return new TunnelctlError(
     'SUPERVISOR_UNAVAILABLE',
-    `The supervisor sent a malformed ${what} reply. Restart it with \`tunnelctl supervisor stop\` and try again.`,
+    `The supervisor sent a malformed ${what} reply${detail ? ` (${detail})` : ''}. Restart it with \`tunnelctl supervisor stop\` and try again.`,
   )
+}
+
+export function isOneOf<T extends string>(values: readonly T[], value: unknown): value is T {
+  return values.some((allowed) => allowed === value)
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

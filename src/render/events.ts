@@ -51,9 +51,5 @@ function details(event: SupervisorEvent): string {
       }
 
       return `${event.file}: ${event.reason}; the supervisor keeps the settings it last read until the file is fixed or deleted`
-    default: {
-      const {id: _id, time: _time, type: _type, ...rest} = event as unknown as Record<string, unknown>
-      return JSON.stringify(rest)
-    }
   }
 }
