@@ -2,7 +2,7 @@
 import {spawn} from 'node:child_process'
 import {performance} from 'node:perf_hooks'
 
-/** Far beyond any command here (a load run takes 13 s): one that hangs must not hang the bench. */
+/** Far beyond any command here, a load run included: one that hangs must not hang the bench. */
 export const COMMAND_TIMEOUT_MS = 120_000
 
 // Aborted on Ctrl-C: running commands are killed and no new one starts, so that no section can

@@ -3,11 +3,10 @@ import {existsSync} from 'node:fs'
 import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 import {TunnelctlError} from './errors.js'
-import {ENDPOINT_ID} from './expose-protocol.js'
-import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from './expose-target.js'
+import {ENDPOINT_ID, EXPOSE_MODES, type ExposeMode} from './protocol/endpoints.js'
+import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from './protocol/expose-target.js'
+import {searchPathProblem} from './protocol/search-path.js'
 import {isValidPort} from './ports.js'
-import {EXPOSE_MODES, type ExposeMode} from './providers/provider.js'
-import {searchPathProblem} from './search-path.js'
 
 export const ENDPOINT_FILE_VERSION = 1
 

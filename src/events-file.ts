@@ -1,5 +1,5 @@
 import {open} from 'node:fs/promises'
-import {parseEvent, type SupervisorEvent} from './protocol.js'
+import {parseEvent, type SupervisorEvent} from './protocol/events.js'
 
 /** How many recent events the supervisor keeps, and `tunnelctl events` shows. */
 export const KEPT_IN_MEMORY = 200

@@ -1,6 +1,6 @@
 import {type BrokenEndpointFile, type EndpointRecord, EndpointStore} from './endpoint-store.js'
-import type {EndpointInfo} from './expose-protocol.js'
-import {formatExposeTarget} from './expose-target.js'
+import type {EndpointInfo} from './protocol/endpoints.js'
+import {formatExposeTarget} from './protocol/expose-target.js'
 
 export const STOPPED_REASON = 'the supervisor is not running; `tunnelctl supervisor start` brings it back'
 

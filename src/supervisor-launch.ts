@@ -8,9 +8,9 @@ import {fileURLToPath} from 'node:url'
 export const SUPERVISOR_ENTRY = fileURLToPath(new URL('supervisor.js', import.meta.url))
 /**
  * The supervisor lives long and mostly waits, holding many small objects. V8 grows its young
- * generation up to 16 MiB a semi-space when a burst of allocations survives (100 tunnels started at
- * once), and never gives it back. At 4 MiB the supervisor with 100 tunnels and 100 endpoints stays
- * some 6 MB smaller and the proxy loses nothing; at 2 MiB it lost a fifth of its throughput.
+ * generation a long way when a burst of allocations survives (many tunnels started at once), and
+ * never gives it back; a smaller cap keeps the supervisor smaller, and a cap too small slows the
+ * proxy. docs/MEASUREMENTS.md has the figures this size was chosen on.
  */
 export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=4']
 /**

@@ -1,7 +1,7 @@
 import {runningSupervisor} from '../client/connect.js'
-import type {EndpointInfo} from '../expose-protocol.js'
+import type {EndpointInfo} from '../protocol/endpoints.js'
+import type {TunnelInfo} from '../protocol/tunnels.js'
 import {resolvePaths} from '../paths.js'
-import type {TunnelInfo} from '../protocol.js'
 
 /** What a listing command prints: the value with --json, the text for people. */
 export interface Listing<T> {

@@ -1,5 +1,5 @@
 import {badInput} from '../errors.js'
-import {MAX_START_TIMEOUT_MS} from '../protocol.js'
+import {MAX_START_TIMEOUT_MS} from '../protocol/start-options.js'
 
 /** `--timeout` in seconds, as typed: a positive number up to ten minutes. */
 export function parseTimeoutSeconds(input: string): number {

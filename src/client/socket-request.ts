@@ -1,6 +1,6 @@
 import {type ClientRequest, request} from 'node:http'
 import {TunnelctlError} from '../errors.js'
-import {VERSION_HEADER} from '../protocol.js'
+import {VERSION_HEADER} from '../protocol/wire.js'
 import {VERSION} from '../version.js'
 
 /** Nothing is listening on the socket (no file, or a stale one): a supervisor may be spawned. */
@@ -66,8 +66,9 @@ export function requestJson(socket: string, method: string, path: string, deadli
 /**
  * A streaming GET whose reply is NDJSON; resolves when the supervisor ends the stream. Only the start
  * of the reply is due within `deadlineMs`: the stream itself may stay quiet for as long as it likes.
+ * A line that is not JSON, or that `onLine` throws on, ends the request with that error.
  */
-export function requestLines(socket: string, path: string, deadlineMs: number, onLine: (line: string) => void): Promise<number> {
+export function requestLines(socket: string, path: string, deadlineMs: number, onLine: (value: unknown) => void): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({socketPath: socket, path, agent: false, headers: {[VERSION_HEADER]: VERSION}}, (res) => {
       clearTimeout(timer)
@@ -77,7 +78,12 @@ export function requestLines(socket: string, path: string, deadlineMs: number, o
         pending += chunk
         const lines = pending.split('\n')
         pending = lines.pop() ?? ''
-        for (const line of lines) if (line) onLine(line)
+        try {
+          for (const line of lines) if (line) onLine(parseLine(line, path))
+        } catch (error) {
+          reject(error)
+          req.destroy()
+        }
       })
       res.on('end', () => resolve(res.statusCode ?? 0))
       // The supervisor going away ends a follow; that is not an error for the follower.
@@ -87,6 +93,14 @@ export function requestLines(socket: string, path: string, deadlineMs: number, o
     const timer = giveUpAfter(req, deadlineMs, `GET ${path}`, reject)
     req.end()
   })
+}
+
+function parseLine(line: string, path: string): unknown {
+  try {
+    return JSON.parse(line)
+  } catch {
+    throw new TunnelctlError('SUPERVISOR_UNAVAILABLE', `The supervisor streamed a line that is not JSON on GET ${path}.`)
+  }
 }
 
 /** Ends the request with NoReply once the deadline passes; the timer is cleared when the request closes. */

@@ -10,23 +10,19 @@ import {
   type StartEndpointReply,
   type StartEndpointRequest,
   type UpdateEndpointRequest,
-} from '../expose-protocol.js'
+} from '../protocol/endpoints.js'
+import {parseEvent, parseEventList, type SupervisorEvent} from '../protocol/events.js'
+import {MAX_START_TIMEOUT_MS} from '../protocol/start-options.js'
+import {parseShutdownResponse, parseSupervisorStatus, type ShutdownResponse, type SupervisorStatus} from '../protocol/supervisor.js'
 import {
-  isObject,
-  MAX_START_TIMEOUT_MS,
-  parseErrorBody,
-  parseEvent,
   parseStartTunnelResponse,
-  parseSupervisorStatus,
   parseTunnelInfo,
   parseTunnelList,
-  type ShutdownResponse,
   type StartTunnelRequest,
   type StartTunnelResponse,
-  type SupervisorEvent,
-  type SupervisorStatus,
   type TunnelInfo,
-} from '../protocol.js'
+} from '../protocol/tunnels.js'
+import {isObject, parseErrorBody} from '../protocol/wire.js'
 import {readSupervisorPid} from './supervisor-pid.js'
 import {type JsonReply, NoReply, requestJson, requestLines} from './socket-request.js'
 
@@ -64,10 +60,7 @@ export class SupervisorClient {
 
   /** Stops every tunnel and endpoint and then the supervisor; resolves with what was stopped. */
   async shutdown(): Promise<ShutdownResponse> {
-    const body = await this.call('POST', '/v1/shutdown', CHANGE_MS)
-    // A supervisor older than the expose topic names no endpoints.
-    const endpoints = isObject(body) && body.endpoints !== undefined ? parseEndpointList(body.endpoints) : []
-    return {stopped: parseTunnelList(field(body, 'stopped')), endpoints}
+    return parseShutdownResponse(await this.call('POST', '/v1/shutdown', CHANGE_MS))
   }
 
   async listTunnels(): Promise<TunnelInfo[]> {
@@ -110,15 +103,13 @@ export class SupervisorClient {
   }
 
   async listEvents(): Promise<SupervisorEvent[]> {
-    const events = field(await this.call('GET', '/v1/events', ANSWER_MS), 'events')
-    if (!Array.isArray(events)) throw new TunnelctlError('SUPERVISOR_UNAVAILABLE', 'The supervisor sent a malformed events reply.')
-    return events.map((event) => parseEvent(event))
+    return parseEventList(field(await this.call('GET', '/v1/events', ANSWER_MS), 'events'))
   }
 
   /** Recent events, then each new one as it happens, until the supervisor stops. */
   async followEvents(onEvent: (event: SupervisorEvent) => void): Promise<void> {
     try {
-      await requestLines(this.paths.socket, '/v1/events?follow=1', ANSWER_MS, (line) => onEvent(parseEvent(JSON.parse(line))))
+      await requestLines(this.paths.socket, '/v1/events?follow=1', ANSWER_MS, (value) => onEvent(parseEvent(value)))
     } catch (error) {
       throw this.explain(error)
     }
@@ -151,5 +142,5 @@ function unwrap(reply: JsonReply): unknown {
 }
 
 function field(body: unknown, name: string): unknown {
-  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined
+  return isObject(body) ? body[name] : undefined
 }

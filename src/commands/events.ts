@@ -3,7 +3,7 @@ import {TunnelctlCommand} from '../cli/base-command.js'
 import {runningSupervisor} from '../client/connect.js'
 import {readRecentEvents} from '../events-file.js'
 import {resolvePaths} from '../paths.js'
-import type {SupervisorEvent} from '../protocol.js'
+import type {SupervisorEvent} from '../protocol/events.js'
 import {formatEvent} from '../render/events.js'
 
 export default class Events extends TunnelctlCommand {

@@ -1,10 +1,7 @@
 import type {Socket} from 'node:net'
 import type {Settings} from '../config/settings.js'
+import type {ExposeMode} from '../protocol/endpoints.js'
 import type {KeepAliveOptions, KeptAlive} from '../supervisor/kept-alive.js'
-
-/** public: anyone on the internet; private: only the provider's own network (a tailnet). */
-export type ExposeMode = 'public' | 'private'
-export const EXPOSE_MODES: readonly ExposeMode[] = ['public', 'private']
 
 export interface Publication {
   /** What visitors open. */

@@ -1,4 +1,4 @@
-import type {EndpointInfo} from '../expose-protocol.js'
+import type {EndpointInfo} from '../protocol/endpoints.js'
 import {renderTable} from './table.js'
 import {formatUptime, uptimeSince} from './uptime.js'
 

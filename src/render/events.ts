@@ -1,5 +1,5 @@
 import {showValue} from '../config/settings.js'
-import type {SupervisorEvent} from '../protocol.js'
+import type {SupervisorEvent} from '../protocol/events.js'
 
 /** One event as `<time>  <type>  <details>`, a crash followed by the last lines its process printed. */
 export function formatEvent(event: SupervisorEvent): string {
@@ -51,9 +51,5 @@ function details(event: SupervisorEvent): string {
       }
 
       return `${event.file}: ${event.reason}; the supervisor keeps the settings it last read until the file is fixed or deleted`
-    default: {
-      const {id: _id, time: _time, type: _type, ...rest} = event as unknown as Record<string, unknown>
-      return JSON.stringify(rest)
-    }
   }
 }

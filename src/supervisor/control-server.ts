@@ -1,6 +1,9 @@
+import {chmod, rm} from 'node:fs/promises'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {connect} from 'node:net'
 import {badInput, TunnelctlError} from '../errors.js'
-import {type ErrorBody, VERSION_HEADER} from '../protocol.js'
+import {acquireLock} from '../lock-file.js'
+import {type ErrorBody, VERSION_HEADER} from '../protocol/wire.js'
 
 export interface RouteRequest {
   params: string[]
@@ -23,13 +26,17 @@ export interface Route {
 }
 
 const MAX_BODY_BYTES = 64 * 1024
+const SOCKET_LOCK_WAIT_MS = 10_000
+
+/** Another supervisor answers on the socket: this one has nothing to do. */
+export class AlreadyRunning extends Error {}
 
 /**
  * The supervisor's HTTP server on its unix socket. It stamps every reply with its version, refuses
  * requests a browser could have sent (Origin or Referer), and answers errors as {error: {code, message}}.
  */
 export class ControlServer {
-  readonly server: Server
+  private readonly server: Server
   private openConnections = 0
   private lastActivity = Date.now()
 
@@ -47,6 +54,53 @@ export class ControlServer {
       socket.once('close', () => {
         this.openConnections--
         this.lastActivity = Date.now()
+      })
+    })
+  }
+
+  /**
+   * Listens on `socket`, owner-only, replacing a stale socket file; throws AlreadyRunning when another
+   * supervisor answers there. Under the socket lock: checking that a socket is stale and then deleting
+   * it, without the lock, lets a second supervisor delete the socket the first has just bound, and run
+   * on unreachable.
+   */
+  async listen(socket: string, socketLock: string): Promise<void> {
+    const release = await acquireLock(socketLock, SOCKET_LOCK_WAIT_MS)
+    if (!release) throw new Error(`${socketLock} stayed taken for ${SOCKET_LOCK_WAIT_MS / 1000}s; see \`tunnelctl doctor\``)
+    try {
+      await this.listenOn(socket)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+      if (await answers(socket)) throw new AlreadyRunning(`another supervisor already answers on ${socket}`)
+      await rm(socket, {force: true})
+      await this.listenOn(socket)
+    } finally {
+      await release()
+    }
+
+    await chmod(socket, 0o600)
+  }
+
+  /** Whether it got as far as listening: until then, the socket file is not its own. */
+  get listening(): boolean {
+    return this.server.listening
+  }
+
+  /** Stops taking connections; the open ones may finish their request for `graceMs`, and are then cut. */
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise((resolve) => this.server.close(resolve))
+    this.server.closeIdleConnections()
+    const forced = setTimeout(() => this.server.closeAllConnections(), graceMs)
+    await closed
+    clearTimeout(forced)
+  }
+
+  private listenOn(socket: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(socket, () => {
+        this.server.off('error', reject)
+        resolve()
       })
     })
   }
@@ -132,4 +186,16 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   } catch {
     throw badInput('The request body is not valid JSON.')
   }
+}
+
+/** Whether something accepts connections on the socket; a file with nothing behind it is stale. */
+function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(socket)
+    probe.once('connect', () => {
+      probe.destroy()
+      resolve(true)
+    })
+    probe.once('error', () => resolve(false))
+  })
 }

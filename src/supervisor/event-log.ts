@@ -1,7 +1,7 @@
 import {appendFile} from 'node:fs/promises'
 import {setTimeout as delay} from 'node:timers/promises'
 import {KEPT_IN_MEMORY, readRecentEvents} from '../events-file.js'
-import type {NewEvent, SupervisorEvent} from '../protocol.js'
+import type {NewEvent, SupervisorEvent} from '../protocol/events.js'
 import {deliverWebhook} from './webhook.js'
 
 type Subscriber = (event: SupervisorEvent) => void

@@ -1,6 +1,6 @@
 import {badInput, TunnelctlError} from '../errors.js'
-import type {EndpointInfo, EndpointReply, StartEndpointReply, StartEndpointRequest} from '../expose-protocol.js'
-import {parseExposeTarget, refuseNonSocketTarget} from '../expose-target.js'
+import type {EndpointInfo, EndpointReply, StartEndpointReply, StartEndpointRequest} from '../protocol/endpoints.js'
+import {parseExposeTarget, refuseNonSocketTarget} from '../protocol/expose-target.js'
 import type {Provider, Publication, PublicationState} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from '../endpoint-store.js'

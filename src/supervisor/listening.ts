@@ -1,5 +1,5 @@
 import {connect} from 'node:net'
-import type {ExposeTarget} from '../expose-target.js'
+import type {ExposeTarget} from '../protocol/expose-target.js'
 
 /**
  * A warning when nothing accepts connections on the target yet, else undefined. Not an error: the

@@ -5,9 +5,10 @@
 import {closeSync, writeSync} from 'node:fs'
 import {format} from 'node:util'
 import {ensureRuntimeDir, resolvePaths} from '../paths.js'
-import {READY_FD_ENV} from '../protocol.js'
+import {READY_FD_ENV} from '../protocol/wire.js'
 import {NO_IDLE_EXIT_ARG} from '../supervisor-launch.js'
-import {AlreadyRunning, Supervisor} from './supervisor.js'
+import {AlreadyRunning} from './control-server.js'
+import {Supervisor} from './supervisor.js'
 
 // The supervisor log is read after the fact: every line says when. Lines are written straight to
 // the log file: a line that cannot be written (disk full, file size limit) is lost, and the next one
@@ -41,9 +42,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 // Detached already; a closing terminal must not take the tunnels with it.
 process.on('SIGHUP', () => {})
-// Over a file size limit a write fails with EFBIG, which every writer handles. Node ignores the signal
-// that comes with it, but conf's atomically hooks it (when-exit) and re-raises it: without a listener
-// of ours, that would kill the supervisor and orphan its children.
+// Over a file size limit a write fails with EFBIG, which every writer handles, and Node ignores the
+// SIGXFSZ that comes with it. when-exit (conf's atomically loads it) hooks that signal and re-raises
+// it, which would kill the supervisor and orphan its children. The supervisor reads settings without
+// conf and never writes them, so it does not load conf today; this listener keeps a signal from ever
+// ending it if that changes.
 process.on('SIGXFSZ', () => {})
 process.on('uncaughtException', (error) => {
   console.error('uncaught exception:', error)

@@ -1,16 +1,9 @@
 import type {ServerResponse} from 'node:http'
 import {badInput, TunnelctlError} from '../errors.js'
-import {
-  type ListEventsResponse,
-  type ListTunnelsResponse,
-  parseEventsQuery,
-  parseStartTunnelRequest,
-  type ShutdownResponse,
-  type StopAllTunnelsResponse,
-  type StopTunnelResponse,
-  type SupervisorStatus,
-} from '../protocol.js'
-import {parseEndpointId, parseStartEndpointRequest, parseUpdateEndpointRequest} from '../expose-protocol.js'
+import {parseEndpointId, parseStartEndpointRequest, parseUpdateEndpointRequest} from '../protocol/endpoints.js'
+import {type ListEventsResponse, parseEventsQuery} from '../protocol/events.js'
+import type {ShutdownResponse, SupervisorStatus} from '../protocol/supervisor.js'
+import {type ListTunnelsResponse, parseStartTunnelRequest, type StopAllTunnelsResponse, type StopTunnelResponse} from '../protocol/tunnels.js'
 import {parsePortArgument} from '../ports.js'
 import type {Route, RouteRequest} from './control-server.js'
 import type {EventLog} from './event-log.js'

@@ -1,10 +1,8 @@
-import {chmod, rm, writeFile} from 'node:fs/promises'
-import {connect} from 'node:net'
+import {rm, writeFile} from 'node:fs/promises'
 import {fallbackOf, type SettingsProblem, Settings, showValue} from '../config/settings.js'
 import {EndpointStore} from '../endpoint-store.js'
-import {acquireLock} from '../lock-file.js'
 import type {Paths} from '../paths.js'
-import type {ShutdownResponse, SupervisorStatus} from '../protocol.js'
+import type {ShutdownResponse, SupervisorStatus} from '../protocol/supervisor.js'
 import {VERSION} from '../version.js'
 import type {ProviderContext, VisitorHeader} from '../providers/provider.js'
 import {ProviderRegistry} from '../providers/registry.js'
@@ -20,13 +18,10 @@ import {TunnelRegistry} from './tunnel-registry.js'
 const IDLE_CHECK_MS = 1000
 const WEBHOOK_WAIT_ON_EXIT_MS = 2000
 const CONNECTIONS_CLOSE_GRACE_MS = 1000
-const SOCKET_LOCK_WAIT_MS = 10_000
 // A crash report should fit on a screen; the process's own log has the rest.
 const RESTART_REPORT_LINES = 10
 /** Each has a listener of the proxy's own, opened with it: see ProviderContext.proxyPort. */
 const VISITOR_HEADERS: readonly VisitorHeader[] = ['cf-connecting-ip', 'x-forwarded-for']
-
-export class AlreadyRunning extends Error {}
 
 /** The daemon: owns the tunnels, the endpoints and their proxy, the events and the control socket, and decides when to go. */
 export class Supervisor {
@@ -73,8 +68,7 @@ export class Supervisor {
   async start(): Promise<void> {
     this.applyProxySettings()
     await Promise.all([this.events.load(), this.proxy.listen(), ...VISITOR_HEADERS.map((header) => this.proxy.listen(header))])
-    await listenReplacingStale(this.control, this.paths)
-    await chmod(this.paths.socket, 0o600)
+    await this.control.listen(this.paths.socket, this.paths.socketLock)
     await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
     this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
     for (const {owner, pid} of await this.ledger.reapPrevious()) {
@@ -143,15 +137,10 @@ export class Supervisor {
 
   private async exit(): Promise<never> {
     try {
-      const {server} = this.control
       // Stopped before it listened (a signal during start-up): the socket and pid file, if any, are
       // another supervisor's.
-      const ownsFiles = server.listening
-      const closed = new Promise((resolve) => server.close(resolve))
-      server.closeIdleConnections()
-      const forced = setTimeout(() => server.closeAllConnections(), CONNECTIONS_CLOSE_GRACE_MS)
-      await closed
-      clearTimeout(forced)
+      const ownsFiles = this.control.listening
+      await this.control.close(CONNECTIONS_CLOSE_GRACE_MS)
       if (ownsFiles) await Promise.all([rm(this.paths.socket, {force: true}), rm(this.paths.pidFile, {force: true})])
     } catch (error) {
       console.error('could not remove the socket and pid file:', error)
@@ -237,45 +226,4 @@ async function attempt<T>(what: string, step: () => Promise<T>, otherwise: T): P
     console.error(`could not ${what}:`, error)
     return otherwise
   }
-}
-
-/**
- * Under the socket lock: checking that a socket is stale and then deleting it, without the lock,
- * lets a second supervisor delete the socket the first has just bound, and run on unreachable.
- */
-async function listenReplacingStale(control: ControlServer, {socket, socketLock}: Paths): Promise<void> {
-  const release = await acquireLock(socketLock, SOCKET_LOCK_WAIT_MS)
-  if (!release) throw new Error(`${socketLock} stayed taken for ${SOCKET_LOCK_WAIT_MS / 1000}s; see \`tunnelctl doctor\``)
-  try {
-    await listen(control, socket)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
-    if (await answers(socket)) throw new AlreadyRunning(`another supervisor already answers on ${socket}`)
-    await rm(socket, {force: true})
-    await listen(control, socket)
-  } finally {
-    await release()
-  }
-}
-
-function listen(control: ControlServer, socket: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    control.server.once('error', reject)
-    control.server.listen(socket, () => {
-      control.server.off('error', reject)
-      resolve()
-    })
-  })
-}
-
-/** Whether something accepts connections on the socket; a file with nothing behind it is stale. */
-function answers(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(socket)
-    probe.once('connect', () => {
-      probe.destroy()
-      resolve(true)
-    })
-    probe.once('error', () => resolve(false))
-  })
 }

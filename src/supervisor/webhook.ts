@@ -1,5 +1,5 @@
 import {setTimeout as delay} from 'node:timers/promises'
-import type {SupervisorEvent} from '../protocol.js'
+import type {SupervisorEvent} from '../protocol/events.js'
 
 const ATTEMPTS = 3
 const TIMEOUT_MS = 5000

@@ -43,8 +43,9 @@ export class OldSupervisor {
 
 /**
  * A supervisor that takes every request and never answers, as a stuck one looks from outside; with
- * `answersStatus`, one that answers its status as this version and nothing else. Its pid file names
- * `pid`: a live process that is not a supervisor, so that nothing may signal it.
+ * `answersStatus`, one that answers its status as this version, and `replies` (bodies by request path: a
+ * string as it is, NDJSON say, anything else as JSON), and nothing else: what a broken or newer build may send. Its pid file names `pid`: a live
+ * process that is not a supervisor, so that nothing may signal it.
  */
 export class SilentSupervisor {
   private readonly server: Server
@@ -53,12 +54,14 @@ export class SilentSupervisor {
     private readonly home: string,
     private readonly pid: number,
     answersStatus = false,
+    replies: Record<string, unknown> = {},
   ) {
     this.server = createServer((req, res) => {
-      if (answersStatus && req.url === '/v1/status') {
-        const status = {version: VERSION, pid, startedAt: new Date().toISOString(), socket: join(home, 'run', 'supervisor.sock'), configDir: home, tunnels: 0}
+      const status = {version: VERSION, pid, startedAt: new Date().toISOString(), socket: join(home, 'run', 'supervisor.sock'), configDir: home, tunnels: 0}
+      const reply = answersStatus && req.url === '/v1/status' ? status : replies[req.url ?? '']
+      if (reply !== undefined) {
         res.setHeader('content-type', 'application/json')
-        res.end(JSON.stringify(status))
+        res.end(typeof reply === 'string' ? reply : JSON.stringify(reply))
       }
     })
   }

@@ -1,5 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {TestHome, waitFor} from '../helpers/cli.js'
+import {SilentSupervisor} from '../helpers/old-supervisor.js'
 import {WebhookReceiver} from '../helpers/webhook-receiver.js'
 
 let t: TestHome
@@ -96,5 +97,32 @@ describe('the events log', () => {
       'supervisor.started',
     ])
     expect(events.map((e: any) => e.id)).toEqual([1, 2, 3, 4, 5])
+  })
+})
+
+describe('events the supervisor sends without a field their type has', () => {
+  // A crash report with no lastLines, as a broken build might send it: told as a malformed reply, never a TypeError.
+  const failed = {id: 7, time: '2026-01-01T00:00:00.000Z', type: 'expose.failed', provider: 'custom', endpoint: 'abcd1234', restarts: 5, delayMs: 30_000, reason: 'exited with code 1'}
+  const crashed = {id: 8, time: '2026-01-01T00:00:01.000Z', type: 'tunnel.crashed', port: 3000, url: null, exitCode: 2, signal: null}
+  const malformed = /^The supervisor sent a malformed event reply \(event 7, expose\.failed: "lastLines" must be a list of strings\)\. Restart it/
+
+  it.each([
+    ['events', {'/v1/events': {events: [failed, crashed]}}],
+    ['events --follow', {'/v1/events?follow=1': `${JSON.stringify(failed)}\n${JSON.stringify(crashed)}\n`}],
+  ])('`%s` says the reply is malformed, human or JSON', async (command, replies) => {
+    const fake = new SilentSupervisor(t.home, process.pid, true, replies)
+    await fake.start()
+    try {
+      const human = await t.run(command.split(' '))
+      expect(human.exitCode, human.stderr).toBe(1)
+      expect(human.stderr).not.toContain('TypeError')
+      expect(human.stderr).toMatch(new RegExp(`Error: ${malformed.source.slice(1)}`))
+
+      const json = await t.json(command.split(' '))
+      expect(json.exitCode).toBe(1)
+      expect(json.body.error).toMatchObject({code: 'SUPERVISOR_UNAVAILABLE', message: expect.stringMatching(malformed)})
+    } finally {
+      fake.close()
+    }
   })
 })

@@ -1,6 +1,6 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {connectSupervisor} from '../../client/connect.js'
-import type {EndpointInfo} from '../../expose-protocol.js'
+import type {EndpointInfo} from '../../protocol/endpoints.js'
 
 export default class ExposeKillall extends TunnelctlCommand {
   static override summary = 'Take every endpoint down and delete it (files that cannot be read are left alone).'

@@ -1,6 +1,6 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {endpointListing} from '../../cli/listings.js'
-import type {EndpointInfo} from '../../expose-protocol.js'
+import type {EndpointInfo} from '../../protocol/endpoints.js'
 
 export default class ExposeList extends TunnelctlCommand {
   static override summary = 'List the endpoints, oldest first, with those whose file cannot be read at the end.'

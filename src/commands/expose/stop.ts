@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {connectSupervisor} from '../../client/connect.js'
-import {type EndpointInfo, parseEndpointId} from '../../expose-protocol.js'
+import {type EndpointInfo, parseEndpointId} from '../../protocol/endpoints.js'
 
 export default class ExposeStop extends TunnelctlCommand {
   static override summary = 'Take an endpoint down and delete it.'

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {badInput} from '../../errors.js'
-import {type EndpointInfo, parseEndpointId} from '../../expose-protocol.js'
+import {type EndpointInfo, parseEndpointId} from '../../protocol/endpoints.js'
 import {renderPassword} from '../../render/endpoint.js'
 
 export default class ExposeUpdate extends TunnelctlCommand {

@@ -2,7 +2,7 @@ import {TunnelctlCommand} from '../../cli/base-command.js'
 import {startSupervisor} from '../../client/connect.js'
 import {EndpointStore} from '../../endpoint-store.js'
 import {resolvePaths} from '../../paths.js'
-import type {SupervisorStatus} from '../../protocol.js'
+import type {SupervisorStatus} from '../../protocol/supervisor.js'
 import {uptimeSince} from '../../render/uptime.js'
 
 export default class SupervisorStart extends TunnelctlCommand {

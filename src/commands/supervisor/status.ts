@@ -1,7 +1,7 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {findSupervisor} from '../../client/connect.js'
 import {resolvePaths} from '../../paths.js'
-import type {SupervisorStatus} from '../../protocol.js'
+import type {SupervisorStatus} from '../../protocol/supervisor.js'
 import {uptimeSince} from '../../render/uptime.js'
 import {type ServiceSummary, summarizeService} from '../../service/boot-service.js'
 

@@ -3,7 +3,7 @@ import {findSupervisor, waitForExit} from '../../client/connect.js'
 import {endUnansweringSupervisor} from '../../client/end-supervisor.js'
 import {SupervisorNotAnswering} from '../../client/supervisor-client.js'
 import {resolvePaths} from '../../paths.js'
-import type {ShutdownResponse} from '../../protocol.js'
+import type {ShutdownResponse} from '../../protocol/supervisor.js'
 
 export default class SupervisorStop extends TunnelctlCommand {
   static override summary = 'Stop every tunnel and endpoint, and the supervisor; the endpoints stay saved.'

@@ -1,6 +1,6 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {connectSupervisor} from '../../client/connect.js'
-import type {TunnelInfo} from '../../protocol.js'
+import type {TunnelInfo} from '../../protocol/tunnels.js'
 
 export default class TunnelKillall extends TunnelctlCommand {
   static override summary = 'Stop every tunnel.'

@@ -1,6 +1,6 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {tunnelListing} from '../../cli/listings.js'
-import type {TunnelInfo} from '../../protocol.js'
+import type {TunnelInfo} from '../../protocol/tunnels.js'
 
 export default class TunnelList extends TunnelctlCommand {
   static override summary = 'List the active tunnels, sorted by port.'

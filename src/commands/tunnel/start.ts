@@ -3,8 +3,8 @@ import {TunnelctlCommand} from '../../cli/base-command.js'
 import {parseTimeoutSeconds} from '../../cli/parse.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {parsePortArgument} from '../../ports.js'
-import type {TunnelInfo} from '../../protocol.js'
-import {callerSearchPath} from '../../search-path.js'
+import {callerSearchPath} from '../../protocol/search-path.js'
+import type {TunnelInfo} from '../../protocol/tunnels.js'
 
 export default class TunnelStart extends TunnelctlCommand {
   static override summary = 'Put a local port on a public https URL with a cloudflared quick tunnel.'

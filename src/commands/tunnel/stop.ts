@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {parsePortArgument} from '../../ports.js'
-import type {TunnelInfo} from '../../protocol.js'
+import type {TunnelInfo} from '../../protocol/tunnels.js'
 
 export default class TunnelStop extends TunnelctlCommand {
   static override summary = "Stop the tunnel on a port (SIGTERM, then SIGKILL if cloudflared lingers)."

@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 import {TunnelctlError} from '../../errors.js'
-import {DEFAULT_START_TIMEOUT_MS} from '../../protocol.js'
+import {DEFAULT_START_TIMEOUT_MS} from '../../protocol/start-options.js'
 import type {KeepAliveOptions, KeptAlive} from '../../supervisor/kept-alive.js'
 import {type Provider, type ProviderContext, type Publication, type PublishRequest, startTimeoutMs} from '../provider.js'
 import {findCloudflared} from './cloudflared-binary.js'

@@ -1,6 +1,7 @@
 import {TunnelctlError} from '../../errors.js'
 import type {KeptAlive} from '../../supervisor/kept-alive.js'
-import {type ExposeMode, type Provider, type ProviderContext, type Publication, type PublishRequest, startTimeoutMs} from '../provider.js'
+import {type Provider, type ProviderContext, type Publication, type PublishRequest, startTimeoutMs} from '../provider.js'
+import type {ExposeMode} from '../../protocol/endpoints.js'
 import {startCustomCommand} from './custom-command.js'
 
 /** Long enough for an ssh login over a slow link; a command silent for this long is stuck. */

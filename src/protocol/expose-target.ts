@@ -1,7 +1,7 @@
 import {stat} from 'node:fs/promises'
 import {isAbsolute} from 'node:path'
-import {badInput} from './errors.js'
-import {isValidPort} from './ports.js'
+import {badInput} from '../errors.js'
+import {isValidPort} from '../ports.js'
 
 /** What an endpoint publishes: a local port, or an HTTP server on a unix socket. */
 export type ExposeTarget = {kind: 'port'; port: number} | {kind: 'unix'; path: string}

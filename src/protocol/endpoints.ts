@@ -2,10 +2,14 @@
  * The expose part of the control protocol (/v1/endpoints): the supervisor's routes and the client
  * mirror it, and whatever crosses the socket goes through a parse* function here.
  */
-import {badInput} from './errors.js'
+import {badInput} from '../errors.js'
 import {parseExposeTarget} from './expose-target.js'
-import {expectObject, expectReply, malformedReply, optionalSearchPath, parseTimeoutMs} from './protocol.js'
-import {EXPOSE_MODES, type ExposeMode} from './providers/provider.js'
+import {optionalSearchPath, parseTimeoutMs} from './start-options.js'
+import {expectObject, expectReply, isOneOf, malformedReply} from './wire.js'
+
+/** public: anyone on the internet; private: only the provider's own network (a tailnet). */
+export type ExposeMode = 'public' | 'private'
+export const EXPOSE_MODES: readonly ExposeMode[] = ['public', 'private']
 
 /** What newEndpointId makes, and all an id may be: never a path or a pattern. */
 export const ENDPOINT_ID = /^[a-z0-9]{8}$/
@@ -83,7 +87,7 @@ export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
   if (provider !== undefined && (typeof provider !== 'string' || !PROVIDER_NAME.test(provider))) {
     throw badInput(`There is no provider ${JSON.stringify(provider)}: names are lowercase letters, digits and hyphens. \`tunnelctl expose start --help\` lists them.`)
   }
-  if (mode !== undefined && !EXPOSE_MODES.includes(mode as ExposeMode)) throw badInput(`"mode" must be one of ${EXPOSE_MODES.join(', ')}.`)
+  if (mode !== undefined && !isOneOf(EXPOSE_MODES, mode)) throw badInput(`"mode" must be one of ${EXPOSE_MODES.join(', ')}.`)
   if (auth !== undefined && typeof auth !== 'boolean') throw badInput('"auth" must be true or false.')
   if (name !== undefined && (typeof name !== 'string' || !NAME.test(name))) {
     throw badInput('The name must be a DNS label: lowercase letters, digits and inner hyphens, at most 63 characters.')
@@ -92,9 +96,9 @@ export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
   return {
     target,
     provider,
-    mode: mode as ExposeMode | undefined,
+    mode,
     auth,
-    name: name as string | undefined,
+    name,
     timeoutMs: parseTimeoutMs(object.timeoutMs),
     ...optionalSearchPath(object.searchPath),
   }
@@ -109,28 +113,28 @@ export function parseUpdateEndpointRequest(body: unknown): UpdateEndpointRequest
 // Replies, checked on the client side: the supervisor may be another build.
 
 export function parseEndpointInfo(value: unknown): EndpointInfo {
-  const o = expectReply(value)
-  const nullableString = (v: unknown) => v === null || typeof v === 'string'
+  const {id, name, provider, mode, target, url, urls, auth, status, reason, upSince, restarts, nextTryAt} = expectReply(value)
+  const nullableString = (v: unknown): v is string | null => v === null || typeof v === 'string'
   if (
-    typeof o.id !== 'string' ||
-    !nullableString(o.name) ||
-    !nullableString(o.provider) ||
-    !(o.mode === null || EXPOSE_MODES.includes(o.mode as ExposeMode)) ||
-    !nullableString(o.target) ||
-    !nullableString(o.url) ||
-    !Array.isArray(o.urls) ||
-    !o.urls.every((url) => typeof url === 'string') ||
-    typeof o.auth !== 'boolean' ||
-    !STATUSES.includes(o.status as EndpointStatus) ||
-    !nullableString(o.reason) ||
-    !nullableString(o.upSince) ||
-    typeof o.restarts !== 'number' ||
-    !nullableString(o.nextTryAt)
+    typeof id !== 'string' ||
+    !nullableString(name) ||
+    !nullableString(provider) ||
+    !(mode === null || isOneOf(EXPOSE_MODES, mode)) ||
+    !nullableString(target) ||
+    !nullableString(url) ||
+    !Array.isArray(urls) ||
+    !urls.every((each) => typeof each === 'string') ||
+    typeof auth !== 'boolean' ||
+    !isOneOf(STATUSES, status) ||
+    !nullableString(reason) ||
+    !nullableString(upSince) ||
+    typeof restarts !== 'number' ||
+    !nullableString(nextTryAt)
   ) {
     throw malformedReply('endpoint')
   }
 
-  return o as unknown as EndpointInfo
+  return {id, name, provider, mode, target, url, urls, auth, status, reason, upSince, restarts, nextTryAt}
 }
 
 export function parseEndpointList(value: unknown): EndpointInfo[] {

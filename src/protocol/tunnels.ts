@@ -1,0 +1,76 @@
+/** The tunnel part of the control protocol (/v1/tunnels). */
+import {badInput} from '../errors.js'
+import {isValidPort} from '../ports.js'
+import {optionalSearchPath, parseTimeoutMs} from './start-options.js'
+import {expectObject, expectReply, malformedReply} from './wire.js'
+
+export type TunnelStatus = 'starting' | 'up'
+
+export interface TunnelInfo {
+  port: number
+  url: string | null
+  pid: number | null
+  /** ISO 8601; uptime is derived from it by whoever renders. */
+  startedAt: string
+  status: TunnelStatus
+}
+
+export interface StartTunnelRequest {
+  port: number
+  /** How long to wait for cloudflared's URL. */
+  timeoutMs?: number
+  /** The caller's PATH, where cloudflared is looked for; the supervisor's own when absent. */
+  searchPath?: string
+}
+
+export interface StartTunnelResponse {
+  tunnel: TunnelInfo
+  /** Things the user should know that did not stop the tunnel, e.g. nothing listening on the port yet. */
+  warnings: string[]
+}
+
+export interface ListTunnelsResponse {
+  tunnels: TunnelInfo[]
+}
+
+export interface StopTunnelResponse {
+  tunnel: TunnelInfo
+}
+
+export interface StopAllTunnelsResponse {
+  stopped: TunnelInfo[]
+}
+
+export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
+  const object = expectObject(body, ['port', 'timeoutMs', 'searchPath'])
+  if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
+  return {port: object.port, timeoutMs: parseTimeoutMs(object.timeoutMs), ...optionalSearchPath(object.searchPath)}
+}
+
+export function parseTunnelInfo(value: unknown): TunnelInfo {
+  const object = expectReply(value)
+  const {port, url, pid, startedAt, status} = object
+  if (
+    !isValidPort(port) ||
+    (url !== null && typeof url !== 'string') ||
+    (pid !== null && typeof pid !== 'number') ||
+    typeof startedAt !== 'string' ||
+    (status !== 'starting' && status !== 'up')
+  ) {
+    throw malformedReply('tunnel')
+  }
+
+  return {port, url, pid, startedAt, status}
+}
+
+export function parseTunnelList(value: unknown): TunnelInfo[] {
+  if (!Array.isArray(value)) throw malformedReply('tunnel list')
+  return value.map((item) => parseTunnelInfo(item))
+}
+
+export function parseStartTunnelResponse(body: unknown): StartTunnelResponse {
+  const object = expectReply(body)
+  const {warnings} = object
+  if (!Array.isArray(warnings) || !warnings.every((w) => typeof w === 'string')) throw malformedReply('start')
+  return {tunnel: parseTunnelInfo(object.tunnel), warnings}
+}
