@@ -8,6 +8,9 @@ export abstract class TunnelctlCommand extends Command {
   protected override async catch(error: Error & {code?: string; oclif?: {exit?: number}}): Promise<void> {
     // this.exit() works by throwing; that is not a failure to report.
     if (error.code === 'EEXIT') throw error
+    // A parse that failed (our argument and flag parsers throw) was a parse: without this, oclif
+    // warns outside production that the command never called this.parse.
+    this.parsed = true
     reportFailure(error, this.jsonEnabled())
   }
 
