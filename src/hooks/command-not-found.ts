@@ -39,9 +39,11 @@ function closestCommand(words: string[], ids: string[]): {typed: string[]; sugge
   const ranked = ids
     .map((commandId) => {
       const typed = words.slice(0, commandId.split(':').length)
-      return {commandId, typed, distance: distance(typed.join(':'), commandId)}
+      const joined = typed.join(':')
+      return {commandId, typed, distance: distance(joined, commandId), lengthDifference: Math.abs(joined.length - commandId.length)}
     })
-    .sort((a, b) => a.distance - b.distance)
+    // Between two as close, the one as long as what was typed: "stauts" is status swapped, not start.
+    .sort((a, b) => a.distance - b.distance || a.lengthDifference - b.lengthDifference)
   const best = ranked[0]
   // A quarter of the name may be mistyped: "tunel list", "expose stpo", but not "tunnel launch" for "tunnel list".
   if (!best || best.distance > Math.max(1, Math.floor(best.commandId.length / 4))) return undefined

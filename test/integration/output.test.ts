@@ -288,14 +288,14 @@ describe('human output', () => {
       Put a local port on a public https URL with a cloudflared quick tunnel.
 
       USAGE
-        $ tunnelctl tunnel start PORT [--json] [--timeout <value>]
+        $ tunnelctl tunnel start PORT [--json] [--timeout <seconds>]
 
       ARGUMENTS
         PORT  local port to expose (1-65535)
 
       FLAGS
-        --timeout=<value>  [default: 30] seconds to wait for cloudflared to print its
-                           URL
+        --timeout=<seconds>  [default: 30] seconds to wait for cloudflared to print
+                             its URL
 
       GLOBAL FLAGS
         --json  Format output as json.

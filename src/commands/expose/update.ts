@@ -21,7 +21,7 @@ export default class ExposeUpdate extends TunnelctlCommand {
   async run(): Promise<EndpointInfo & {password?: string}> {
     const {args, flags} = await this.parse(ExposeUpdate)
     if (!flags.auth && !flags['no-auth']) throw badInput('Say what to change: --auth (a new password) or --no-auth.')
-    const {endpoint, password} = await (await connectSupervisor()).updateEndpoint(args.id, {auth: flags.auth})
+    const {endpoint, password} = await (await connectSupervisor()).updateEndpoint(args.id, {auth: flags.auth === true})
     this.log(password ? `Endpoint ${endpoint.id} now requires auth.` : `Endpoint ${endpoint.id} is open to everyone with its URL.`)
     if (password) this.log(renderPassword(endpoint.id, password))
     return password ? {...endpoint, password} : endpoint
