@@ -72,7 +72,7 @@ describe('help and version', () => {
     expect(json.body).toEqual({version: expect.stringMatching(/^\d+\.\d+\.\d+/), platform: process.platform, arch: process.arch, node: process.version})
   })
 
-  it.each(['supervisor', 'config', 'expose', 'tunnel'])('`%s help` prints what `%s` does, and lists its commands with --json', async (topic) => {
+  it.each(['supervisor', 'config', 'expose', 'tunnel'])('`%s help` prints the topic\'s help, and lists its commands with --json', async (topic) => {
     const help = await t.run([topic, 'help'])
     expect(help.exitCode).toBe(0)
     expect(help.stdout).toBe((await t.run([topic])).stdout)
