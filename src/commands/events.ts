@@ -14,7 +14,7 @@ const EVENT_TYPES: Record<SupervisorEvent['type'], string> = {
   'tunnel.started': 'a tunnel got its URL',
   'tunnel.stopped': 'a tunnel was stopped',
   'tunnel.crashed': 'cloudflared exited by itself, with its last lines',
-  'tunnel.lost': 'a cloudflared left by a supervisor that died, ended by the next',
+  'tunnel.lost': 'a dead supervisor\'s cloudflared, ended by the next one',
   'expose.started': 'an endpoint was published',
   'expose.up': 'a saved endpoint was brought back by a new supervisor',
   'expose.stopped': 'an endpoint was taken down',
@@ -30,7 +30,7 @@ const EVENT_TYPES: Record<SupervisorEvent['type'], string> = {
 const DEFAULT_COUNT = 50
 
 export default class Events extends TunnelctlCommand {
-  static override summary = 'Show recent events: tunnel crashes, starts and stops, supervisor starts and stops.'
+  static override summary = 'Show recent events: starts, stops, crashes and restarts of the supervisor, tunnels and endpoints.'
   static override description = [
     `Shows the last ${DEFAULT_COUNT} events, or as many as --count says. ` +
       'With --follow, keeps printing events as they happen until the supervisor stops or you press Ctrl-C; with --json as well, one JSON object per line (NDJSON). ' +

@@ -48,8 +48,8 @@ describe('help and version', () => {
         autocomplete  Display autocomplete installation instructions.
         doctor        Check what tunnelctl depends on and what it left behind, with a
                       fix for each problem.
-        events        Show recent events: tunnel crashes, starts and stops, supervisor
-                      starts and stops.
+        events        Show recent events: starts, stops, crashes and restarts of the
+                      supervisor, tunnels and endpoints.
         help          Display help for tunnelctl.
         version       Print the version of tunnelctl, and of the platform and Node.js
                       it runs on (also: -v, --version).
@@ -91,6 +91,30 @@ describe('help and version', () => {
     expect(logs.stdout).toContain('-n, --lines=<count>  [default: 50]')
     const update = await t.run(['expose', 'update', '--help'])
     expect(update.stdout).toContain('$ tunnelctl expose update ID [--json] [--auth | --no-auth]')
+    expect(normalised(update)).toMatchInlineSnapshot(`
+      "stdout:
+      Turn an endpoint's Basic auth on (with a new password, shown once) or off.
+
+      USAGE
+        $ tunnelctl expose update ID [--json] [--auth | --no-auth]
+
+      ARGUMENTS
+        ID  endpoint id (see \`expose list\`)
+
+      FLAGS
+        --auth     require Basic auth, with a new password
+        --no-auth  let everyone with the URL in
+
+      GLOBAL FLAGS
+        --json  Format output as json.
+
+      EXAMPLES
+        $ tunnelctl expose update a1b2c3d4 --auth
+
+        $ tunnelctl expose update a1b2c3d4 --no-auth
+
+      exit 0"
+    `)
   })
 })
 
@@ -192,6 +216,58 @@ describe('events', () => {
     const help = await t.run(['events', '--help'])
     for (const type of protocolTypes) expect(help.stdout, type).toContain(`${type} `)
     expect(help.stdout).toContain('-n, --count=<count>  [default: 50]')
+    expect(normalised(help)).toMatchInlineSnapshot(`
+      "stdout:
+      Show recent events: starts, stops, crashes and restarts of the supervisor, tunnels and endpoints.
+
+      USAGE
+        $ tunnelctl events [--json] [-n <count>] [-f]
+
+      FLAGS
+        -f, --follow         keep printing new events as they happen
+        -n, --count=<count>  [default: 50] how many of the most recent events to show
+
+      GLOBAL FLAGS
+        --json  Format output as json.
+
+      DESCRIPTION
+        Show recent events: starts, stops, crashes and restarts of the supervisor,
+        tunnels and endpoints.
+
+        Shows the last 50 events, or as many as --count says. With --follow, keeps
+        printing events as they happen until the supervisor stops or you press Ctrl-C;
+        with --json as well, one JSON object per line (NDJSON). Never starts a
+        supervisor: with none running, the recent events come from the events log.
+
+        Event types:
+        supervisor.started  a supervisor started
+        supervisor.stopped  it stopped, and why
+        tunnel.started      a tunnel got its URL
+        tunnel.stopped      a tunnel was stopped
+        tunnel.crashed      cloudflared exited by itself, with its last lines
+        tunnel.lost         a dead supervisor's cloudflared, ended by the next one
+        expose.started      an endpoint was published
+        expose.up           a saved endpoint was brought back by a new supervisor
+        expose.stopped      an endpoint was taken down
+        expose.restarting   a provider's process died and is started again
+        expose.failed       it kept dying; it is still tried, less often
+        expose.recovered    after failing, it has stayed up
+        expose.url_changed  an endpoint came back at another URL
+        expose.unavailable  a saved endpoint could not be brought back
+        expose.broken       an endpoint file could not be read
+        settings.invalid    the settings file, or a value in it, cannot be used
+
+      EXAMPLES
+        $ tunnelctl events
+
+        $ tunnelctl events -n 200
+
+        $ tunnelctl events --follow
+
+        $ tunnelctl events --follow --json | jq -c 'select(.type == "tunnel.crashed")'
+
+      exit 0"
+    `)
   })
 
   it('shows the last 50, or as many as -n says', async () => {
