@@ -1,4 +1,4 @@
-import {Command} from '@oclif/core'
+import {Command, ux} from '@oclif/core'
 import {printJson, reportFailure} from './failure.js'
 
 /** What every tunnelctl command shares: --json, and one way to fail (see failure.ts). */
@@ -8,11 +8,31 @@ export abstract class TunnelctlCommand extends Command {
   protected override async catch(error: Error & {code?: string; oclif?: {exit?: number}}): Promise<void> {
     // this.exit() works by throwing; that is not a failure to report.
     if (error.code === 'EEXIT') throw error
+    // A parse that failed (our argument and flag parsers throw) was a parse: without this, oclif
+    // warns outside production that the command never called this.parse.
+    this.parsed = true
     reportFailure(error, this.jsonEnabled())
   }
 
   override logJson(json: unknown): void {
     printJson(json)
+  }
+
+  /**
+   * Shows a spinner on stderr, saying what is awaited, until `work` settles: only for a person
+   * watching (stderr a terminal), never in a script's output nor around a JSON document.
+   */
+  protected async waitingFor<T>(what: string, work: Promise<T>): Promise<T> {
+    if (!process.stderr.isTTY || this.jsonEnabled()) return work
+    ux.action.start(what)
+    try {
+      const result = await work
+      ux.action.stop()
+      return result
+    } catch (error) {
+      ux.action.stop('failed')
+      throw error
+    }
   }
 
   /** Writes to stderr unless --json is on: warnings must never spoil a JSON document on stdout. */

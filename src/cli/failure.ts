@@ -17,16 +17,29 @@ export function printJson(json: unknown): void {
 }
 
 function toTunnelctlError(error: Error & {oclif?: {exit?: number}}): TunnelctlError {
-  if (error instanceof TunnelctlError) return error
+  if (error instanceof TunnelctlError) {
+    // oclif wraps what a flag's parser throws in "Parsing --<flag>" and "See more help with --help": our message says it all.
+    const wrapped = /^Parsing --\S+ \n\t(.*)\nSee more help with --help$/s.exec(error.message)
+    return wrapped ? new TunnelctlError(error.code, wrapped[1]) : error
+  }
+
   // oclif's own parse errors (missing argument, unknown flag, bad flag value) carry exit 2.
   if (error.oclif?.exit === 2) {
     // Their messages run over several lines ("Missing 1 required arg:", "port  local port", "See more help…"): one line reads better.
     const lines = error.message
       .split('\n')
-      .map((line) => line.trim().replace(/\s{2,}/, ': '))
-      .filter((line) => line && !line.startsWith('See more help'))
-    return new TunnelctlError('BAD_INPUT', `${lines.join(' ')}. See --help for usage.`)
+      .map((line) => sayExclusive(line.trim().replace(/\s{2,}/, ': ')))
+      .filter((line, i, all) => line && !/^(See more help|The following errors occurred)/.test(line) && all.indexOf(line) === i)
+    return new TunnelctlError('BAD_INPUT', `${lines.join(' ').replace(/\.$/, '')}. See --help for usage.`)
   }
 
   return new TunnelctlError('INTERNAL', error.message)
+}
+
+const EXCLUSIVE = /^--([\w-]+)=.* cannot also be provided when using --([\w-]+)$/
+
+/** oclif says it twice, once from each flag, with values no one typed ("--auth=true"): once, as typed. */
+function sayExclusive(line: string): string {
+  const flags = EXCLUSIVE.exec(line)
+  return flags ? `--${[flags[1], flags[2]].sort().join(' and --')} cannot be given together: give one of them` : line
 }

@@ -10,12 +10,12 @@ const LISTINGS: Record<string, () => Promise<Listing<unknown>>> = {
 /**
  * The commands scripts and people run most, answered without loading oclif, which takes longer to
  * load than Node takes to start (docs/MEASUREMENTS.md), and which these do not need. Only these exact forms
- * are taken: `--version`, and `tunnel list` and `expose list`, each with or without `--json`. Any
+ * are taken: `--version` (or `-v`), and `tunnel list` and `expose list`, each with or without `--json`. Any
  * other argument, --help included, goes to oclif, where the same commands are defined (for help and
  * the manifest) and run the same code. Resolves false when it did not take argv.
  */
 export async function runFast(argv: string[]): Promise<boolean> {
-  if (argv.length === 1 && argv[0] === '--version') {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     // As oclif prints it.
     process.stdout.write(`tunnelctl/${VERSION} ${process.platform}-${process.arch} node-${process.version}\n`)
     return true

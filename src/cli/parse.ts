@@ -11,3 +11,12 @@ export function parseTimeoutSeconds(input: string): number {
 
   return ms
 }
+
+/** A count given to `--<flag>`, such as how many lines or events to show: a whole number above 0. */
+export function parseCount(flag: string, input: string, example: number): number {
+  if (!/^\d{1,6}$/.test(input) || Number(input) === 0) {
+    throw badInput(`Invalid --${flag} "${input}": give a whole number above 0, for example ${example}.`)
+  }
+
+  return Number(input)
+}

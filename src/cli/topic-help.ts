@@ -1,12 +1,26 @@
 import {type Command, loadHelpClass} from '@oclif/core'
+import {TunnelctlCommand} from './base-command.js'
 
 export interface TopicCommand {
   command: string
   summary: string
 }
 
-/** Prints oclif's help for the topic (unless --json is on) and returns its commands, for `<topic> help`. */
-export async function showTopicHelp(command: Command, topic: string): Promise<{commands: TopicCommand[]}> {
+/** The `<topic> help` command: oclif's help for the topic, or with --json its commands. */
+export function topicHelpCommand(topic: string): typeof TunnelctlCommand {
+  return class TopicHelp extends TunnelctlCommand {
+    static override summary = `Show help for the ${topic} commands.`
+    static override examples = [`<%= config.bin %> ${topic} help`, `<%= config.bin %> ${topic} help --json`]
+
+    async run(): Promise<{commands: TopicCommand[]}> {
+      await this.parse(TopicHelp)
+      return showTopicHelp(this, topic)
+    }
+  }
+}
+
+/** Prints oclif's help for the topic (unless --json is on) and returns its commands. */
+async function showTopicHelp(command: Command, topic: string): Promise<{commands: TopicCommand[]}> {
   const {config} = command
   if (!command.jsonEnabled()) {
     const Help = await loadHelpClass(config)

@@ -60,6 +60,17 @@ export class TestHome {
     return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
   }
 
+  /**
+   * Runs tunnelctl on a pseudo-terminal (`script`), as a person at a terminal would: stdin, stdout and
+   * stderr are the terminal, so what it printed comes out as one text, with \r\n line ends.
+   */
+  async runOnTerminal(args: string[], env: NodeJS.ProcessEnv = this.env): Promise<CliResult> {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')
+    const result = await execa('script', ['-qec', command, '/dev/null'], {env, extendEnv: false, reject: false, timeout: WAIT_MS})
+    if (result.timedOut) throw new Error(`tunnelctl ${args.join(' ')} on a terminal did not exit within ${WAIT_MS} ms\noutput: ${result.stdout}`)
+    return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
+  }
+
   /** Runs a command expected to print one JSON document, and parses it. */
   async json<T = any>(args: string[]): Promise<{exitCode: number; body: T; stderr: string}> {
     const result = await this.run([...args, '--json'])

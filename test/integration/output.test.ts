@@ -289,14 +289,14 @@ describe('human output', () => {
       Put a local port on a public https URL with a cloudflared quick tunnel.
 
       USAGE
-        $ tunnelctl tunnel start PORT [--json] [--timeout <value>]
+        $ tunnelctl tunnel start PORT [--json] [--timeout <seconds>]
 
       ARGUMENTS
         PORT  local port to expose (1-65535)
 
       FLAGS
-        --timeout=<value>  [default: 30] seconds to wait for cloudflared to print its
-                           URL
+        --timeout=<seconds>  [default: 30] seconds to wait for cloudflared to print
+                             its URL
 
       GLOBAL FLAGS
         --json  Format output as json.
@@ -321,12 +321,7 @@ describe('human output', () => {
 })
 
 describe('colour', () => {
-  // `script` runs the command on a pseudo-terminal, as a person at a terminal would.
-  async function onTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-    const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')
-    const result = await execa('script', ['-qec', command, '/dev/null'], {env, extendEnv: false, reject: false})
-    return result.stdout
-  }
+  const onTerminal = async (args: string[], env: NodeJS.ProcessEnv) => (await t.runOnTerminal(args, env)).stdout
 
   it('is used on a terminal, and not when NO_COLOR is set or stdout is not a terminal', async () => {
     await t.run(['tunnel', 'start', '3000'])
@@ -365,7 +360,7 @@ describe('the fast path', () => {
         await t.run(['expose', 'start', '3000', '--provider', 'local'])
       }
 
-      for (const args of [['--version'], ['tunnel', 'list'], ['tunnel', 'list', '--json'], ['expose', 'list'], ['expose', 'list', '--json']]) {
+      for (const args of [['--version'], ['-v'], ['tunnel', 'list'], ['tunnel', 'list', '--json'], ['expose', 'list'], ['expose', 'list', '--json']]) {
         expect(same(await t.run(args)), args.join(' ')).toBe(same(await throughOclif(args)))
       }
     }

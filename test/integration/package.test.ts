@@ -40,5 +40,11 @@ describe('the npm package', () => {
     expect(npx.stderr).not.toMatch(/Error/)
     expect(npx.stdout).toBe('No tunnels are running: the supervisor is not running.')
     expect(npx.exitCode).toBe(0)
+    // oclif's plugins and the hook's dependency come with it: help lists their commands, a typo gets its suggestion.
+    const help = await execa('npx', ['--yes', `./${filename}`, 'help'], {cwd: out, env, extendEnv: false, reject: false})
+    expect(help.stdout).toMatch(/^ {2}autocomplete {2}/m)
+    const typo = await execa('npx', ['--yes', `./${filename}`, 'tunel', 'list'], {cwd: out, env, extendEnv: false, reject: false})
+    expect(typo.stderr).toContain('Did you mean tunnel list?')
+    expect(typo.exitCode).toBe(2)
   }, 180_000)
 })

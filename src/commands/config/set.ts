@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {settingFor, Settings} from '../../config/settings.js'
+import {settingKeyArg} from '../../cli/inputs.js'
+import {Settings} from '../../config/settings.js'
 import {resolvePaths} from '../../paths.js'
 
 export default class ConfigSet extends TunnelctlCommand {
@@ -12,14 +13,13 @@ export default class ConfigSet extends TunnelctlCommand {
   ]
 
   static override args = {
-    key: Args.string({description: 'setting name (see `config list`)', required: true}),
+    key: settingKeyArg({description: 'setting name (see `config list`)', required: true}),
     value: Args.string({description: 'new value', required: true}),
   }
 
   async run(): Promise<{key: string; value: string | number}> {
     const {args} = await this.parse(ConfigSet)
     const {key} = args
-    settingFor(key)
     const value = await new Settings(resolvePaths()).set(key, args.value)
     this.log(`${key} = ${value}`)
     return {key, value}

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {parseTimeoutSeconds} from '../../cli/parse.js'
+import {timeoutFlag} from '../../cli/inputs.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {type EndpointInfo, EXPOSE_MODES, parseStartEndpointRequest} from '../../protocol/endpoints.js'
 import {parseExposeTarget, refuseNonSocketTarget} from '../../protocol/expose-target.js'
@@ -28,24 +28,24 @@ export default class ExposeStart extends TunnelctlCommand {
     mode: Flags.string({description: 'public (internet) or private (the provider\'s own network), where the provider has both', options: [...EXPOSE_MODES]}),
     auth: Flags.boolean({description: 'require Basic auth (user tunnelctl, a new random password shown once)'}),
     name: Flags.string({description: 'name for the endpoint, used in its hostname where the provider makes one'}),
-    timeout: Flags.string({description: 'seconds to wait for the provider\'s URL (cloudflared, a custom command)', default: '30'}),
+    timeout: timeoutFlag('seconds to wait for the provider\'s URL (cloudflared, a custom command)'),
   }
 
   async run(): Promise<EndpointInfo & {password?: string; warnings: string[]}> {
     const {args, flags} = await this.parse(ExposeStart)
     // Checked here as the supervisor will check it, so that bad input never starts one.
-    const timeoutMs = parseTimeoutSeconds(flags.timeout)
     const request = parseStartEndpointRequest({
       target: args.target,
       provider: flags.provider,
       mode: flags.mode,
       auth: flags.auth,
       name: flags.name,
-      timeoutMs,
+      timeoutMs: flags.timeout,
       searchPath: callerSearchPath(),
     })
     await refuseNonSocketTarget(parseExposeTarget(request.target))
-    const {endpoint, password, warnings} = await (await connectSupervisor()).startEndpoint(request)
+    const starting = connectSupervisor().then((client) => client.startEndpoint(request))
+    const {endpoint, password, warnings} = await this.waitingFor(`Waiting for the URL of ${request.target}${request.provider ? ` on ${request.provider}` : ''}`, starting)
     for (const warning of warnings) this.warnUser(warning)
     const target = /^\d+$/.test(endpoint.target ?? '') ? `localhost:${endpoint.target}` : endpoint.target
     this.log(`Endpoint ${endpoint.id} is up: ${endpoint.url} -> ${target} (${endpoint.provider})`)

@@ -1,8 +1,6 @@
-import {Args, Flags} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {parseTimeoutSeconds} from '../../cli/parse.js'
+import {portArg, timeoutFlag} from '../../cli/inputs.js'
 import {connectSupervisor} from '../../client/connect.js'
-import {parsePortArgument} from '../../ports.js'
 import {callerSearchPath} from '../../protocol/search-path.js'
 import type {TunnelInfo} from '../../protocol/tunnels.js'
 
@@ -18,19 +16,18 @@ export default class TunnelStart extends TunnelctlCommand {
   ]
 
   static override args = {
-    port: Args.string({description: 'local port to expose (1-65535)', required: true}),
+    port: portArg({description: 'local port to expose (1-65535)', required: true}),
   }
 
   static override flags = {
-    timeout: Flags.string({description: 'seconds to wait for cloudflared to print its URL', default: '30'}),
+    timeout: timeoutFlag('seconds to wait for cloudflared to print its URL'),
   }
 
   async run(): Promise<TunnelInfo & {warnings: string[]}> {
     const {args, flags} = await this.parse(TunnelStart)
-    const port = parsePortArgument(args.port)
-    const timeoutMs = parseTimeoutSeconds(flags.timeout)
-    const client = await connectSupervisor()
-    const {tunnel, warnings} = await client.startTunnel({port, timeoutMs, searchPath: callerSearchPath()})
+    const {port} = args
+    const starting = connectSupervisor().then((client) => client.startTunnel({port, timeoutMs: flags.timeout, searchPath: callerSearchPath()}))
+    const {tunnel, warnings} = await this.waitingFor(`Waiting for cloudflared's URL for port ${port}`, starting)
     for (const warning of warnings) this.warnUser(warning)
     this.log(`Forwarding ${tunnel.url} -> http://localhost:${port}`)
     return {...tunnel, warnings}
