@@ -1,6 +1,6 @@
 import type {Socket} from 'node:net'
 import type {Settings} from '../config/settings.js'
-import type {KeepAliveOptions, KeptAlive} from '../supervisor/kept-alive.js'
+import type {KeepAliveOptions, KeptAlive} from '../process/kept-alive.js'
 
 /** public: anyone on the internet; private: only the provider's own network (a tailnet). */
 export type ExposeMode = 'public' | 'private'

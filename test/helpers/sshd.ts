@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {promisify} from 'node:util'
 import {findFreeLoopbackPort} from '../../src/ports.js'
-import {ManagedProcess} from '../../src/supervisor/managed-process.js'
+import {ManagedProcess} from '../../src/process/managed-process.js'
 
 const SSHD = '/usr/sbin/sshd'
 const READY_WITHIN_MS = 10_000

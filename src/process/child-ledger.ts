@@ -1,8 +1,8 @@
 import {renameSync, writeFileSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {basename} from 'node:path'
-import {isRunning} from '../process-alive.js'
-import {commandLine} from '../process-command-line.js'
+import {isRunning} from './process-alive.js'
+import {commandLine} from './process-command-line.js'
 import {type ManagedProcess, signalGroup, terminateGroup} from './managed-process.js'
 
 /** What a child was for, so that a successor can say what was lost. */

@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 import {createInterface} from 'node:readline'
 import {setTimeout as delay} from 'node:timers/promises'
-import {isGroupRunning} from '../process-alive.js'
+import {isGroupRunning} from './process-alive.js'
 
 export interface ExitInfo {
   exitCode: number | null
