@@ -1,6 +1,7 @@
-import {chmod, rm, writeFile} from 'node:fs/promises'
+import {chmod, rm} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {fallbackOf, type SettingsProblem, Settings, showValue} from '../config/settings.js'
+import {writeFileAtomically} from '../atomic-file.js'
 import {EndpointStore} from '../endpoint-store.js'
 import {acquireLock} from '../lock-file.js'
 import type {Paths} from '../paths.js'
@@ -74,7 +75,7 @@ export class Supervisor {
     await Promise.all([this.events.load(), this.proxy.listen(), ...VISITOR_HEADERS.map((header) => this.proxy.listen(header))])
     await listenReplacingStale(this.control, this.paths)
     await chmod(this.paths.socket, 0o600)
-    await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
+    await writeFileAtomically(this.paths.pidFile, `${process.pid}\n`)
     this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
     for (const {owner, pid} of await this.ledger.reapPrevious()) {
       // Endpoints come back by themselves; a tunnel is gone for good and its user should hear of it.
