@@ -38,7 +38,7 @@ export class Sshd {
       writeFileSync(join(dir, 'sshd_config'), sshdConfig(dir, port))
       // As root, sshd chroots its pre-auth child there and refuses to start without it.
       if (process.getuid?.() === 0) mkdirSync('/run/sshd', {recursive: true, mode: 0o755})
-      const child = ManagedProcess.spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {env: process.env})
+      const child = await ManagedProcess.spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {env: process.env})
       const sshd = new Sshd(port, dir, child)
       try {
         await sshd.accepting()
