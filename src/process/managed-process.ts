@@ -1,5 +1,5 @@
 import {setTimeout as delay} from 'node:timers/promises'
-import type {ResultPromise} from 'execa'
+import type {ResultPromise} from './execa.js'
 import {isGroupRunning} from './process-alive.js'
 import {spawnChild} from './run.js'
 

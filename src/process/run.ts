@@ -6,12 +6,12 @@
  * supervisor that starts nothing does not pay for loading it.
  */
 import type {Readable} from 'node:stream'
-import type {ResultPromise} from 'execa'
+import type {ResultPromise} from './execa.js'
 
-let execaModule: Promise<typeof import('execa')> | undefined
+let execaModule: Promise<typeof import('./execa.js')> | undefined
 
-function loadExeca(): Promise<typeof import('execa')> {
-  execaModule ??= import('execa')
+function loadExeca(): Promise<typeof import('./execa.js')> {
+  execaModule ??= import('./execa.js')
   return execaModule
 }
 
