@@ -16,8 +16,6 @@ function loadExeca(): Promise<typeof import('./execa.js')> {
 }
 
 export interface CommandResult {
-  /** The file run and its arguments. */
-  command: string[]
   /** undefined when it was ended by a signal, or never ran. */
   exitCode: number | undefined
   stdout: string
@@ -58,7 +56,7 @@ export async function runCommand(file: string, args: string[], options: CommandO
   else if (notRun) failure = `it could not be run: ${notRun.message}`
   else if (result.signal) failure = `it was ended by signal ${result.signal}`
   else if (result.exitCode !== 0) failure = `it exited with code ${result.exitCode}`
-  return {command: [file, ...args], exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, failure, timedOut: result.timedOut, notRun}
+  return {exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, failure, timedOut: result.timedOut, notRun}
 }
 
 export interface ChildOptions {
