@@ -3,7 +3,7 @@
 // list` and `tunnel killall` are timed through the CLI, as a user runs them.
 import {readFileSync} from 'node:fs'
 import {performance} from 'node:perf_hooks'
-import {isRunning} from '../dist/process-alive.js'
+import {isRunning} from '../dist/process/process-alive.js'
 import {measureCliLatency} from './cli-latency.js'
 import {median, summarize, waitFor} from './harness.js'
 

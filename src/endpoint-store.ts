@@ -1,7 +1,8 @@
 import {randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rm} from 'node:fs/promises'
 import {basename, join} from 'node:path'
+import {writeFileAtomically} from './atomic-file.js'
 import {TunnelctlError} from './errors.js'
 import {ENDPOINT_ID, EXPOSE_MODES, type ExposeMode} from './protocol/endpoints.js'
 import {type ExposeTarget, formatExposeTarget, parseExposeTarget} from './protocol/expose-target.js'
@@ -64,10 +65,7 @@ export class EndpointStore {
     return {records, broken}
   }
 
-  /**
-   * Temp file, fsync, rename, fsync of the directory: a crash or a full disk leaves the old file or
-   * the new one, never half of one.
-   */
+  /** Atomically: a crash or a full disk leaves the old file or the new one, never half of one. */
   write(record: EndpointRecord): Promise<void> {
     return this.inTurn(record.id, () => this.writeNow(record))
   }
@@ -81,26 +79,10 @@ export class EndpointStore {
 
   private async writeNow(record: EndpointRecord): Promise<void> {
     const file = this.fileOf(record.id)
-    const temp = `${file}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`
     try {
       await mkdir(this.dir, {recursive: true, mode: 0o700})
-      const handle = await open(temp, 'wx', 0o600)
-      try {
-        await handle.writeFile(`${JSON.stringify(serialise(record), null, 2)}\n`)
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
-
-      await rename(temp, file)
-      const dir = await open(this.dir, 'r')
-      try {
-        await dir.sync()
-      } finally {
-        await dir.close()
-      }
+      await writeFileAtomically(file, `${JSON.stringify(serialise(record), null, 2)}\n`)
     } catch (error) {
-      await rm(temp, {force: true}).catch(() => {})
       throw cannot('save', file, error)
     }
   }

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {setTimeout as delay} from 'node:timers/promises'
-import {isRunning} from './process-alive.js'
+import {isRunning} from './process/process-alive.js'
 
 // Locks guard a few hundred milliseconds of work: a holder that has not finished by then has hung,
 // and its lock no longer counts.

@@ -5,14 +5,14 @@
  * nothing. Every wait is bounded. Only commands that change something start one: those that read ask
  * runningSupervisor, which never does.
  */
-import {spawn} from 'node:child_process'
 import {closeSync, openSync, renameSync, statSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {setTimeout as delay} from 'node:timers/promises'
 import {TunnelctlError} from '../errors.js'
 import {tryAcquireLock} from '../lock-file.js'
 import {ensureRuntimeDir, type Paths, resolvePaths} from '../paths.js'
-import {exitedWithin} from '../process-alive.js'
+import {exitedWithin} from '../process/process-alive.js'
+import {spawnDetached} from '../process/run.js'
 import type {SupervisorStatus} from '../protocol/supervisor.js'
 import {READY_FD_ENV} from '../protocol/wire.js'
 import {bootService, isInstalled} from '../service/boot-service.js'
@@ -151,17 +151,16 @@ async function spawnSupervisor(client: SupervisorClient, paths: Paths): Promise<
   // The daemon outlives this command: it must not hold on to the command's working directory, nor
   // read a relative TUNNELCTL_HOME against another one.
   const env = {...process.env, [READY_FD_ENV]: '3', ...(process.env.TUNNELCTL_HOME && {TUNNELCTL_HOME: paths.configDir})}
-  const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, SUPERVISOR_ENTRY], {detached: true, stdio: ['ignore', log, log, 'pipe'], env, cwd: paths.runtimeDir})
-  closeSync(log)
-  child.unref()
-  let exited = false
-  child.once('exit', () => (exited = true))
-  await readyOrGone(child.stdio[3] as Readable)
+  const child = await spawnDetached(process.execPath, [...SUPERVISOR_NODE_FLAGS, SUPERVISOR_ENTRY], {env, cwd: paths.runtimeDir, logFd: log}).finally(() =>
+    closeSync(log),
+  )
+
+  await readyOrGone(child.readyPipe)
 
   const deadline = Date.now() + CONNECT_DEADLINE_MS
   while (Date.now() < deadline) {
     if (await probe(client)) return
-    if (exited) {
+    if (child.hasExited()) {
       // It may have lost a race to a supervisor that is now listening: the caller probes again.
       if (await probe(client)) return
       const tail = readLogTail(paths.supervisorLog, 10)

@@ -1,7 +1,7 @@
 import {TunnelctlError} from '../errors.js'
 import type {Paths} from '../paths.js'
-import {exitedWithin} from '../process-alive.js'
-import {commandLine} from '../process-command-line.js'
+import {exitedWithin} from '../process/process-alive.js'
+import {commandLine} from '../process/process-command-line.js'
 import {SUPERVISOR_ENTRY} from '../supervisor-launch.js'
 import {readSupervisorPid} from './supervisor-pid.js'
 

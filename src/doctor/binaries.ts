@@ -1,12 +1,10 @@
-import {execFile} from 'node:child_process'
-import {promisify} from 'node:util'
 import {TunnelctlError} from '../errors.js'
+import {runCommand} from '../process/run.js'
 import {findCloudflared} from '../providers/cloudflare/cloudflared-binary.js'
 import {findTailscale, TAILSCALE_INSTALL_HELP} from '../providers/tailscale/tailscale-binary.js'
 import type {Check} from './check.js'
 import {shellWord} from './shell-word.js'
 
-const execFileAsync = promisify(execFile)
 // Printing a version is instant; one that takes longer is hung, and would hang every tunnel too.
 const VERSION_TIMEOUT_MS = 10_000
 
@@ -34,25 +32,15 @@ export async function checkTailscale(): Promise<Check> {
 async function checkVersion(id: string, file: string, args: string[], version: RegExp): Promise<Check> {
   const command = [file, ...args].map(shellWord).join(' ')
   const fix = `Run \`${command}\` to see what is wrong, and reinstall ${id} if it is broken.`
-  let stdout: string
-  try {
-    stdout = (await execFileAsync(file, args, {timeout: VERSION_TIMEOUT_MS, encoding: 'utf8'})).stdout
-  } catch (error) {
-    return {id, status: 'problem', summary: `${file} is there but \`${command}\` failed: ${describeFailure(error)}`, fix}
+  const {stdout, stderr, failure, exitCode} = await runCommand(file, args, {timeoutMs: VERSION_TIMEOUT_MS})
+  if (failure) {
+    const said = exitCode === undefined ? '' : firstLine(stderr)
+    return {id, status: 'problem', summary: `${file} is there but \`${command}\` failed: ${failure}${said ? `: ${said}` : ''}`, fix}
   }
 
   const found = version.exec(stdout.trim())
   if (!found) return {id, status: 'problem', summary: `\`${command}\` printed no version: "${firstLine(stdout)}"`, fix}
   return {id, status: 'ok', summary: `${found[1]} (${file})`}
-}
-
-function describeFailure(error: unknown): string {
-  const failure = error as {code?: unknown; killed?: boolean; stderr?: string; message: string}
-  if (failure.killed) return `it gave no answer within ${VERSION_TIMEOUT_MS / 1000} s`
-  // A number is its exit status; a string (EACCES, ENOEXEC) means it could not be run at all.
-  if (typeof failure.code !== 'number') return failure.message
-  const said = firstLine(failure.stderr ?? '')
-  return `it exited with code ${failure.code}${said ? `: ${said}` : ''}`
 }
 
 function firstLine(text: string): string {

@@ -1,7 +1,7 @@
 import type {Socket} from 'node:net'
 import type {Settings} from '../config/settings.js'
 import type {ExposeMode} from '../protocol/endpoints.js'
-import type {KeepAliveOptions, KeptAlive} from '../supervisor/kept-alive.js'
+import type {KeepAliveOptions, KeptAlive} from '../process/kept-alive.js'
 
 export interface Publication {
   /** What visitors open. */

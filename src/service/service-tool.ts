@@ -1,8 +1,5 @@
-import {execFile} from 'node:child_process'
-import {promisify} from 'node:util'
 import {TunnelctlError} from '../errors.js'
-
-const execFileAsync = promisify(execFile)
+import {runCommand} from '../process/run.js'
 
 /** What systemctl or launchctl said. */
 export interface ToolResult {
@@ -16,21 +13,13 @@ const TOOL_TIMEOUT_MS = 60_000
 
 /** Runs a service manager's command line tool and returns what it said, whatever its exit status. */
 export async function runServiceTool(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<ToolResult> {
-  try {
-    const {stdout, stderr} = await execFileAsync(file, args, {env, timeout: TOOL_TIMEOUT_MS, encoding: 'utf8'})
-    return {exitCode: 0, stdout, stderr}
-  } catch (error) {
-    const failure = error as {code?: unknown; killed?: boolean; stdout?: string; stderr?: string; message: string}
-    const command = [file, ...args].join(' ')
-    if (failure.code === 'ENOENT') {
-      throw new TunnelctlError('SERVICE_FAILED', `${file} was not found on PATH: the boot service needs it. Is this machine's service manager installed?`)
-    }
-
-    if (failure.killed) throw new TunnelctlError('SERVICE_FAILED', `\`${command}\` gave no answer within ${TOOL_TIMEOUT_MS / 1000} s.`)
-    // A number is its exit status; a string (EACCES, ENOEXEC) means it could not be run at all.
-    if (typeof failure.code !== 'number') throw new TunnelctlError('SERVICE_FAILED', `\`${command}\` could not be run: ${failure.message}`)
-    return {exitCode: failure.code, stdout: failure.stdout ?? '', stderr: failure.stderr ?? ''}
+  const result = await runCommand(file, args, {env, timeoutMs: TOOL_TIMEOUT_MS})
+  if (result.notRun?.code === 'ENOENT') {
+    throw new TunnelctlError('SERVICE_FAILED', `${file} was not found on PATH: the boot service needs it. Is this machine's service manager installed?`)
   }
+
+  if (result.exitCode === undefined) throw new TunnelctlError('SERVICE_FAILED', `\`${[file, ...args].join(' ')}\` failed: ${result.failure}.`)
+  return {exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr}
 }
 
 /** Runs the tool and fails with what it said unless it succeeds. */

@@ -5,7 +5,7 @@ import type {Provider, Publication, PublicationState} from '../providers/provide
 import type {ProviderRegistry} from '../providers/registry.js'
 import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from '../endpoint-store.js'
 import {describeBroken, describeRecord} from '../saved-endpoints.js'
-import {Backoff} from './backoff.js'
+import {Backoff} from '../process/backoff.js'
 import type {EventLog} from './event-log.js'
 import {warnIfNothingListens} from './listening.js'
 import {AUTH_USERNAME, hashPassword, newPassword} from './proxy/basic-auth.js'

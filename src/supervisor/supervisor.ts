@@ -1,16 +1,17 @@
-import {rm, writeFile} from 'node:fs/promises'
+import {rm} from 'node:fs/promises'
 import {fallbackOf, type SettingsProblem, Settings, showValue} from '../config/settings.js'
+import {writeFileAtomically} from '../atomic-file.js'
 import {EndpointStore} from '../endpoint-store.js'
 import type {Paths} from '../paths.js'
 import type {ShutdownResponse, SupervisorStatus} from '../protocol/supervisor.js'
 import {VERSION} from '../version.js'
 import type {ProviderContext, VisitorHeader} from '../providers/provider.js'
 import {ProviderRegistry} from '../providers/registry.js'
-import {ChildLedger, type ProviderOwner} from './child-ledger.js'
+import {ChildLedger, type ProviderOwner} from '../process/child-ledger.js'
 import {ControlServer} from './control-server.js'
 import {EventLog} from './event-log.js'
 import {ExposeRegistry} from './expose-registry.js'
-import {type Down, KeptAlive} from './kept-alive.js'
+import {type Down, KeptAlive} from '../process/kept-alive.js'
 import {ReverseProxy} from './proxy/reverse-proxy.js'
 import {controlRoutes} from './routes.js'
 import {TunnelRegistry} from './tunnel-registry.js'
@@ -69,7 +70,7 @@ export class Supervisor {
     this.applyProxySettings()
     await Promise.all([this.events.load(), this.proxy.listen(), ...VISITOR_HEADERS.map((header) => this.proxy.listen(header))])
     await this.control.listen(this.paths.socket, this.paths.socketLock)
-    await writeFile(this.paths.pidFile, `${process.pid}\n`, {mode: 0o600})
+    await writeFileAtomically(this.paths.pidFile, `${process.pid}\n`)
     this.events.record({type: 'supervisor.started', pid: process.pid, version: VERSION})
     for (const {owner, pid} of await this.ledger.reapPrevious()) {
       // Endpoints come back by themselves; a tunnel is gone for good and its user should hear of it.

@@ -2,7 +2,7 @@ import {TunnelctlError} from '../errors.js'
 import {DEFAULT_START_TIMEOUT_MS} from '../protocol/start-options.js'
 import type {StartTunnelRequest, StartTunnelResponse, TunnelInfo} from '../protocol/tunnels.js'
 import {CLOUDFLARED_STOP_GRACE_MS, type QuickTunnel, startQuickTunnel} from '../providers/cloudflare/quick-tunnel.js'
-import type {ChildLedger} from './child-ledger.js'
+import type {ChildLedger} from '../process/child-ledger.js'
 import type {EventLog} from './event-log.js'
 import {warnIfNothingListens} from './listening.js'
 

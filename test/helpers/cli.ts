@@ -153,7 +153,7 @@ export class TestHome {
   }
 }
 
-export {isRunning as isAlive} from '../../src/process-alive.js'
+export {isRunning as isAlive} from '../../src/process/process-alive.js'
 
 export {waitFor} from './wait.js'
 

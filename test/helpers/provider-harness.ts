@@ -5,9 +5,9 @@ import {join} from 'node:path'
 import {Settings} from '../../src/config/settings.js'
 import {resolvePaths} from '../../src/paths.js'
 import type {ProviderContext} from '../../src/providers/provider.js'
-import {type Down, KeptAlive} from '../../src/supervisor/kept-alive.js'
-import {isRunning} from '../../src/process-alive.js'
-import type {ManagedProcess} from '../../src/supervisor/managed-process.js'
+import {type Down, KeptAlive} from '../../src/process/kept-alive.js'
+import {isRunning} from '../../src/process/process-alive.js'
+import type {ManagedProcess} from '../../src/process/managed-process.js'
 
 /**
  * A provider on its own, outside a supervisor: a settings file in a temporary home, and a record

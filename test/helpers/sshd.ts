@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {promisify} from 'node:util'
 import {findFreeLoopbackPort} from '../../src/ports.js'
-import {ManagedProcess} from '../../src/supervisor/managed-process.js'
+import {ManagedProcess} from '../../src/process/managed-process.js'
 
 const SSHD = '/usr/sbin/sshd'
 const READY_WITHIN_MS = 10_000
@@ -38,7 +38,7 @@ export class Sshd {
       writeFileSync(join(dir, 'sshd_config'), sshdConfig(dir, port))
       // As root, sshd chroots its pre-auth child there and refuses to start without it.
       if (process.getuid?.() === 0) mkdirSync('/run/sshd', {recursive: true, mode: 0o755})
-      const child = ManagedProcess.spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {env: process.env})
+      const child = await ManagedProcess.spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {env: process.env})
       const sshd = new Sshd(port, dir, child)
       try {
         await sshd.accepting()

@@ -4,7 +4,7 @@ import {delimiter, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {createCloudflareProvider} from '../../src/providers/cloudflare/cloudflare-provider.js'
 import type {Provider, PublicationState, PublishRequest} from '../../src/providers/provider.js'
-import {isRunning} from '../../src/process-alive.js'
+import {isRunning} from '../../src/process/process-alive.js'
 import {FIXTURE_BIN, waitFor} from '../helpers/cli.js'
 import {ProviderHarness} from '../helpers/provider-harness.js'
 

@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 import {execa} from 'execa'
-import {existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {BIN, isAlive, leaveStaleSocket, ROOT, TestHome, waitFor} from '../helpers/cli.js'
@@ -24,6 +24,17 @@ describe('auto-spawn', () => {
 
     expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
     expect((await t.json(['supervisor', 'status'])).body.running).toBe(true)
+  })
+
+  it('replaces the pid file a dead supervisor left, owner-only whatever mode it had', async () => {
+    const pidFile = join(t.home, 'run', 'supervisor.pid')
+    mkdirSync(dirname(pidFile), {recursive: true, mode: 0o700})
+    writeFileSync(pidFile, '999999999\n', {mode: 0o644})
+
+    expect((await t.run(['supervisor', 'start'])).exitCode).toBe(0)
+    const pid = (await t.json(['supervisor', 'status'])).body.pid
+    expect(readFileSync(pidFile, 'utf8')).toBe(`${pid}\n`)
+    expect((statSync(pidFile).mode & 0o777).toString(8), 'pid file mode').toBe('600')
   })
 
   it('ten supervisors started at once over a stale socket: one listens, and the others exit', async () => {

@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
-import {type Down, KeptAlive} from '../../src/supervisor/kept-alive.js'
-import type {ExitInfo, ManagedProcess} from '../../src/supervisor/managed-process.js'
+import {type Down, KeptAlive} from '../../src/process/kept-alive.js'
+import type {ExitInfo, ManagedProcess} from '../../src/process/managed-process.js'
 
 /** A process that does nothing until the test makes it exit. */
 class FakeProcess {

@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 import {TunnelctlError} from '../../errors.js'
 import {DEFAULT_START_TIMEOUT_MS} from '../../protocol/start-options.js'
-import type {KeepAliveOptions, KeptAlive} from '../../supervisor/kept-alive.js'
+import type {KeepAliveOptions, KeptAlive} from '../../process/kept-alive.js'
 import {type Provider, type ProviderContext, type Publication, type PublishRequest, startTimeoutMs} from '../provider.js'
 import {findCloudflared} from './cloudflared-binary.js'
 import {CLOUDFLARED_STOP_GRACE_MS} from './cloudflared-process.js'

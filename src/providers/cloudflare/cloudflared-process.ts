@@ -1,9 +1,8 @@
-import {randomUUID} from 'node:crypto'
-import {rename, writeFile} from 'node:fs/promises'
+import {writeFileAtomically} from '../../atomic-file.js'
 import {TunnelctlError} from '../../errors.js'
 import {findFreeLoopbackPort} from '../../ports.js'
-import {describeExit, type ManagedProcess} from '../../supervisor/managed-process.js'
-import {spawnUntilReady, withLastLines} from '../../supervisor/spawn-until-ready.js'
+import {describeExit, type ManagedProcess} from '../../process/managed-process.js'
+import {spawnUntilReady, withLastLines} from '../../process/spawn-until-ready.js'
 import {envWithSearchPath} from '../find-executable.js'
 import {cloudflaredEnv, findCloudflared} from './cloudflared-binary.js'
 import {failureHint} from './quick-tunnel-output.js'
@@ -47,7 +46,7 @@ export interface CloudflaredStart {
  */
 export async function startCloudflared(options: CloudflaredStart): Promise<ManagedProcess> {
   const binary = await findCloudflared(options.searchPath)
-  await writeAtomically(options.config.file, options.config.content)
+  await writeFileAtomically(options.config.file, options.config.content)
   const metricsPort = await reserveMetricsPort()
   const args = [
     'tunnel',
@@ -84,13 +83,6 @@ async function reserveMetricsPort(): Promise<number> {
   while (metricsPortsInUse.has(port)) port = await findFreeLoopbackPort()
   metricsPortsInUse.add(port)
   return port
-}
-
-// Starts running at once share one file: a cloudflared must never read it half written.
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const temporary = `${file}.${randomUUID()}.tmp`
-  await writeFile(temporary, content, {mode: 0o600})
-  await rename(temporary, file)
 }
 
 export function formatSeconds(ms: number): string {

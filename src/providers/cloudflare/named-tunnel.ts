@@ -1,4 +1,4 @@
-import type {ManagedProcess} from '../../supervisor/managed-process.js'
+import type {ManagedProcess} from '../../process/managed-process.js'
 import {formatSeconds, startCloudflared} from './cloudflared-process.js'
 import {isRegisteredLine} from './quick-tunnel-output.js'
 

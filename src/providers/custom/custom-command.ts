@@ -1,7 +1,7 @@
 import {TunnelctlError} from '../../errors.js'
-import type {Started} from '../../supervisor/kept-alive.js'
-import {describeExit, type ManagedProcess} from '../../supervisor/managed-process.js'
-import {spawnUntilReady, withLastLines} from '../../supervisor/spawn-until-ready.js'
+import type {Started} from '../../process/kept-alive.js'
+import {describeExit, type ManagedProcess} from '../../process/managed-process.js'
+import {spawnUntilReady, withLastLines} from '../../process/spawn-until-ready.js'
 import {envWithSearchPath} from '../find-executable.js'
 import type {Publication} from '../provider.js'
 

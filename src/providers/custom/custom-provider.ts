@@ -1,5 +1,5 @@
 import {TunnelctlError} from '../../errors.js'
-import type {KeptAlive} from '../../supervisor/kept-alive.js'
+import type {KeptAlive} from '../../process/kept-alive.js'
 import {type Provider, type ProviderContext, type Publication, type PublishRequest, startTimeoutMs} from '../provider.js'
 import type {ExposeMode} from '../../protocol/endpoints.js'
 import {startCustomCommand} from './custom-command.js'

@@ -1,12 +1,9 @@
-import {execFile} from 'node:child_process'
 import {setTimeout as delay} from 'node:timers/promises'
-import {promisify} from 'node:util'
 import {TunnelctlError} from '../../errors.js'
+import {runCommand} from '../../process/run.js'
 import {envWithSearchPath} from '../find-executable.js'
 import {type NodeStatus, parseNodeStatus} from './node-status.js'
 import {parseServeConfig, type ServeConfig} from './serve-config.js'
-
-const execFileAsync = promisify(execFile)
 
 // serve and funnel may wait on the control server (a certificate, or a feature to be enabled in the
 // admin console, which they wait for without end); everything else answers at once.
@@ -33,16 +30,9 @@ export class TailscaleCli {
   ) {}
 
   private async run(args: string[]): Promise<CliResult> {
-    try {
-      const options = {timeout: TAILSCALE_TIMEOUT_MS, encoding: 'utf8' as const, env: envWithSearchPath(this.searchPath)}
-      const {stdout, stderr} = await execFileAsync(this.binary, args, options)
-      return {ok: true, stdout, stderr, timedOut: false}
-    } catch (error) {
-      const failure = error as {code?: unknown; killed?: boolean; message: string; stdout?: string; stderr?: string}
-      // A string code (ENOENT, EACCES) means it never ran; a number is its exit status.
-      if (typeof failure.code === 'string') throw new TunnelctlError('TUNNEL_FAILED', `Could not run ${this.binary}: ${failure.message}`)
-      return {ok: false, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '', timedOut: failure.killed === true}
-    }
+    const result = await runCommand(this.binary, args, {timeoutMs: TAILSCALE_TIMEOUT_MS, env: envWithSearchPath(this.searchPath)})
+    if (result.notRun) throw new TunnelctlError('TUNNEL_FAILED', `Could not run ${this.binary}: ${result.notRun.message}`)
+    return {ok: !result.failure, stdout: result.stdout, stderr: result.stderr, timedOut: result.timedOut}
   }
 
   /** Runs a command that changes the serve config, again while another client is changing it too. */

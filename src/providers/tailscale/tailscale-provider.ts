@@ -1,5 +1,6 @@
-import {readFile, rm, writeFile} from 'node:fs/promises'
+import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
+import {writeFileAtomically} from '../../atomic-file.js'
 import {TunnelctlError} from '../../errors.js'
 import type {Provider, ProviderContext, Publication, PublishRequest} from '../provider.js'
 import type {ExposeMode} from '../../protocol/endpoints.js'
@@ -104,7 +105,7 @@ class TailscaleProvider implements Provider {
     }
 
     // Recorded first, so that a supervisor killed in the middle leaves its successor able to recognise it.
-    await writeFile(this.recordFile, JSON.stringify({domain, target: this.target} satisfies ServeRecord), {mode: 0o600})
+    await writeFileAtomically(this.recordFile, JSON.stringify({domain, target: this.target} satisfies ServeRecord))
     const command = mode === 'public' ? 'funnel' : 'serve'
     try {
       const result = await cli.change([command, '--bg', '--yes', `--https=${HTTPS_PORT}`, this.target])

@@ -1,6 +1,8 @@
-import {execFile} from 'node:child_process'
 import {readFile} from 'node:fs/promises'
-import {promisify} from 'node:util'
+import {runCommand} from './run.js'
+
+// ps answers at once; one that does not is hung, and the pid's process is taken for gone.
+const PS_TIMEOUT_MS = 10_000
 
 /** The file and arguments a process runs, joined by spaces; undefined when it is gone. /proc on Linux, ps elsewhere. */
 export async function commandLine(pid: number): Promise<string | undefined> {
@@ -8,10 +10,6 @@ export async function commandLine(pid: number): Promise<string | undefined> {
     return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean).join(' ')
   } catch {}
 
-  try {
-    const {stdout} = await promisify(execFile)('ps', ['-o', 'args=', '-p', String(pid)])
-    return stdout.trim() || undefined
-  } catch {
-    return undefined
-  }
+  const {failure, stdout} = await runCommand('ps', ['-o', 'args=', '-p', String(pid)], {timeoutMs: PS_TIMEOUT_MS})
+  return (!failure && stdout.trim()) || undefined
 }

@@ -1,7 +1,7 @@
-import {spawn} from 'node:child_process'
-import {createInterface} from 'node:readline'
 import {setTimeout as delay} from 'node:timers/promises'
-import {isGroupRunning} from '../process-alive.js'
+import type {ResultPromise} from './execa.js'
+import {isGroupRunning} from './process-alive.js'
+import {spawnChild} from './run.js'
 
 export interface ExitInfo {
   exitCode: number | null
@@ -28,37 +28,43 @@ export class ManagedProcess {
   /** The file run and its arguments. */
   readonly command: string[]
   readonly exited: Promise<ExitInfo>
-  private readonly lines: string[] = []
   private exitInfo: ExitInfo | undefined
   private stopping: Promise<ExitInfo> | undefined
 
-  private constructor(file: string, args: string[], options: SpawnOptions) {
-    this.command = [file, ...args]
-    const child = spawn(file, args, {detached: true, env: options.env, stdio: ['ignore', 'pipe', 'pipe']})
-    const outputClosed = new Promise((resolve) => child.once('close', resolve))
+  private constructor(
+    command: string[],
+    child: ResultPromise,
+    /** The last lines it printed, filled in as it prints them. */
+    private readonly lines: string[],
+  ) {
+    this.command = command
     this.exited = new Promise<ExitInfo>((resolve) => {
-      child.once('error', () => resolve({exitCode: null, signal: null}))
       child.once('exit', (exitCode, signal) => resolve({exitCode, signal}))
+      // Settles without 'exit' when it never ran (e.g. EACCES).
+      void child.then(() => resolve({exitCode: null, signal: null}))
     }).then(async (info) => {
-      // 'exit' can come before the last lines are read; a crash report without them is useless. A
-      // grandchild holding the pipes open must not hold up the exit, hence the bound.
-      await Promise.race([outputClosed, delay(OUTPUT_DRAIN_MS)])
+      // 'exit' can come before the last lines are read, and execa settles only once they are; a crash
+      // report without them is useless. A grandchild holding the pipes open must not hold up the exit,
+      // hence the bound.
+      await Promise.race([child, delay(OUTPUT_DRAIN_MS)])
       this.exitInfo = info
       return info
     })
     // pid is undefined only when spawn failed outright (e.g. EACCES); exited settles at once then.
     this.pid = child.pid ?? -1
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({input: stream, crlfDelay: Number.POSITIVE_INFINITY}).on('line', (line) => {
-        this.lines.push(line)
-        if (this.lines.length > LAST_LINES_KEPT) this.lines.shift()
-        options.onLine?.(line)
-      })
-    }
   }
 
-  static spawn(file: string, args: string[], options: SpawnOptions): ManagedProcess {
-    return new ManagedProcess(file, args, options)
+  static async spawn(file: string, args: string[], options: SpawnOptions): Promise<ManagedProcess> {
+    const lines: string[] = []
+    const {subprocess} = await spawnChild(file, args, {
+      env: options.env,
+      onLine(line) {
+        lines.push(line)
+        if (lines.length > LAST_LINES_KEPT) lines.shift()
+        options.onLine?.(line)
+      },
+    })
+    return new ManagedProcess([file, ...args], subprocess, lines)
   }
 
   get hasExited(): boolean {

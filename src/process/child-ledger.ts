@@ -1,8 +1,8 @@
-import {renameSync, writeFileSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {basename} from 'node:path'
-import {isRunning} from '../process-alive.js'
-import {commandLine} from '../process-command-line.js'
+import {writeFileAtomicallySync} from '../atomic-file.js'
+import {isRunning} from './process-alive.js'
+import {commandLine} from './process-command-line.js'
 import {type ManagedProcess, signalGroup, terminateGroup} from './managed-process.js'
 
 /** What a child was for, so that a successor can say what was lost. */
@@ -69,10 +69,8 @@ export class ChildLedger {
 
   // Written synchronously, before the spawn returns: a SIGKILL a moment after a spawn must not lose the child.
   private save(): void {
-    const temp = `${this.file}.${process.pid}.tmp`
     try {
-      writeFileSync(temp, JSON.stringify([...this.entries.values()]), {mode: 0o600})
-      renameSync(temp, this.file)
+      writeFileAtomicallySync(this.file, JSON.stringify([...this.entries.values()]))
     } catch (error) {
       console.error(`could not write ${this.file}: ${(error as Error).message}`)
     }

@@ -21,7 +21,7 @@ type ReadyOutcome<T> =
 export async function spawnUntilReady<T>(file: string, args: string[], options: ReadyOptions<T>): Promise<ReadyOutcome<T>> {
   let found: {value: T} | undefined
   let progressed = (): void => {}
-  const child = ManagedProcess.spawn(file, args, {
+  const child = await ManagedProcess.spawn(file, args, {
     env: options.env,
     onLine(line) {
       if (found) return
