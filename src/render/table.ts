@@ -1,4 +1,5 @@
 import Table from 'cli-table3'
+import stringWidth from 'string-width'
 import {colorEnabled} from './color.js'
 
 const GAP = '  '
@@ -14,9 +15,9 @@ const STYLE = {head: [], border: [], 'padding-left': 0, 'padding-right': 0}
 /**
  * A table laid out by cli-table3, which measures every cell as a terminal shows it (wide and emoji
  * characters take two columns). Piped, or on a terminal wide enough, each column is as wide as its
- * widest cell. On a narrower terminal the columns of several words (descriptions, values) are
- * narrowed and wrapped; a column of single words (ids, ports, URLs) keeps its width, since it could
- * only be cut. The header is bold only when colour is on.
+ * widest cell. On a narrower terminal the columns are narrowed and their text wrapped between words,
+ * none narrower than its longest word: an id or a URL is never cut, prose gives way. The header is
+ * bold only when colour is on.
  */
 export function renderTable(head: string[], rows: string[][], width = terminalWidth()): string {
   const title = colorEnabled() ? (h: string) => `\u001B[1m${h}\u001B[22m` : (h: string) => h
@@ -28,22 +29,22 @@ export function renderTable(head: string[], rows: string[][], width = terminalWi
 
   const natural = layOut()
   if (width === undefined || lineWidth(natural.widths) <= width) return trimLines(natural.text)
-  const wrapping = head.map((_, column) => column).filter((column) => rows.some((row) => /\s/.test(row[column])))
-  return trimLines(layOut({colWidths: narrowed(natural.widths, head, wrapping, width), wordWrap: true}).text)
+  const longestWords = head.map((h, column) => Math.max(...[h, ...rows.map((row) => row[column])].flatMap((cell) => cell.split(/\s+/).map(stringWidth))))
+  return trimLines(layOut({colWidths: narrowed(natural.widths, longestWords, width), wordWrap: true}).text)
 }
 
 /**
- * The widths that fit `width`: the room the other columns leave is shared among the wrapping ones,
- * narrowest first, none narrower than its title. Each keeps its width if that is within its share,
- * and leaves the rest to the wider ones.
+ * The widths that fit `width` as well as the longest words allow: the room is shared among the
+ * columns, narrowest first; each keeps its width if that is within its share and leaves the rest to
+ * the wider ones.
  */
-function narrowed(widths: number[], head: string[], wrapping: number[], width: number): number[] {
+function narrowed(widths: number[], longestWords: number[], width: number): number[] {
   const fitted = [...widths]
-  let room = width - lineWidth(widths) + wrapping.reduce((sum, column) => sum + widths[column], 0)
-  const narrowestFirst = [...wrapping].sort((a, b) => widths[a] - widths[b])
+  let room = width - GAP.length * (widths.length - 1)
+  const narrowestFirst = widths.map((_, column) => column).sort((a, b) => widths[a] - widths[b])
   for (const [i, column] of narrowestFirst.entries()) {
     const share = Math.floor(room / (narrowestFirst.length - i))
-    fitted[column] = Math.min(widths[column], Math.max(head[column].length, share))
+    fitted[column] = Math.min(widths[column], Math.max(longestWords[column], share))
     room -= fitted[column]
   }
 

@@ -319,14 +319,33 @@ describe('human output', () => {
   })
 })
 
-describe('colour', () => {
-  // `script` runs the command on a pseudo-terminal, as a person at a terminal would.
-  async function onTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-    const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')
-    const result = await execa('script', ['-qec', command, '/dev/null'], {env, extendEnv: false, reject: false})
-    return result.stdout
-  }
+// `script` runs the command on a pseudo-terminal, as a person at a terminal would; `columns` sets its width.
+async function onTerminal(args: string[], env: NodeJS.ProcessEnv, columns?: number): Promise<string> {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')
+  const sized = columns === undefined ? command : `stty cols ${columns} && ${command}`
+  const result = await execa('script', ['-qec', sized, '/dev/null'], {env, extendEnv: false, reject: false})
+  return result.stdout
+}
 
+describe('a table on a terminal', () => {
+  it('fits its width by wrapping prose, and cuts no URL', async () => {
+    const webhook = 'https://hooks.example.test/tunnelctl'
+    await t.run(['config', 'set', 'notify.webhook', webhook])
+    const settings = await onTerminal(['config', 'list'], t.env, 100)
+    const lines = settings.split(/\r?\n/)
+    expect(lines.filter((line) => line.length > 100), 'lines wider than the terminal').toEqual([])
+    expect(lines.find((line) => line.startsWith('notify.webhook')), 'the webhook row').toContain(webhook)
+    // Wrapped between words, under its column: joined up again, each description reads whole.
+    expect(lines.find((line) => line.startsWith('supervisor.idleTimeout')), 'a description too long for one line').not.toContain('running.')
+    expect(settings.replace(/\s+/g, ' ')).toContain('Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.')
+
+    await t.run(['tunnel', 'start', '3000'])
+    const tunnels = (await onTerminal(['tunnel', 'list'], t.env, 40)).split(/\r?\n/)
+    expect(tunnels[1], 'a terminal narrower than the URL').toMatch(/^3000  https:\/\/[a-z-]+\.trycloudflare\.com  up  /)
+  })
+})
+
+describe('colour', () => {
   it('is used on a terminal, and not when NO_COLOR is set or stdout is not a terminal', async () => {
     await t.run(['tunnel', 'start', '3000'])
     const {NO_COLOR: _, ...colourful} = t.env
