@@ -9,8 +9,9 @@ const CHARS = {
   bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
   left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: GAP,
 }
-// No head or border colours: with none, cli-table3 never loads its colour package.
-const STYLE = {head: [], border: [], 'padding-left': 0, 'padding-right': 0}
+// No head or border colours: with none, cli-table3 never loads its colour package. Compact: no rule
+// between rows, which borderless would draw as an empty line for every row and then drop.
+const STYLE = {head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true}
 
 /**
  * A table laid out by cli-table3, which measures every cell as a terminal shows it (wide and emoji
