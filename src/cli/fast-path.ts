@@ -9,7 +9,8 @@ const LISTINGS: Record<string, () => Promise<Listing<unknown>>> = {
 
 /**
  * The commands scripts and people run most, answered without loading oclif, which takes longer to
- * load (~75 ms here) than Node takes to start, and which these do not need. Only these exact forms
+ * load than Node takes to start, and which these do not need. bin/run.js runs this from a bundle
+ * (scripts/bundle-fast-path.js), in which the lazy imports below stay lazy. Only these exact forms
  * are taken: `--version`, and `tunnel list` and `expose list`, each with or without `--json`. Any
  * other argument, --help included, goes to oclif, where the same commands are defined (for help and
  * the manifest) and run the same code. Resolves false when it did not take argv.

@@ -365,7 +365,7 @@ it('`tunnel help --json` lists the tunnel commands', async () => {
 describe('the fast path', () => {
   /** The same command run by oclif, as bin/run.js does for everything the fast path does not take. */
   async function throughOclif(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-    const script = `import {execute} from '@oclif/core'; await execute({dir: ${JSON.stringify(new URL(`file://${BIN}`).href)}, args: ${JSON.stringify(args)}})`
+    const script = `import {execute} from '@oclif/core'; await execute({dir: ${JSON.stringify(ROOT)}, args: ${JSON.stringify(args)}})`
     const result = await execa(process.execPath, ['--input-type=module', '-e', script], {env: {...t.env, ...env}, extendEnv: false, reject: false, cwd: ROOT})
     return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
   }
