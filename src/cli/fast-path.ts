@@ -9,9 +9,10 @@ const LISTINGS: Record<string, () => Promise<Listing<unknown>>> = {
 
 /**
  * The commands scripts and people run most, answered without loading oclif, which takes longer to
- * load than Node takes to start (docs/MEASUREMENTS.md), and which these do not need. Only these exact forms
- * are taken: `--version` (or `-v`), and `tunnel list` and `expose list`, each with or without `--json`. Any
- * other argument, --help included, goes to oclif, where the same commands are defined (for help and
+ * load than Node takes to start (docs/MEASUREMENTS.md), and which these do not need. bin/run.js runs
+ * this from a bundle (scripts/bundle-fast-path.js), in which the lazy imports below stay lazy. Only
+ * these exact forms are taken: `--version` (or `-v`), and `tunnel list` and `expose list`, each with
+ * or without `--json`. Any other argument, --help included, goes to oclif, where the same commands are defined (for help and
  * the manifest) and run the same code. Resolves false when it did not take argv.
  */
 export async function runFast(argv: string[]): Promise<boolean> {

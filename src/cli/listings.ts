@@ -1,7 +1,8 @@
-import {runningSupervisor} from '../client/connect.js'
+import {readRunningSupervisor} from '../client/running-supervisor.js'
+import {field} from '../client/supervisor-reply.js'
 import type {EndpointInfo} from '../protocol/endpoints.js'
-import type {TunnelInfo} from '../protocol/tunnels.js'
 import {resolvePaths} from '../paths.js'
+import {parseTunnelList, type TunnelInfo} from '../protocol/tunnels.js'
 
 /** What a listing command prints: the value with --json, the text for people. */
 export interface Listing<T> {
@@ -14,9 +15,9 @@ export interface Listing<T> {
 // read from their files.
 
 export async function tunnelListing(): Promise<Listing<TunnelInfo[]>> {
-  const supervisor = await runningSupervisor()
-  if (!supervisor) return {value: [], text: 'No tunnels are running: the supervisor is not running.'}
-  const tunnels = await supervisor.listTunnels()
+  const reply = await readRunningSupervisor(resolvePaths(), '/v1/tunnels')
+  if (!reply) return {value: [], text: 'No tunnels are running: the supervisor is not running.'}
+  const tunnels = parseTunnelList(field(reply.body, 'tunnels'))
   if (tunnels.length === 0) return {value: tunnels, text: 'No active tunnels.'}
   const [{renderTable}, {uptimeSince}] = await Promise.all([import('../render/table.js'), import('../render/uptime.js')])
   const now = new Date()
@@ -26,11 +27,13 @@ export async function tunnelListing(): Promise<Listing<TunnelInfo[]>> {
 
 export async function endpointListing(): Promise<Listing<EndpointInfo[]>> {
   const paths = resolvePaths()
-  const supervisor = await runningSupervisor(paths)
-  const endpoints = supervisor ? await supervisor.listEndpoints() : await (await import('../saved-endpoints.js')).listSavedEndpoints(paths.endpointsDir)
+  const reply = await readRunningSupervisor(paths, '/v1/endpoints')
+  const endpoints = reply
+    ? (await import('../protocol/endpoints.js')).parseEndpointList(field(reply.body, 'endpoints'))
+    : await (await import('../saved-endpoints.js')).listSavedEndpoints(paths.endpointsDir)
   if (endpoints.length === 0) return {value: endpoints, text: 'No endpoints. Publish one with `tunnelctl expose start <port>`.'}
   const {renderEndpoints} = await import('../render/endpoint.js')
   const text = renderEndpoints(endpoints)
-  if (supervisor) return {value: endpoints, text}
+  if (reply) return {value: endpoints, text}
   return {value: endpoints, text: `${text}\n\nThe supervisor is not running, so these endpoints are saved but not published. \`tunnelctl supervisor start\` brings them back.`}
 }

@@ -3,7 +3,7 @@
  * the spawn lock, spawn a detached supervisor (or have the boot service's manager start it) and wait
  * for its socket; then check versions, and replace a supervisor of another version when it holds
  * nothing. Every wait is bounded. Only commands that change something start one: those that read ask
- * runningSupervisor, which never does.
+ * runningSupervisor, or running-supervisor.ts, which never do.
  */
 import {closeSync, openSync, renameSync, statSync} from 'node:fs'
 import type {Readable} from 'node:stream'
@@ -18,6 +18,7 @@ import {READY_FD_ENV} from '../protocol/wire.js'
 import {bootService, isInstalled} from '../service/boot-service.js'
 import {SUPERVISOR_ENTRY, SUPERVISOR_NODE_FLAGS} from '../supervisor-launch.js'
 import {VERSION} from '../version.js'
+import {refuseOtherVersionHolding} from './running-supervisor.js'
 import {readLogTail} from './supervisor-log.js'
 import {NotListening} from './socket-request.js'
 import {SupervisorClient} from './supervisor-client.js'
@@ -106,21 +107,6 @@ async function replaceOtherVersion(client: SupervisorClient, status: SupervisorS
   refuseOtherVersionHolding(status)
   await client.shutdown()
   await waitForExit(status.pid)
-}
-
-/** A supervisor of another version that holds something is left alone: replacing it would end what it runs. */
-function refuseOtherVersionHolding(status: SupervisorStatus): void {
-  const held = [
-    status.tunnels > 0 && `${status.tunnels} tunnel(s)`,
-    (status.endpoints ?? 0) > 0 && `${status.endpoints} endpoint(s)`,
-  ].filter(Boolean)
-  if (held.length > 0) {
-    throw new TunnelctlError(
-      'VERSION_MISMATCH',
-      `The running supervisor is tunnelctl ${status.version} and holds ${held.join(' and ')}; this is tunnelctl ${VERSION}. ` +
-        'Run `tunnelctl supervisor stop` (it stops the tunnels; endpoints come back with the new one), then run this again.',
-    )
-  }
 }
 
 /**

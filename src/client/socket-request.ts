@@ -1,4 +1,5 @@
-import {type ClientRequest, request} from 'node:http'
+import {type ClientRequest, request, type RequestOptions} from 'node:http'
+import {createConnection} from 'node:net'
 import {TunnelctlError} from '../errors.js'
 import {VERSION_HEADER} from '../protocol/wire.js'
 import {VERSION} from '../version.js'
@@ -22,7 +23,18 @@ export class NoReply extends TunnelctlError {
 
 export interface JsonReply {
   status: number
+  /** The supervisor's version, which it stamps on every reply; undefined from one that does not. */
+  version: string | undefined
   body: unknown
+}
+
+/**
+ * Every request has a connection of its own, closed after the reply. Made here rather than by an
+ * Agent (`agent: false` makes one per request): an Agent works out a TLS server name from the host,
+ * and compiles Node's IP address patterns to do it, work a unix socket never needs.
+ */
+function connection(socket: string): Pick<RequestOptions, 'createConnection'> {
+  return {createConnection: () => createConnection(socket)}
 }
 
 /**
@@ -34,10 +46,9 @@ export function requestJson(socket: string, method: string, path: string, deadli
     const text = body === undefined ? undefined : JSON.stringify(body)
     const req = request(
       {
-        socketPath: socket,
+        ...connection(socket),
         method,
         path,
-        agent: false,
         headers: {
           [VERSION_HEADER]: VERSION,
           ...(text === undefined ? {} : {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)}),
@@ -50,7 +61,8 @@ export function requestJson(socket: string, method: string, path: string, deadli
         res.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8')
           try {
-            resolve({status: res.statusCode ?? 0, body: raw ? JSON.parse(raw) : undefined})
+            const version = res.headers[VERSION_HEADER]
+            resolve({status: res.statusCode ?? 0, version: typeof version === 'string' ? version : undefined, body: raw ? JSON.parse(raw) : undefined})
           } catch {
             reject(new TunnelctlError('SUPERVISOR_UNAVAILABLE', `The supervisor answered ${method} ${path} with something that is not JSON.`))
           }
@@ -70,7 +82,7 @@ export function requestJson(socket: string, method: string, path: string, deadli
  */
 export function requestLines(socket: string, path: string, deadlineMs: number, onLine: (value: unknown) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({socketPath: socket, path, agent: false, headers: {[VERSION_HEADER]: VERSION}}, (res) => {
+    const req = request({...connection(socket), path, headers: {[VERSION_HEADER]: VERSION}}, (res) => {
       clearTimeout(timer)
       let pending = ''
       res.setEncoding('utf8')

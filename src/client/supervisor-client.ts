@@ -1,4 +1,3 @@
-import {TunnelctlError} from '../errors.js'
 import type {Paths} from '../paths.js'
 import {
   type EndpointInfo,
@@ -22,33 +21,15 @@ import {
   type StartTunnelResponse,
   type TunnelInfo,
 } from '../protocol/tunnels.js'
-import {isObject, parseErrorBody} from '../protocol/wire.js'
-import {readSupervisorPid} from './supervisor-pid.js'
-import {type JsonReply, NoReply, requestJson, requestLines} from './socket-request.js'
+import {type JsonReply, requestJson, requestLines} from './socket-request.js'
+import {ANSWER_MS, explainNoReply, field, unwrap} from './supervisor-reply.js'
 
-// How long each request may take before the supervisor counts as not answering. A question is
-// answered from memory at once; a change may stop processes, each with its grace period, or wait on
-// a provider's own command line; a start waits for the URL, as long as it was told to.
-const ANSWER_MS = 10_000
+// How long each request may take before the supervisor counts as not answering (a question: ANSWER_MS).
+// A change may stop processes, each with its grace period, or wait on a provider's own command line;
+// a start waits for the URL, as long as it was told to.
 const CHANGE_MS = 60_000
 const ENDPOINT_START_MS = 90_000
 const START_MARGIN_MS = 15_000
-
-/** The supervisor took a request and did not answer it in time; `pid` is its pid file's, when that names one. */
-export class SupervisorNotAnswering extends TunnelctlError {
-  constructor(
-    readonly request: string,
-    readonly waitedMs: number,
-    readonly pid: number | undefined,
-    log: string,
-  ) {
-    super(
-      'SUPERVISOR_UNAVAILABLE',
-      `The supervisor${pid ? ` (pid ${pid})` : ''} is not answering: ${request} got no reply within ${waitedMs / 1000}s. ` +
-        `Its log is ${log}. Stop it with \`tunnelctl supervisor stop\` (which ends it by its pid if it must), or see \`tunnelctl doctor\`.`,
-    )
-  }
-}
 
 /** The typed client of the control API; src/supervisor/routes.ts is its mirror. Every request has a deadline. */
 export class SupervisorClient {
@@ -111,7 +92,7 @@ export class SupervisorClient {
     try {
       await requestLines(this.paths.socket, '/v1/events?follow=1', ANSWER_MS, (value) => onEvent(parseEvent(value)))
     } catch (error) {
-      throw this.explain(error)
+      throw explainNoReply(error, this.paths)
     }
   }
 
@@ -120,27 +101,9 @@ export class SupervisorClient {
     try {
       reply = await requestJson(this.paths.socket, method, path, deadlineMs, body)
     } catch (error) {
-      throw this.explain(error)
+      throw explainNoReply(error, this.paths)
     }
 
     return unwrap(reply)
   }
-
-  /** A request the supervisor never answered, told as what to do about it. */
-  private explain(error: unknown): unknown {
-    if (!(error instanceof NoReply)) return error
-    return new SupervisorNotAnswering(error.request, error.waitedMs, readSupervisorPid(this.paths.pidFile), this.paths.supervisorLog)
-  }
-}
-
-function unwrap(reply: JsonReply): unknown {
-  if (reply.status >= 200 && reply.status < 300) return reply.body
-  throw (
-    parseErrorBody(reply.body) ??
-    new TunnelctlError('SUPERVISOR_UNAVAILABLE', `The supervisor answered with HTTP ${reply.status} and no usable error.`)
-  )
-}
-
-function field(body: unknown, name: string): unknown {
-  return isObject(body) ? body[name] : undefined
 }

@@ -1,6 +1,6 @@
 import {access, readFile} from 'node:fs/promises'
 import {findSupervisor} from '../client/connect.js'
-import {SupervisorNotAnswering} from '../client/supervisor-client.js'
+import {SupervisorNotAnswering} from '../client/supervisor-reply.js'
 import {isLockStale, stuckLockClaim} from '../lock-file.js'
 import type {Paths} from '../paths.js'
 import {isRunning} from '../process/process-alive.js'

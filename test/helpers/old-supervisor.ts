@@ -78,6 +78,40 @@ export class SilentSupervisor {
   }
 }
 
+/**
+ * A supervisor of this version that holds nothing, as far as the protocol shows: every reply names
+ * its version, as the control server's do. It records each request, as `GET /v1/tunnels`.
+ */
+export class EmptySupervisor {
+  readonly requests: string[] = []
+  private readonly server: Server
+
+  constructor(private readonly home: string) {
+    const socket = join(home, 'run', 'supervisor.sock')
+    this.server = createServer((req, res) => {
+      this.requests.push(`${req.method} ${req.url}`)
+      const bodies: Record<string, unknown> = {
+        '/v1/status': {version: VERSION, pid: process.pid, startedAt: new Date().toISOString(), socket, configDir: home, tunnels: 0, endpoints: 0},
+        '/v1/tunnels': {tunnels: []},
+        '/v1/endpoints': {endpoints: []},
+      }
+      res.setHeader('tunnelctl-version', VERSION)
+      res.setHeader('content-type', 'application/json')
+      res.statusCode = req.url! in bodies ? 200 : 404
+      res.end(JSON.stringify(bodies[req.url!] ?? {error: {code: 'NOT_FOUND', message: 'not here'}}))
+    })
+  }
+
+  async start(): Promise<void> {
+    await listenOn(this.server, join(this.home, 'run', 'supervisor.sock'))
+  }
+
+  close(): void {
+    this.server.closeAllConnections()
+    this.server.close()
+  }
+}
+
 async function listenOn(server: Server, socket: string): Promise<void> {
   mkdirSync(join(socket, '..'), {mode: 0o700, recursive: true})
   await new Promise<void>((resolve) => server.listen(socket, resolve))

@@ -320,9 +320,27 @@ describe('human output', () => {
   })
 })
 
-describe('colour', () => {
-  const onTerminal = async (args: string[], env: NodeJS.ProcessEnv) => (await t.runOnTerminal(args, env)).stdout
+const onTerminal = async (args: string[], env: NodeJS.ProcessEnv, columns?: number) => (await t.runOnTerminal(args, env, columns)).stdout
 
+describe('a table on a terminal', () => {
+  it('fits its width by wrapping prose, and cuts no URL', async () => {
+    const webhook = 'https://hooks.example.test/tunnelctl'
+    await t.run(['config', 'set', 'notify.webhook', webhook])
+    const settings = await onTerminal(['config', 'list'], t.env, 100)
+    const lines = settings.split(/\r?\n/)
+    expect(lines.filter((line) => line.length > 100), 'lines wider than the terminal').toEqual([])
+    expect(lines.find((line) => line.startsWith('notify.webhook')), 'the webhook row').toContain(webhook)
+    // Wrapped between words, under its column: joined up again, each description reads whole.
+    expect(lines.find((line) => line.startsWith('supervisor.idleTimeout')), 'a description too long for one line').not.toContain('running.')
+    expect(settings.replace(/\s+/g, ' ')).toContain('Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.')
+
+    await t.run(['tunnel', 'start', '3000'])
+    const tunnels = (await onTerminal(['tunnel', 'list'], t.env, 40)).split(/\r?\n/)
+    expect(tunnels[1], 'a terminal narrower than the URL').toMatch(/^3000  https:\/\/[a-z-]+\.trycloudflare\.com  up  /)
+  })
+})
+
+describe('colour', () => {
   it('is used on a terminal, and not when NO_COLOR is set or stdout is not a terminal', async () => {
     await t.run(['tunnel', 'start', '3000'])
     const {NO_COLOR: _, ...colourful} = t.env
@@ -342,7 +360,7 @@ it('`tunnel help --json` lists the tunnel commands', async () => {
 describe('the fast path', () => {
   /** The same command run by oclif, as bin/run.js does for everything the fast path does not take. */
   async function throughOclif(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-    const script = `import {execute} from '@oclif/core'; await execute({dir: ${JSON.stringify(new URL(`file://${BIN}`).href)}, args: ${JSON.stringify(args)}})`
+    const script = `import {execute} from '@oclif/core'; await execute({dir: ${JSON.stringify(ROOT)}, args: ${JSON.stringify(args)}})`
     const result = await execa(process.execPath, ['--input-type=module', '-e', script], {env: {...t.env, ...env}, extendEnv: false, reject: false, cwd: ROOT})
     return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
   }

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {TestHome, waitFor} from '../helpers/cli.js'
+import {EmptySupervisor} from '../helpers/old-supervisor.js'
 
 /** Commands that only read never start a supervisor: with none running, they answer from the files. */
 let t: TestHome
@@ -77,6 +78,20 @@ describe('with no supervisor running', () => {
     expect(supervisors(), 'a supervisor started by a command that only reads').toEqual([])
     expect(t.fakeRuns(), 'cloudflareds started by a command that only reads').toHaveLength(cloudflareds)
     expect(t.eventsLog().filter((e) => e.type === 'supervisor.started')).toHaveLength(1)
+  })
+})
+
+describe('with a supervisor of this version running', () => {
+  it('tunnel list and expose list ask it once each: the reply that lists also names its version', async () => {
+    const supervisor = new EmptySupervisor(t.home)
+    await supervisor.start()
+    try {
+      expect(await t.run(['tunnel', 'list'])).toMatchObject({exitCode: 0, stdout: 'No active tunnels.'})
+      expect(await t.json(['expose', 'list'])).toMatchObject({exitCode: 0, body: []})
+      expect(supervisor.requests).toEqual(['GET /v1/tunnels', 'GET /v1/endpoints'])
+    } finally {
+      supervisor.close()
+    }
   })
 })
 

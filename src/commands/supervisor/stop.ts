@@ -1,7 +1,7 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {findSupervisor, waitForExit} from '../../client/connect.js'
 import {endUnansweringSupervisor} from '../../client/end-supervisor.js'
-import {SupervisorNotAnswering} from '../../client/supervisor-client.js'
+import {SupervisorNotAnswering} from '../../client/supervisor-reply.js'
 import {resolvePaths} from '../../paths.js'
 import type {ShutdownResponse} from '../../protocol/supervisor.js'
 
