@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {requestJson} from '../dist/client/socket-request.js'
-import {runCommand, waitFor} from './harness.js'
+import {COMMAND_TIMEOUT_MS, runCommand, waitFor} from './harness.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BIN = join(ROOT, 'bin', 'run.js')
@@ -51,9 +51,9 @@ export class BenchHome {
     return JSON.parse((await this.cli([...args, '--json'])).stdout)
   }
 
-  /** One request to the control API; a reply that is not 2xx rejects. */
+  /** One request to the control API, given as long as a command; a reply that is not 2xx rejects. */
   async request(method, path, body) {
-    const reply = await requestJson(this.socket, method, path, body)
+    const reply = await requestJson(this.socket, method, path, COMMAND_TIMEOUT_MS, body)
     if (reply.status < 200 || reply.status > 299) throw new Error(`${method} ${path}: HTTP ${reply.status} ${JSON.stringify(reply.body)}`)
     return reply.body
   }
