@@ -88,6 +88,19 @@ export async function runningSupervisor(paths: Paths = resolvePaths()): Promise<
   return undefined
 }
 
+/** Waits for a supervisor that a service manager was asked to start; its status, or undefined when none answered in time. */
+export async function awaitSupervisor(paths: Paths = resolvePaths()): Promise<SupervisorStatus | undefined> {
+  const client = new SupervisorClient(paths)
+  const deadline = Date.now() + CONNECT_DEADLINE_MS
+  while (Date.now() < deadline) {
+    const status = await probe(client)
+    if (status) return status
+    await delay(POLL_MS)
+  }
+
+  return undefined
+}
+
 /** Waits until the supervisor with this pid has gone, after a shutdown. */
 export async function waitForExit(pid: number, timeoutMs = CONNECT_DEADLINE_MS): Promise<void> {
   if (await exitedWithin(pid, timeoutMs)) return
@@ -118,12 +131,7 @@ async function launchSupervisor(client: SupervisorClient, paths: Paths): Promise
   if (!service || !isInstalled(service)) return spawnSupervisor(client, paths)
   rotateLog(paths.supervisorLog)
   await service.start()
-  const deadline = Date.now() + CONNECT_DEADLINE_MS
-  while (Date.now() < deadline) {
-    if (await probe(client)) return
-    await delay(POLL_MS)
-  }
-
+  if (await awaitSupervisor(paths)) return
   throw new TunnelctlError(
     'SUPERVISOR_UNAVAILABLE',
     `${service.name} was started, but no supervisor answered on ${paths.socket} within ${CONNECT_DEADLINE_MS / 1000}s. ` +

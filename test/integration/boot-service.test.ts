@@ -57,9 +57,12 @@ describe('supervisor install', () => {
     await t.run(['config', 'set', 'supervisor.idleTimeout', '1'])
     const installed = await t.run(['supervisor', 'install'])
     expect(installed.exitCode, installed.stderr).toBe(0)
+    // install returns once the service's supervisor answers: the next command finds it.
+    const pid = servicePid()
     expect(installed.stdout.replaceAll(t.home, '<home>')).toBe(
       [
         `Installed ${unit} (<home>/config/systemd/user/${unit}): the supervisor starts at login and restarts when it fails.`,
+        `The supervisor (pid ${pid}) runs under it.`,
         'On a machine nobody logs in to, the user manager, and with it the supervisor, starts at boot only with lingering on: loginctl enable-linger $USER',
       ].join('\n'),
     )
@@ -69,7 +72,6 @@ describe('supervisor install', () => {
     ])
     expect(readFileSync(unitFile, 'utf8')).toMatch(/^Restart=on-failure$/m)
 
-    const pid = servicePid()
     const status = (await t.json(['supervisor', 'status'])).body
     expect(status).toMatchObject({running: true, pid, configDir: t.home, service: {installed: true, manager: 'systemd', name: unit, file: unitFile}})
     // The unit's sh has exec'd the same node and entry as auto-spawn, told not to idle out.

@@ -200,38 +200,42 @@ describe('human output', () => {
     await t.run(['config', 'set', 'local.address', '127.0.0.1'])
     await t.run(['config', 'set', 'local.port', String(await findFreeLoopbackPort())])
     await t.run(['config', 'set', 'local.hostname', 'devbox.test'])
+    // Targets nothing listens on, whatever else runs on the machine: the warning is part of the output.
+    const first = await unusedPort()
+    let second = await unusedPort()
+    while (second === first) second = await unusedPort()
     const ids: string[] = []
     // Ids are random: the first becomes a1a1a1a1, the second b2b2b2b2. Digits become N, keeping columns' widths.
     const show = (result: CliResult) => {
       for (const id of result.stdout.match(/\b[0-9a-f]{8}\b/g) ?? []) if (!ids.includes(id)) ids.push(id)
       let text = screen(result).replace(/devbox\.test:\d+/g, (m) => m.replace(/\d/g, 'N')).replace(/(up +)\ds /g, '$1Ns ').replace(/Password: \S+/, 'Password: <password>')
       ids.forEach((id, i) => (text = text.replaceAll(id, ['a1a1a1a1', 'b2b2b2b2'][i])))
-      return text
+      return text.replaceAll(String(first), 'PORT1').replaceAll(String(second), 'PORT2')
     }
 
-    expect(show(await t.run(['expose', 'start', '3000', '--provider', 'local', '--auth']))).toMatchInlineSnapshot(`
+    expect(show(await t.run(['expose', 'start', String(first), '--provider', 'local', '--auth']))).toMatchInlineSnapshot(`
       "stdout:
-      Endpoint a1a1a1a1 is up: http://devbox.test:NNNNN -> localhost:3000 (local)
+      Endpoint a1a1a1a1 is up: http://devbox.test:NNNNN -> localhost:PORT1 (local)
       Also at: http://127.0.0.1:<port>
       Username: tunnelctl
       Password: <password>
       The password is shown this once and stored nowhere; \`tunnelctl expose update a1a1a1a1 --auth\` makes a new one.
       stderr:
-      Warning: Nothing is listening on localhost:3000 yet; visitors get 502 until something does.
+      Warning: Nothing is listening on localhost:PORT1 yet; visitors get 502 until something does.
       exit 0"
     `)
-    expect(show(await t.run(['expose', 'start', '4000', '--provider', 'cloudflare']))).toMatchInlineSnapshot(`
+    expect(show(await t.run(['expose', 'start', String(second), '--provider', 'cloudflare']))).toMatchInlineSnapshot(`
       "stdout:
-      Endpoint b2b2b2b2 is up: https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com -> localhost:4000 (cloudflare)
+      Endpoint b2b2b2b2 is up: https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com -> localhost:PORT2 (cloudflare)
       stderr:
-      Warning: Nothing is listening on localhost:4000 yet; visitors get 502 until something does.
+      Warning: Nothing is listening on localhost:PORT2 yet; visitors get 502 until something does.
       exit 0"
     `)
     expect(show(await t.run(['expose', 'list']))).toMatchInlineSnapshot(`
       "stdout:
       ID        PROVIDER    URL                                                    TARGET  AUTH  STATUS  UPTIME  RESTARTS
-      a1a1a1a1  local       http://devbox.test:NNNNN                               3000    yes   up      Ns      0
-      b2b2b2b2  cloudflare  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  4000    no    up      Ns      0
+      a1a1a1a1  local       http://devbox.test:NNNNN                               PORT1   yes   up      Ns      0
+      b2b2b2b2  cloudflare  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  PORT2   no    up      Ns      0
 
       a1a1a1a1 also at: http://127.0.0.1:<port>
       exit 0"

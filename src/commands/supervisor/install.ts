@@ -1,5 +1,5 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {findSupervisor} from '../../client/connect.js'
+import {awaitSupervisor, findSupervisor} from '../../client/connect.js'
 import {resolvePaths} from '../../paths.js'
 import {installService, isInstalled, requireBootService} from '../../service/boot-service.js'
 
@@ -26,6 +26,14 @@ export default class SupervisorInstall extends TunnelctlCommand {
     this.log(`${what}: the supervisor starts at login and restarts when it fails.`)
     if (running) {
       this.log(`The supervisor already running (pid ${running.status.pid}) keeps running; the service's takes over after \`tunnelctl supervisor stop\` or at the next login.`)
+    } else if (!wasInstalled) {
+      // Enabled and started: it answers before this returns, so that the next command finds it.
+      const started = await awaitSupervisor(paths)
+      this.log(
+        started
+          ? `The supervisor (pid ${started.pid}) runs under it.`
+          : `No supervisor answered yet: see \`${service.statusCommand}\` and \`tunnelctl supervisor logs\`.`,
+      )
     } else if (wasInstalled && changed) {
       this.log('A supervisor it already runs keeps the old settings until `tunnelctl supervisor stop` (the next command then starts the new one).')
     }
