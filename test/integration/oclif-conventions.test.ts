@@ -209,7 +209,7 @@ describe('the spinner while waiting for a URL', () => {
 })
 
 describe('events', () => {
-  const protocolTypes = [...readFileSync(join(ROOT, 'src', 'protocol.ts'), 'utf8').matchAll(/type: '([a-z_]+\.[a-z_]+)'/g)].map((m) => m[1])
+  const protocolTypes = [...readFileSync(join(ROOT, 'src', 'protocol', 'events.ts'), 'utf8').matchAll(/type: '([a-z_]+\.[a-z_]+)'/g)].map((m) => m[1])
 
   it('help lists every event type', async () => {
     expect(protocolTypes).toContain('settings.invalid')
