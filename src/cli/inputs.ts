@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {settingFor} from '../config/settings.js'
 import {parseEndpointId} from '../protocol/endpoints.js'
+import {type ExposeTarget, parseExposeTarget} from '../protocol/expose-target.js'
+import {type LocalTarget, parseTarget} from '../protocol/local-target.js'
 import {parsePortArgument} from '../ports.js'
 import {parseCount, parseTimeoutSeconds} from './parse.js'
 
@@ -12,6 +14,12 @@ import {parseCount, parseTimeoutSeconds} from './parse.js'
 
 /** A local port, 1-65535. */
 export const portArg = Args.custom<number>({parse: async (input) => parsePortArgument(input)})
+
+/** A local server as people write it: `3000`, `localhost:3000`, `https://localhost:8443`. */
+export const targetArg = Args.custom<LocalTarget>({parse: async (input) => parseTarget(input)})
+
+/** What an endpoint publishes: a local server as targetArg takes it, or `unix:/path/to/app.sock`. */
+export const exposeTargetArg = Args.custom<ExposeTarget>({parse: async (input) => parseExposeTarget(input)})
 
 /** An endpoint's id, as `expose list` shows it. */
 export const endpointIdArg = Args.custom<string>({parse: async (input) => parseEndpointId(input)})

@@ -21,7 +21,8 @@ export async function tunnelListing(): Promise<Listing<TunnelInfo[]>> {
   if (tunnels.length === 0) return {value: tunnels, text: 'No active tunnels.'}
   const [{renderTable}, {uptimeSince}] = await Promise.all([import('../render/table.js'), import('../render/uptime.js')])
   const now = new Date()
-  const rows = tunnels.map((t) => [String(t.port), t.url ?? '-', t.status, uptimeSince(t.startedAt, now)])
+  // A tunnel is named by its port whatever its scheme; an https one says so, an http one looks as ever.
+  const rows = tunnels.map((t) => [t.scheme === 'https' ? `${t.port} (https)` : String(t.port), t.url ?? '-', t.status, uptimeSince(t.startedAt, now)])
   return {value: tunnels, text: renderTable(['PORT', 'URL', 'STATUS', 'UPTIME'], rows)}
 }
 

@@ -3,7 +3,7 @@
  * mirror it, and whatever crosses the socket goes through a parse* function here.
  */
 import {badInput} from '../errors.js'
-import {parseExposeTarget} from './expose-target.js'
+import {formatExposeTarget, parseExposeTarget} from './expose-target.js'
 import {optionalSearchPath, parseTimeoutMs} from './start-options.js'
 import {expectObject, expectReply, isOneOf, malformedReply} from './wire.js'
 
@@ -32,7 +32,7 @@ export interface EndpointInfo {
   name: string | null
   provider: string | null
   mode: ExposeMode | null
-  /** `3000` or `unix:/path`. */
+  /** `3000`, `https://localhost:8443` or `unix:/path`. */
   target: string | null
   url: string | null
   /** Every URL that reaches it, url first (a local endpoint's LAN addresses follow); empty while it has none. */
@@ -82,8 +82,7 @@ const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,62}$/
 export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
   const object = expectObject(body, ['target', 'provider', 'mode', 'auth', 'name', 'timeoutMs', 'searchPath'])
   const {target, provider, mode, auth, name} = object
-  if (typeof target !== 'string') throw badInput('"target" must be a string: a port (3000) or unix:/path/to.sock.')
-  parseExposeTarget(target)
+  if (typeof target !== 'string') throw badInput('"target" must be a string: a port (3000), https://localhost:8443 or unix:/path/to.sock.')
   if (provider !== undefined && (typeof provider !== 'string' || !PROVIDER_NAME.test(provider))) {
     throw badInput(`There is no provider ${JSON.stringify(provider)}: names are lowercase letters, digits and hyphens. \`tunnelctl expose start --help\` lists them.`)
   }
@@ -94,7 +93,7 @@ export function parseStartEndpointRequest(body: unknown): StartEndpointRequest {
   }
 
   return {
-    target,
+    target: formatExposeTarget(parseExposeTarget(target)),
     provider,
     mode,
     auth,

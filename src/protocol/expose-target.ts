@@ -1,28 +1,26 @@
 import {stat} from 'node:fs/promises'
 import {isAbsolute} from 'node:path'
 import {badInput} from '../errors.js'
-import {isValidPort} from '../ports.js'
+import {formatTarget, parseTarget, type Scheme, TARGET_FORMS} from './local-target.js'
 
-/** What an endpoint publishes: a local port, or an HTTP server on a unix socket. */
-export type ExposeTarget = {kind: 'port'; port: number} | {kind: 'unix'; path: string}
+/**
+ * What an endpoint publishes: a local port, or an HTTP server on a unix socket. A port's scheme is
+ * absent for plain http, as in every endpoint file from before https targets.
+ */
+export type ExposeTarget = {kind: 'port'; port: number; scheme?: Scheme} | {kind: 'unix'; path: string}
 
-const USAGE = 'Give a port (3000) or a unix socket as unix:/path/to/app.sock.'
+const USAGE = `Give a local port as ${TARGET_FORMS}, or a unix socket as unix:/path/to/app.sock.`
 
-/** `3000` or `unix:/run/app.sock`; a relative socket path is the caller's to resolve first. */
+/** `3000`, `https://localhost:8443` (any form parseTarget takes) or `unix:/run/app.sock`; a relative socket path is the caller's to resolve first. */
 export function parseExposeTarget(raw: string): ExposeTarget {
-  if (/^\d+$/.test(raw)) {
-    const port = Number(raw)
-    if (!isValidPort(port)) throw badInput(`Port ${raw} is out of range: use 1 to 65535.`)
-    return {kind: 'port', port}
-  }
-
   if (raw.startsWith('unix:')) {
     const path = raw.slice('unix:'.length)
     if (!isAbsolute(path)) throw badInput(`The socket path in "${raw}" must be absolute. ${USAGE}`)
     return {kind: 'unix', path}
   }
 
-  throw badInput(`"${raw}" is not a target. ${USAGE}`)
+  const {port, scheme} = parseTarget(raw, USAGE)
+  return scheme === 'https' ? {kind: 'port', port, scheme} : {kind: 'port', port}
 }
 
 /**
@@ -38,6 +36,7 @@ export async function refuseNonSocketTarget(target: ExposeTarget): Promise<void>
   }
 }
 
+/** `3000`, `https://localhost:8443` or `unix:/path`: how targets go on the wire and into endpoint files, which parseExposeTarget reads back. */
 export function formatExposeTarget(target: ExposeTarget): string {
-  return target.kind === 'port' ? String(target.port) : `unix:${target.path}`
+  return target.kind === 'port' ? formatTarget({port: target.port, scheme: target.scheme ?? 'http'}) : `unix:${target.path}`
 }

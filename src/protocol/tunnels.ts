@@ -1,13 +1,16 @@
 /** The tunnel part of the control protocol (/v1/tunnels). */
 import {badInput} from '../errors.js'
 import {isValidPort} from '../ports.js'
+import {type Scheme, SCHEMES} from './local-target.js'
 import {optionalSearchPath, parseTimeoutMs} from './start-options.js'
-import {expectObject, expectReply, malformedReply} from './wire.js'
+import {expectObject, expectReply, isOneOf, malformedReply} from './wire.js'
 
 export type TunnelStatus = 'starting' | 'up'
 
 export interface TunnelInfo {
   port: number
+  /** What the local server speaks; an https one's certificate is not verified. */
+  scheme: Scheme
   url: string | null
   pid: number | null
   /** ISO 8601; uptime is derived from it by whoever renders. */
@@ -17,6 +20,8 @@ export interface TunnelInfo {
 
 export interface StartTunnelRequest {
   port: number
+  /** http when absent. */
+  scheme?: Scheme
   /** How long to wait for cloudflared's URL. */
   timeoutMs?: number
   /** The caller's PATH, where cloudflared is looked for; the supervisor's own when absent. */
@@ -42,16 +47,18 @@ export interface StopAllTunnelsResponse {
 }
 
 export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
-  const object = expectObject(body, ['port', 'timeoutMs', 'searchPath'])
+  const object = expectObject(body, ['port', 'scheme', 'timeoutMs', 'searchPath'])
   if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
-  return {port: object.port, timeoutMs: parseTimeoutMs(object.timeoutMs), ...optionalSearchPath(object.searchPath)}
+  if (object.scheme !== undefined && !isOneOf(SCHEMES, object.scheme)) throw badInput('"scheme" must be "http" or "https".')
+  return {port: object.port, scheme: object.scheme, timeoutMs: parseTimeoutMs(object.timeoutMs), ...optionalSearchPath(object.searchPath)}
 }
 
 export function parseTunnelInfo(value: unknown): TunnelInfo {
   const object = expectReply(value)
-  const {port, url, pid, startedAt, status} = object
+  const {port, scheme, url, pid, startedAt, status} = object
   if (
     !isValidPort(port) ||
+    !isOneOf(SCHEMES, scheme) ||
     (url !== null && typeof url !== 'string') ||
     (pid !== null && typeof pid !== 'number') ||
     typeof startedAt !== 'string' ||
@@ -60,7 +67,7 @@ export function parseTunnelInfo(value: unknown): TunnelInfo {
     throw malformedReply('tunnel')
   }
 
-  return {port, url, pid, startedAt, status}
+  return {port, scheme, url, pid, startedAt, status}
 }
 
 export function parseTunnelList(value: unknown): TunnelInfo[] {

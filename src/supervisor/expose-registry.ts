@@ -1,6 +1,7 @@
 import {badInput, TunnelctlError} from '../errors.js'
 import type {EndpointInfo, EndpointReply, StartEndpointReply, StartEndpointRequest} from '../protocol/endpoints.js'
 import {parseExposeTarget, refuseNonSocketTarget} from '../protocol/expose-target.js'
+import {unverifiedCertificateWarning} from '../protocol/local-target.js'
 import type {Provider, Publication, PublicationState} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, type EndpointStore, newEndpointId} from '../endpoint-store.js'
@@ -111,7 +112,8 @@ export class ExposeRegistry {
     }
 
     this.options.events.record({type: 'expose.started', endpoint: id, provider: provider.name, url: endpoint.publication!.url})
-    return {...withPassword(describe(endpoint), password), warnings: warning ? [warning] : []}
+    const warnings = [target.kind === 'port' ? unverifiedCertificateWarning(target) : undefined, warning].filter((w) => w !== undefined)
+    return {...withPassword(describe(endpoint), password), warnings}
   }
 
   /** Turns auth on (always with a new password) or off. */

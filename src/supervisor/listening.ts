@@ -7,7 +7,7 @@ import type {ExposeTarget} from '../protocol/expose-target.js'
  */
 export async function warnIfNothingListens(target: ExposeTarget): Promise<string | undefined> {
   if (await isListening(target)) return undefined
-  const where = target.kind === 'port' ? `localhost:${target.port}` : `unix:${target.path}`
+  const where = target.kind === 'unix' ? `unix:${target.path}` : `${target.scheme === 'https' ? 'https://' : ''}localhost:${target.port}`
   return `Nothing is listening on ${where} yet; visitors get 502 until something does.`
 }
 

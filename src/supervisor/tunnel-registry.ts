@@ -1,5 +1,6 @@
 import {TunnelctlError} from '../errors.js'
 import {DEFAULT_START_TIMEOUT_MS} from '../protocol/start-options.js'
+import {type Scheme, unverifiedCertificateWarning} from '../protocol/local-target.js'
 import type {StartTunnelRequest, StartTunnelResponse, TunnelInfo} from '../protocol/tunnels.js'
 import {CLOUDFLARED_STOP_GRACE_MS, type QuickTunnel, startQuickTunnel} from '../providers/cloudflare/quick-tunnel.js'
 import type {ChildLedger} from '../process/child-ledger.js'
@@ -11,6 +12,7 @@ const CRASH_REPORT_LINES = 10
 
 interface Tunnel {
   port: number
+  scheme: Scheme
   startedAt: Date
   /** Set once cloudflared is up; until then the tunnel is starting. */
   running?: QuickTunnel
@@ -40,7 +42,7 @@ export class TunnelRegistry {
   }
 
   /** `cancel` aborts a start still under way, e.g. when the client that asked has gone (Ctrl-C). */
-  async start({port, timeoutMs = DEFAULT_START_TIMEOUT_MS, searchPath}: StartTunnelRequest, cancel?: AbortSignal): Promise<StartTunnelResponse> {
+  async start({port, scheme = 'http', timeoutMs = DEFAULT_START_TIMEOUT_MS, searchPath}: StartTunnelRequest, cancel?: AbortSignal): Promise<StartTunnelResponse> {
     if (this.closed) throw stopping()
     const existing = this.tunnels.get(port)
     if (existing) {
@@ -51,7 +53,7 @@ export class TunnelRegistry {
       )
     }
 
-    const tunnel: Tunnel = {port, startedAt: new Date(), abort: new AbortController()}
+    const tunnel: Tunnel = {port, scheme, startedAt: new Date(), abort: new AbortController()}
     this.tunnels.set(port, tunnel)
     const onCancel = () => {
       if (this.tunnels.get(port) === tunnel && !tunnel.running) void this.end(tunnel, cancel!.reason)
@@ -63,6 +65,7 @@ export class TunnelRegistry {
       ;[running, warning] = await Promise.all([
         startQuickTunnel({
           port,
+          scheme,
           timeoutMs,
           searchPath,
           configFile: this.options.cloudflaredConfig,
@@ -70,7 +73,7 @@ export class TunnelRegistry {
           onSpawn: (child) => this.options.ledger.track(child, {kind: 'tunnel', port}),
           timeoutHint: 'Raise the limit with --timeout.',
         }),
-        warnIfNothingListens({kind: 'port', port}),
+        warnIfNothingListens({kind: 'port', port, scheme}),
       ])
     } catch (error) {
       if (this.tunnels.get(port) === tunnel) this.tunnels.delete(port)
@@ -89,7 +92,8 @@ export class TunnelRegistry {
     tunnel.startedAt = new Date()
     this.reportCrash(tunnel, running)
     this.options.events.record({type: 'tunnel.started', port, url: running.url, pid: running.process.pid})
-    return {tunnel: describe(tunnel), warnings: warning ? [warning] : []}
+    const warnings = [unverifiedCertificateWarning({port, scheme}), warning].filter((w) => w !== undefined)
+    return {tunnel: describe(tunnel), warnings}
   }
 
   async stop(port: number): Promise<TunnelInfo> {
@@ -148,6 +152,7 @@ export class TunnelRegistry {
 function describe(tunnel: Tunnel): TunnelInfo {
   return {
     port: tunnel.port,
+    scheme: tunnel.scheme,
     url: tunnel.running?.url ?? null,
     pid: tunnel.running?.process.pid ?? null,
     startedAt: tunnel.startedAt.toISOString(),

@@ -1,26 +1,29 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {timeoutFlag} from '../../cli/inputs.js'
+import {exposeTargetArg, timeoutFlag} from '../../cli/inputs.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {type EndpointInfo, EXPOSE_MODES, parseStartEndpointRequest} from '../../protocol/endpoints.js'
-import {parseExposeTarget, refuseNonSocketTarget} from '../../protocol/expose-target.js'
+import {formatExposeTarget, refuseNonSocketTarget} from '../../protocol/expose-target.js'
+import {TARGET_FORMS} from '../../protocol/local-target.js'
 import {callerSearchPath} from '../../protocol/search-path.js'
 import {renderPassword} from '../../render/endpoint.js'
 
 export default class ExposeStart extends TunnelctlCommand {
   static override summary = 'Publish a local port or unix socket through a provider, behind the proxy; it stays until stopped.'
   static override description =
-    'The endpoint is saved, with this command\'s PATH (where cloudflared, tailscale or a custom command is looked for), and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`); without --provider, the one available besides local is used (local, which puts the target on your network, only when named). With --auth, visitors need user tunnelctl and a password that is shown here once.'
+    'The endpoint is saved, with this command\'s PATH (where cloudflared, tailscale or a custom command is looked for), and brought back whenever the supervisor starts. Providers: cloudflare, tailscale, local, and any custom.<name> you configure (see `tunnelctl config list`); without --provider, the one available besides local is used (local, which puts the target on your network, only when named). With --auth, visitors need user tunnelctl and a password that is shown here once. ' +
+    `The target may be written ${TARGET_FORMS}, or unix:/path/to/app.sock; the proxy speaks TLS to an https one without verifying its certificate (a local dev server's own), and says so in a warning.`
 
   static override examples = [
     '<%= config.bin %> expose start 3000 --provider cloudflare --auth',
     '<%= config.bin %> expose start unix:/run/app.sock --provider local',
+    '<%= config.bin %> expose start https://localhost:8443 --provider local',
     '<%= config.bin %> expose start 8080 --provider tailscale --mode public',
     '<%= config.bin %> expose start 3000 --provider myssh --timeout 60',
   ]
 
   static override args = {
-    target: Args.string({description: 'local port (3000) or unix socket (unix:/path/to/app.sock)', required: true}),
+    target: exposeTargetArg({description: `local port or URL (${TARGET_FORMS}) or unix socket (unix:/path/to/app.sock)`, required: true}),
   }
 
   static override flags = {
@@ -35,7 +38,7 @@ export default class ExposeStart extends TunnelctlCommand {
     const {args, flags} = await this.parse(ExposeStart)
     // Checked here as the supervisor will check it, so that bad input never starts one.
     const request = parseStartEndpointRequest({
-      target: args.target,
+      target: formatExposeTarget(args.target),
       provider: flags.provider,
       mode: flags.mode,
       auth: flags.auth,
@@ -43,7 +46,7 @@ export default class ExposeStart extends TunnelctlCommand {
       timeoutMs: flags.timeout,
       searchPath: callerSearchPath(),
     })
-    await refuseNonSocketTarget(parseExposeTarget(request.target))
+    await refuseNonSocketTarget(args.target)
     const starting = connectSupervisor().then((client) => client.startEndpoint(request))
     const {endpoint, password, warnings} = await this.waitingFor(`Waiting for the URL of ${request.target}${request.provider ? ` on ${request.provider}` : ''}`, starting)
     for (const warning of warnings) this.warnUser(warning)

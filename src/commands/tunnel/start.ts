@@ -1,22 +1,25 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {portArg, timeoutFlag} from '../../cli/inputs.js'
+import {targetArg, timeoutFlag} from '../../cli/inputs.js'
 import {connectSupervisor} from '../../client/connect.js'
+import {TARGET_FORMS} from '../../protocol/local-target.js'
 import {callerSearchPath} from '../../protocol/search-path.js'
 import type {TunnelInfo} from '../../protocol/tunnels.js'
 
 export default class TunnelStart extends TunnelctlCommand {
   static override summary = 'Put a local port on a public https URL with a cloudflared quick tunnel.'
   static override description =
-    'Starts `cloudflared tunnel --url http://localhost:<port>` under the supervisor and prints the URL once cloudflared has registered a connection. The port need not be listening yet. cloudflared is looked for on this command\'s PATH.'
+    `Starts \`cloudflared tunnel --url http://localhost:<port>\` under the supervisor and prints the URL once cloudflared has registered a connection. The target may be written ${TARGET_FORMS}; an https one (a local dev server with its own certificate) gets \`--url https://localhost:<port> --no-tls-verify\`, with a warning that its certificate is not verified. Either way the tunnel is named by its port in \`tunnel list\` and \`tunnel stop\`. The port need not be listening yet. cloudflared is looked for on this command's PATH.`
 
   static override examples = [
     '<%= config.bin %> tunnel start 3000',
+    '<%= config.bin %> tunnel start http://localhost:5173',
+    '<%= config.bin %> tunnel start https://localhost:8443',
     '<%= config.bin %> tunnel start 8080 --timeout 60',
     'URL=$(<%= config.bin %> tunnel start 3000 --json | jq -r .url)',
   ]
 
   static override args = {
-    port: portArg({description: 'local port to expose (1-65535)', required: true}),
+    target: targetArg({description: `local port or URL to expose: ${TARGET_FORMS}`, required: true}),
   }
 
   static override flags = {
@@ -25,11 +28,11 @@ export default class TunnelStart extends TunnelctlCommand {
 
   async run(): Promise<TunnelInfo & {warnings: string[]}> {
     const {args, flags} = await this.parse(TunnelStart)
-    const {port} = args
-    const starting = connectSupervisor().then((client) => client.startTunnel({port, timeoutMs: flags.timeout, searchPath: callerSearchPath()}))
+    const {port, scheme} = args.target
+    const starting = connectSupervisor().then((client) => client.startTunnel({port, scheme, timeoutMs: flags.timeout, searchPath: callerSearchPath()}))
     const {tunnel, warnings} = await this.waitingFor(`Waiting for cloudflared's URL for port ${port}`, starting)
     for (const warning of warnings) this.warnUser(warning)
-    this.log(`Forwarding ${tunnel.url} -> http://localhost:${port}`)
+    this.log(`Forwarding ${tunnel.url} -> ${scheme}://localhost:${port}`)
     return {...tunnel, warnings}
   }
 }

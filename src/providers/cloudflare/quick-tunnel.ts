@@ -1,4 +1,5 @@
 import type {ManagedProcess} from '../../process/managed-process.js'
+import type {Scheme} from '../../protocol/local-target.js'
 import {formatSeconds, startCloudflared} from './cloudflared-process.js'
 import {QuickTunnelOutput} from './quick-tunnel-output.js'
 
@@ -9,6 +10,8 @@ const ISOLATED_CONFIG = '# Written by tunnelctl for quick tunnels.\nno-autoupdat
 
 export interface QuickTunnelOptions {
   port: number
+  /** What the local server speaks, http when absent: cloudflared does not verify an https one's certificate, which is usually self-signed. */
+  scheme?: Scheme
   timeoutMs: number
   /** Where cloudflared is looked for: the caller's PATH; this process's own when undefined. */
   searchPath: string | undefined
@@ -28,14 +31,15 @@ export interface QuickTunnel {
 }
 
 /**
- * Runs `cloudflared tunnel --url http://localhost:<port>` and resolves once it has printed its
- * URL and registered a connection. On any failure the process is stopped before the promise rejects.
+ * Runs `cloudflared tunnel --url http://localhost:<port>` (`--url https://localhost:<port>
+ * --no-tls-verify` for https) and resolves once it has printed its URL and registered a connection.
+ * On any failure the process is stopped before the promise rejects.
  */
 export async function startQuickTunnel(options: QuickTunnelOptions): Promise<QuickTunnel> {
   const output = new QuickTunnelOutput()
   const child = await startCloudflared({
     config: {file: options.configFile, content: ISOLATED_CONFIG},
-    command: ['--url', `http://localhost:${options.port}`],
+    command: options.scheme === 'https' ? ['--url', `https://localhost:${options.port}`, '--no-tls-verify'] : ['--url', `http://localhost:${options.port}`],
     timeoutMs: options.timeoutMs,
     searchPath: options.searchPath,
     signal: options.signal,

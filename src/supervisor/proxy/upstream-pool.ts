@@ -57,7 +57,7 @@ export class UpstreamPools {
 
   /** `fresh`: on a new connection, closed after this request, for a request sent again. */
   send(target: ProxyTarget, request: UpstreamRequest, handler: ResponseHandler, {fresh = false} = {}): Exchange {
-    const key = target.kind === 'port' ? String(target.port) : `unix:${target.path}`
+    const key = target.kind === 'unix' ? `unix:${target.path}` : `${target.scheme === 'https' ? 'https:' : ''}${target.port}`
     const connection = (fresh ? undefined : this.takeIdle(key)) ?? this.connect(target, key, !fresh)
     return connection.send(request, handler, this.responseTimeoutMs)
   }

@@ -1,8 +1,11 @@
 import {type ClientRequest, request as httpRequest, type IncomingMessage, type RequestOptions} from 'node:http'
 import {connect, type LookupFunction, type Socket, type TcpNetConnectOpts} from 'node:net'
+import {connect as connectTls} from 'node:tls'
+import type {Scheme} from '../../protocol/local-target.js'
 import type {HeaderLines} from './forwarding.js'
 
-export type ProxyTarget = {kind: 'port'; port: number} | {kind: 'unix'; path: string}
+/** An https port's server is spoken to over TLS; a port without a scheme speaks plain http. */
+export type ProxyTarget = {kind: 'port'; port: number; scheme?: Scheme} | {kind: 'unix'; path: string}
 
 /** A dev server may listen on 127.0.0.1 or only on ::1 (vite does): net tries each, IPv4 first. */
 const bothLoopbacks: LookupFunction = (_hostname, options, callback) => {
@@ -13,9 +16,14 @@ const bothLoopbacks: LookupFunction = (_hostname, options, callback) => {
 /** How the proxy reaches a port: on either loopback address, and without Nagle, so that what it writes goes out at once instead of waiting for the upstream's ACK. */
 const PORT_CONNECTION: Omit<TcpNetConnectOpts, 'port'> = {host: 'localhost', lookup: bothLoopbacks, autoSelectFamily: true, noDelay: true}
 
-/** A new connection to `target`. */
+/**
+ * A new connection to `target`. An https server on a port is the user's own local dev server, whose
+ * certificate is almost always self-signed: it is not verified (cloudflared's --no-tls-verify).
+ */
 export function connectTo(target: ProxyTarget): Socket {
-  return target.kind === 'unix' ? connect({path: target.path}) : connect({...PORT_CONNECTION, port: target.port})
+  if (target.kind === 'unix') return connect({path: target.path})
+  if (target.scheme === 'https') return connectTls({...PORT_CONNECTION, port: target.port, servername: 'localhost', rejectUnauthorized: false})
+  return connect({...PORT_CONNECTION, port: target.port})
 }
 
 /** An upgrade request for `target`, on a connection of its own, which the upgrade keeps. */
@@ -26,5 +34,6 @@ export function upgradeRequestTo(target: ProxyTarget, {method, url}: IncomingMes
 
 /** The target as the visitor is told about it when nothing answers there. */
 export function targetName(target: ProxyTarget): string {
-  return target.kind === 'port' ? `localhost:${target.port}` : target.path
+  if (target.kind === 'unix') return target.path
+  return `${target.scheme === 'https' ? 'https://' : ''}localhost:${target.port}`
 }
