@@ -70,7 +70,7 @@ describe('human output', () => {
   it('errors', async () => {
     expect(screen(await t.run(['tunnel', 'start', '70000']))).toMatchInlineSnapshot(`
       "stderr:
-      Error: Invalid port "70000": give a whole number from 1 to 65535, for example 3000.
+      Error: Port 70000 is out of range: use 1 to 65535. Give a local port as 3000, localhost:3000, 127.0.0.1:<port>, [::1]:3000, http://localhost:3000 or https://localhost:8443.
       exit 2"
     `)
     await t.run(['tunnel', 'start', '3000'])
@@ -293,10 +293,11 @@ describe('human output', () => {
       Put a local port on a public https URL with a cloudflared quick tunnel.
 
       USAGE
-        $ tunnelctl tunnel start PORT [--json] [--timeout <seconds>]
+        $ tunnelctl tunnel start TARGET [--json] [--timeout <seconds>]
 
       ARGUMENTS
-        PORT  local port to expose (1-65535)
+        TARGET  local port or URL to expose: 3000, localhost:3000, 127.0.0.1:<port>,
+                [::1]:3000, http://localhost:3000 or https://localhost:8443
 
       FLAGS
         --timeout=<seconds>  [default: 30] seconds to wait for cloudflared to print
@@ -309,11 +310,21 @@ describe('human output', () => {
         Put a local port on a public https URL with a cloudflared quick tunnel.
 
         Starts \`cloudflared tunnel --url http://localhost:<port>\` under the supervisor
-        and prints the URL once cloudflared has registered a connection. The port need
-        not be listening yet. cloudflared is looked for on this command's PATH.
+        and prints the URL once cloudflared has registered a connection. The target
+        may be written 3000, localhost:3000, 127.0.0.1:<port>, [::1]:3000,
+        http://localhost:3000 or https://localhost:8443; an https one (a local dev
+        server with its own certificate) gets \`--url https://localhost:<port>
+        --no-tls-verify\`, with a warning that its certificate is not verified. Either
+        way the tunnel is named by its port in \`tunnel list\` and \`tunnel stop\`. The
+        port need not be listening yet. cloudflared is looked for on this command's
+        PATH.
 
       EXAMPLES
         $ tunnelctl tunnel start 3000
+
+        $ tunnelctl tunnel start http://localhost:5173
+
+        $ tunnelctl tunnel start https://localhost:8443
 
         $ tunnelctl tunnel start 8080 --timeout 60
 

@@ -38,6 +38,7 @@ describe('tunnel start, list, stop, killall', () => {
     expect(start.exitCode).toBe(0)
     expect(start.body).toEqual({
       port,
+      scheme: 'http',
       url: expect.stringMatching(URL_PATTERN),
       pid: expect.any(Number),
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -49,7 +50,7 @@ describe('tunnel start, list, stop, killall', () => {
     await t.run(['tunnel', 'start', '1'])
     const list = await t.json(['tunnel', 'list'])
     expect(list.body.map((tunnel: {port: number}) => tunnel.port)).toEqual([1, port])
-    expect(list.body[1]).toEqual({port, url: start.body.url, pid: start.body.pid, startedAt: start.body.startedAt, status: 'up'})
+    expect(list.body[1]).toEqual({port, scheme: 'http', url: start.body.url, pid: start.body.pid, startedAt: start.body.startedAt, status: 'up'})
 
     const stop = await t.json(['tunnel', 'stop', '1'])
     expect(stop.body).toMatchObject({port: 1, status: 'up'})

@@ -2,6 +2,7 @@ import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join, relative} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {TARGET_FORMS} from '../../src/protocol/local-target.js'
 import {TestHome} from '../helpers/cli.js'
 import {ms, recordFigure} from '../helpers/figures.js'
 import {socketRequest} from '../helpers/socket.js'
@@ -56,6 +57,8 @@ describe('the control socket', () => {
     ['an array', '/v1/tunnels', '[3000]', 400, 'must be a JSON object'],
     ['a body over 64 KiB', '/v1/tunnels', JSON.stringify({port: 3000, pad: 'x'.repeat(100_000)}), 413, 'larger than'],
     ['a target that is a path', '/v1/endpoints', '{"target": "../../etc/passwd"}', 400, 'is not a target'],
+    ['a target on another host', '/v1/endpoints', '{"target": "https://example.com:8443", "provider": "cloudflare"}', 400, 'is not on this machine'],
+    ['a scheme that is not http or https', '/v1/tunnels', '{"port": 3000, "scheme": "ftp"}', 400, '"scheme" must be "http" or "https"'],
     ['a provider that is a path', '/v1/endpoints', '{"target": "3000", "provider": "../x"}', 400, 'There is no provider "../x"'],
     ['a relative socket path', '/v1/endpoints', '{"target": "unix:run/app.sock", "provider": "cloudflare"}', 400, 'must be absolute'],
     ['a socket path that is a file', '/v1/endpoints', '{"target": "unix:/etc/hosts", "provider": "cloudflare"}', 400, 'is a file, not a unix socket'],
@@ -149,13 +152,36 @@ function snapshot(dir: string): Record<string, string> {
 
 describe('the command line', () => {
   const BAD_PORTS = ['abc', '0', '70000', '30.5', '-1', ' 3000', '3000 ', '0x10', '+80', '1e3', '99999999999999999999', '../3000', '']
+  // Another host, a path, a query or fragment, another scheme, a bad port, a user name: each refused, saying what is accepted.
+  const BAD_TARGETS = [
+    'example.com:3000',
+    '192.168.1.20:3000',
+    'localhost.example.com:3000',
+    'http://example.com:3000',
+    'http://localhost:3000/app',
+    'http://localhost:3000//',
+    'http://localhost:3000/?x=1',
+    'http://localhost:3000#top',
+    'localhost:3000?x=1',
+    'ftp://localhost:21',
+    'ws://localhost:3000',
+    'file:///etc/passwd',
+    'localhost',
+    'localhost:',
+    'localhost:abc',
+    'localhost:70000',
+    'https://localhost:0',
+    'http://user:secret@localhost:3000',
+    '[::2]:3000',
+    'http://[::1:3000',
+  ]
   const BAD_IDS = ['../../etc/passwd', '/etc/passwd', 'ABCDEF12', 'a1b2c3d', 'a1b2c3d4e', '', '%2e%2e%2f', 'a1b2c3d4/..', '*']
 
   const cases: Array<[string[], string]> = [
-    ...BAD_PORTS.map((port): [string[], string] => [['tunnel', 'start', port], `Invalid port ${JSON.stringify(port)}: give a whole number from 1 to 65535`]),
+    ...[...BAD_PORTS, ...BAD_TARGETS].map((target): [string[], string] => [['tunnel', 'start', target], `Give a local port as ${TARGET_FORMS}.`]),
     ...BAD_PORTS.map((port): [string[], string] => [['tunnel', 'stop', port], `Invalid port ${JSON.stringify(port)}`]),
     ...['soon', '0', '-1', '601', '1e3', ''].map((timeout): [string[], string] => [['tunnel', 'start', '3000', '--timeout', timeout], `Invalid --timeout "${timeout}"`]),
-    [['tunnel', 'start'], 'Missing 1 required arg: port'],
+    [['tunnel', 'start'], 'Missing 1 required arg: target'],
     [['tunnel', 'stop'], 'Missing 1 required arg: port'],
     [['tunnel', 'start', '3000', '4000'], 'Unexpected argument: 4000'],
     [['tunnel', 'start', '3000', '--bogus'], 'Nonexistent flag: --bogus'],
@@ -165,9 +191,13 @@ describe('the command line', () => {
     [['tunel', 'list'], 'Unknown command "tunel list". Did you mean tunnel list?'],
     [['tunnel', 'strat', '3000'], 'Did you mean tunnel start 3000?'],
     [['supervisor', 'stauts'], 'Did you mean supervisor status?'],
-    ...['eighty', '../../etc/passwd', ' 3000', '0', '70000', 'unix:', 'http://localhost:3000', ''].map((target): [string[], string] => [
+    ...['eighty', '../../etc/passwd', ' 3000', '0', '70000', ''].map((target): [string[], string] => [
       ['expose', 'start', target, '--provider', 'local'],
-      target === '0' || target === '70000' ? 'out of range' : target === 'unix:' ? 'must be absolute' : 'is not a target',
+      target === '0' || target === '70000' ? 'out of range' : 'is not a target',
+    ]),
+    ...[...BAD_TARGETS, 'unix:'].map((target): [string[], string] => [
+      ['expose', 'start', target, '--provider', 'local'],
+      `Give a local port as ${TARGET_FORMS}, or a unix socket as unix:/path/to/app.sock.`,
     ]),
     [['expose', 'start', 'unix:app.sock', '--provider', 'local'], 'The socket path in "unix:app.sock" must be absolute'],
     [['expose', 'start', 'unix:/etc/hosts', '--provider', 'local'], 'is a file, not a unix socket. Give the socket your app listens on'],
@@ -241,7 +271,7 @@ describe('the command line', () => {
     expect(start).toEqual({
       exitCode: 2,
       stderr: '',
-      body: {error: {code: 'BAD_INPUT', message: 'Invalid port "abc": give a whole number from 1 to 65535, for example 3000.'}},
+      body: {error: {code: 'BAD_INPUT', message: `"abc" is not a target. Give a local port as ${TARGET_FORMS}.`}},
     })
   })
 })
