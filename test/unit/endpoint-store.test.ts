@@ -109,6 +109,19 @@ describe('the endpoint store', () => {
     expect(records[0]).not.toHaveProperty('listenPort')
   })
 
+  it('keeps an https target with its scheme, and reads a target without one (every file from before) as plain http', async () => {
+    const https = record({target: {kind: 'port', port: 8443, scheme: 'https'}})
+    await store.write(https)
+    expect(JSON.parse(readFileSync(join(dir, 'a1b2c3d4.json'), 'utf8')).target).toBe('https://localhost:8443')
+    expect((await store.readAll()).records).toEqual([https])
+
+    writeFileSync(join(dir, 'a1b2c3d4.json'), JSON.stringify(onDisk))
+    expect((await store.readAll()).records).toEqual([record()])
+
+    writeFileSync(join(dir, 'a1b2c3d4.json'), JSON.stringify({...onDisk, target: 'https://example.com:8443'}))
+    expect((await store.readAll()).broken[0].reason).toMatch(/^"target": "https:\/\/example\.com:8443" is not on this machine/)
+  })
+
   it('reads an absent directory as no endpoints', async () => {
     expect(await store.readAll()).toEqual({records: [], broken: []})
   })
