@@ -52,13 +52,18 @@ function checkedPort(text: string, raw: string, refuse: (problem: string) => Err
   return port
 }
 
-/** The target as people read it: the port alone for plain http, as every tunnel was before https; a URL for https. */
-export function formatTarget({port, scheme}: LocalTarget): string {
-  return scheme === 'https' ? `https://localhost:${port}` : String(port)
+/** How targets go on the wire and into files: the port alone for plain http, as every target was before https ones; a URL for https. */
+export function formatTarget(target: LocalTarget): string {
+  return target.scheme === 'https' ? localAddress(target) : String(target.port)
+}
+
+/** Where the server is, for messages: `localhost:3000`, or `https://localhost:8443` for https. */
+export function localAddress({port, scheme}: {port: number; scheme?: Scheme}): string {
+  return `${scheme === 'https' ? 'https://' : ''}localhost:${port}`
 }
 
 /** What to tell the user when the target is an https server, whose certificate nobody checks on the way to it. */
-export function unverifiedCertificateWarning({port, scheme}: {port: number; scheme?: Scheme}): string | undefined {
-  if (scheme !== 'https') return undefined
-  return `The certificate of https://localhost:${port} is not verified (it is your own local server, usually self-signed): anything listening on that port is trusted.`
+export function unverifiedCertificateWarning(target: {port: number; scheme?: Scheme}): string | undefined {
+  if (target.scheme !== 'https') return undefined
+  return `The certificate of ${localAddress(target)} is not verified (it is your own local server, usually self-signed): anything listening on that port is trusted.`
 }

@@ -1,5 +1,6 @@
 import {connect} from 'node:net'
 import type {ExposeTarget} from '../protocol/expose-target.js'
+import {localAddress} from '../protocol/local-target.js'
 
 /**
  * A warning when nothing accepts connections on the target yet, else undefined. Not an error: the
@@ -7,7 +8,7 @@ import type {ExposeTarget} from '../protocol/expose-target.js'
  */
 export async function warnIfNothingListens(target: ExposeTarget): Promise<string | undefined> {
   if (await isListening(target)) return undefined
-  const where = target.kind === 'unix' ? `unix:${target.path}` : `${target.scheme === 'https' ? 'https://' : ''}localhost:${target.port}`
+  const where = target.kind === 'unix' ? `unix:${target.path}` : localAddress(target)
   return `Nothing is listening on ${where} yet; visitors get 502 until something does.`
 }
 

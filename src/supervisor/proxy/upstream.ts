@@ -1,7 +1,7 @@
 import {type ClientRequest, request as httpRequest, type IncomingMessage, type RequestOptions} from 'node:http'
 import {connect, type LookupFunction, type Socket, type TcpNetConnectOpts} from 'node:net'
 import {connect as connectTls} from 'node:tls'
-import type {Scheme} from '../../protocol/local-target.js'
+import {localAddress, type Scheme} from '../../protocol/local-target.js'
 import type {HeaderLines} from './forwarding.js'
 
 /** An https port's server is spoken to over TLS; a port without a scheme speaks plain http. */
@@ -34,6 +34,5 @@ export function upgradeRequestTo(target: ProxyTarget, {method, url}: IncomingMes
 
 /** The target as the visitor is told about it when nothing answers there. */
 export function targetName(target: ProxyTarget): string {
-  if (target.kind === 'unix') return target.path
-  return `${target.scheme === 'https' ? 'https://' : ''}localhost:${target.port}`
+  return target.kind === 'unix' ? target.path : localAddress(target)
 }
