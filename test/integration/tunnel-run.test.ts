@@ -1,4 +1,4 @@
-import type {ResultPromise} from 'execa'
+import {execa, type ResultPromise} from 'execa'
 import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -97,6 +97,47 @@ describe('tunnel run in the foreground', () => {
   })
 })
 
+describe('tunnel run on a terminal', () => {
+  /** `tunnelctl tunnel run …` on a pseudo-terminal, as a person at it runs it: `type` types at it. */
+  function onTerminal(args: string[]) {
+    const command = [process.execPath, BIN, 'tunnel', 'run', ...args].map((word) => `'${word}'`).join(' ')
+    const terminal = execa('script', ['-qec', command, '/dev/null'], {env: t.env, extendEnv: false, reject: false, stdin: 'pipe'})
+    running.push(terminal)
+    const screen = {text: ''}
+    terminal.stdout!.on('data', (chunk: Buffer) => (screen.text += chunk.toString()))
+    const shows = (what: string, text: string) => waitFor(what, () => screen.text.includes(text), 20_000)
+    return {screen, shows, type: (keys: string) => terminal.stdin!.write(keys), ended: () => within('tunnel run on the terminal to exit', terminal)}
+  }
+
+  it('stops on Ctrl-C typed at the terminal, exit 130', async () => {
+    const terminal = onTerminal([String(port)])
+    await terminal.shows('the URL on the terminal', 'Ctrl-C stops it.')
+    terminal.type('\u0003')
+    expect((await terminal.ended()).exitCode).toBe(130)
+    expect(terminal.screen.text).toMatch(/tunnel\.stopped {2}port \d+ {2}https:/)
+    expect((await t.run(['tunnel', 'list'])).stdout).toMatch(/^No tunnels are running|^No active tunnels\.$/)
+  })
+
+  it('gives the command the terminal to read from, and Ctrl-C ends it with 130', async () => {
+    const terminal = onTerminal([String(port), '--', 'sh', '-c', 'read line; echo "read: $line"; echo ready; sleep 60'])
+    await terminal.shows('the command to start', 'Forwarding https://')
+    terminal.type('hello\n')
+    await terminal.shows('the command to read the line', 'ready')
+    expect(terminal.screen.text).toContain('read: hello')
+    terminal.type('\u0003')
+    expect((await terminal.ended()).exitCode).toBe(130)
+  })
+
+  it('--help shows both forms, with examples', async () => {
+    const help = await t.run(['tunnel', 'run', '--help'])
+    expect(help.exitCode).toBe(0)
+    expect(help.stdout).toContain('$ tunnelctl tunnel run PORT [--timeout <seconds>] [--json]\n  $ tunnelctl tunnel run PORT [--timeout <seconds>] -- COMMAND [ARGS...]')
+    const examples = help.stdout.slice(help.stdout.indexOf('EXAMPLES'))
+    expect(examples).toContain('$ tunnelctl tunnel run 3000\n')
+    expect(examples).toContain('$ tunnelctl tunnel run 3000 -- npm run e2e')
+  })
+})
+
 describe('a tunnel held by the run', () => {
   it('is stopped when tunnelctl is SIGKILLed, and the supervisor it started exits', async () => {
     const fg = startRun([String(port)])
@@ -135,7 +176,7 @@ describe('a tunnel held by the run', () => {
 })
 
 describe('tunnel run around a command', () => {
-  it('gives the command TUNNEL_URL and the terminal, passes its exit status on, and leaves nothing behind', async () => {
+  it('gives the command TUNNEL_URL and its stdout, passes its exit status on, and leaves nothing behind', async () => {
     for (const status of [0, 3]) {
       const result = await t.run(['tunnel', 'run', String(port), '--', 'sh', '-c', `echo "$TUNNEL_URL"; tunnelctl() { "${process.execPath}" "$BIN" "$@"; }; tunnelctl tunnel list --json; exit ${status}`], {
         BIN,
