@@ -41,14 +41,16 @@ export async function watchInForeground(held: HeldTunnel, watch: TunnelWatch, fa
   let stopListening = () => {}
   const signalled = new Promise<NodeJS.Signals>((resolve) => (stopListening = onSignals(resolve)))
   const outcome = await Promise.race([signalled, held.ended.then(() => undefined)]).catch((error: Error) => error)
-  if (!(typeof outcome === 'string')) {
-    stopListening()
+  stopListening()
+  if (typeof outcome !== 'string') {
     fail(outcome instanceof TunnelctlError ? outcome : new TunnelctlError('TUNNEL_FAILED', outcome?.message ?? watch.endedBecause(held.tunnel.port)))
     return 1
   }
 
+  // A second signal does not wait for the supervisor: closing the connection stops the tunnel too.
+  const stopForcing = onSignals((signal) => process.exit(exitStatusFor(signal)))
   await held.release()
-  stopListening()
+  stopForcing()
   return exitStatusFor(outcome)
 }
 

@@ -60,14 +60,13 @@ export default class TunnelRun extends TunnelctlCommand {
   }
 
   /**
-   * The command after `--`, or undefined without one; `positionals` (those oclif took, the command's
-   * words among them) tells apart words given before `--`, which belong to no one.
+   * The command after `--`, or undefined without one. `extraWords`, the words oclif took besides the
+   * port, must be the command's: any other was given before `--` (or the port after it).
    */
-  private commandToRun(positionals: number): string[] | undefined {
+  private commandToRun(extraWords: number): string[] | undefined {
     const dashes = this.argv.indexOf('--')
     const command = dashes === -1 ? [] : this.argv.slice(dashes + 1)
-    const stray = positionals - command.length
-    if (stray > 0) {
+    if (extraWords !== command.length) {
       throw badInput(`Put \`--\` before the command to run: \`tunnelctl tunnel run <port> -- <command> [args...]\`.`)
     }
 
