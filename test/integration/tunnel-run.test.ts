@@ -194,8 +194,8 @@ describe('tunnel run around a command', () => {
     }
   })
 
-  it('exits 128+n when the command is ended by signal n', async () => {
-    const result = await t.run(['tunnel', 'run', String(port), '--', 'sh', '-c', 'kill -USR1 $$'])
+  it('exits 128+n when the command is ended by signal n (and takes its flags before `--`)', async () => {
+    const result = await t.run(['tunnel', 'run', String(port), '--timeout', '60', '--', 'sh', '-c', 'kill -USR1 $$'])
     expect(result.exitCode).toBe(128 + 10)
   })
 
