@@ -1,4 +1,4 @@
-import {type ClientRequest, request, type RequestOptions} from 'node:http'
+import {type ClientRequest, type IncomingMessage, request, type RequestOptions} from 'node:http'
 import {createConnection} from 'node:net'
 import {TunnelctlError} from '../errors.js'
 import {VERSION_HEADER} from '../protocol/wire.js'
@@ -75,15 +75,38 @@ export function requestJson(socket: string, method: string, path: string, deadli
   })
 }
 
+export interface StreamOptions {
+  /** GET when absent. */
+  method?: string
+  body?: unknown
+  /** Ends the request from this side; the returned promise then resolves. */
+  signal?: AbortSignal
+}
+
 /**
- * A streaming GET whose reply is NDJSON; resolves when the supervisor ends the stream. Only the start
- * of the reply is due within `deadlineMs`: the stream itself may stay quiet for as long as it likes.
- * A line that is not JSON, or that `onLine` throws on, ends the request with that error.
+ * A streaming request whose reply is NDJSON; resolves when the supervisor ends the stream. Only the
+ * start of the reply is due within `deadlineMs`: the stream itself may stay quiet for as long as it
+ * likes. Resolves with the reply, whose body is undefined when it streamed, or the error it carries
+ * when it is not 2xx. A line that is not JSON, or that `onLine` throws on, ends the request with that error.
  */
-export function requestLines(socket: string, path: string, deadlineMs: number, onLine: (value: unknown) => void): Promise<number> {
+export function requestLines(socket: string, path: string, deadlineMs: number, onLine: (value: unknown) => void, options: StreamOptions = {}): Promise<JsonReply> {
+  const {method = 'GET', body, signal} = options
   return new Promise((resolve, reject) => {
-    const req = request({...connection(socket), path, headers: {[VERSION_HEADER]: VERSION}}, (res) => {
+    const text = body === undefined ? undefined : JSON.stringify(body)
+    const headers = {
+      [VERSION_HEADER]: VERSION,
+      ...(text === undefined ? {} : {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)}),
+    }
+    const req = request({...connection(socket), method, path, headers, signal}, (res) => {
       clearTimeout(timer)
+      const status = res.statusCode ?? 0
+      const version = res.headers[VERSION_HEADER]
+      const reply = {status, version: typeof version === 'string' ? version : undefined, body: undefined}
+      if (status < 200 || status >= 300) {
+        readErrorBody(res, (body) => resolve({...reply, body}), reject)
+        return
+      }
+
       let pending = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
@@ -97,13 +120,31 @@ export function requestLines(socket: string, path: string, deadlineMs: number, o
           req.destroy()
         }
       })
-      res.on('end', () => resolve(res.statusCode ?? 0))
-      // The supervisor going away ends a follow; that is not an error for the follower.
-      res.on('error', () => resolve(res.statusCode ?? 0))
+      res.on('end', () => resolve(reply))
+      // The supervisor going away ends a follow, and the signal ends the request: neither is an error for the follower.
+      res.on('error', () => resolve(reply))
+      res.on('close', () => resolve(reply))
     })
-    req.on('error', (error) => reject(connectionError(socket, error)))
-    const timer = giveUpAfter(req, deadlineMs, `GET ${path}`, reject)
-    req.end()
+    req.on('error', (error) => {
+      if (signal?.aborted) resolve({status: 0, version: undefined, body: undefined})
+      else reject(connectionError(socket, error))
+    })
+    const timer = giveUpAfter(req, deadlineMs, `${method} ${path}`, reject)
+    req.end(text)
+  })
+}
+
+/** The body of an error reply, undefined when it is not JSON: whoever unwraps the reply says so. */
+function readErrorBody(res: IncomingMessage, resolve: (body: unknown) => void, reject: (error: Error) => void): void {
+  const chunks: Buffer[] = []
+  res.on('data', (chunk: Buffer) => chunks.push(chunk))
+  res.on('error', (error) => reject(lostConnection(error)))
+  res.on('end', () => {
+    try {
+      resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+    } catch {
+      resolve(undefined)
+    }
   })
 }
 

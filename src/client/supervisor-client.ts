@@ -1,3 +1,4 @@
+import {TunnelctlError} from '../errors.js'
 import type {Paths} from '../paths.js'
 import {
   type EndpointInfo,
@@ -21,7 +22,8 @@ import {
   type StartTunnelResponse,
   type TunnelInfo,
 } from '../protocol/tunnels.js'
-import {type JsonReply, requestJson, requestLines} from './socket-request.js'
+import {malformedReply} from '../protocol/wire.js'
+import {type JsonReply, requestJson, requestLines, type StreamOptions} from './socket-request.js'
 import {ANSWER_MS, explainNoReply, field, unwrap} from './supervisor-reply.js'
 
 // How long each request may take before the supervisor counts as not answering (a question: ANSWER_MS).
@@ -30,6 +32,25 @@ import {ANSWER_MS, explainNoReply, field, unwrap} from './supervisor-reply.js'
 const CHANGE_MS = 60_000
 const ENDPOINT_START_MS = 90_000
 const START_MARGIN_MS = 15_000
+
+/** A tunnel held by its start's connection, as the supervisor started it. */
+export interface HeldTunnel extends StartTunnelResponse {
+  /**
+   * Settles when the hold ends: after the event that ended the tunnel (crashed, stopped), when the
+   * supervisor went away, or after release().
+   */
+  ended: Promise<void>
+  /** Stops the tunnel, if the hold has not ended, and closes the connection. */
+  release(): Promise<void>
+}
+
+function startDeadlineMs(request: StartTunnelRequest): number {
+  return (request.timeoutMs ?? MAX_START_TIMEOUT_MS) + START_MARGIN_MS
+}
+
+function ignoreNotFound(error: unknown): void {
+  if (!(error instanceof TunnelctlError && error.code === 'NOT_FOUND')) throw error
+}
 
 /** The typed client of the control API; src/supervisor/routes.ts is its mirror. Every request has a deadline. */
 export class SupervisorClient {
@@ -49,8 +70,46 @@ export class SupervisorClient {
   }
 
   async startTunnel(request: StartTunnelRequest): Promise<StartTunnelResponse> {
-    const deadlineMs = (request.timeoutMs ?? MAX_START_TIMEOUT_MS) + START_MARGIN_MS
-    return parseStartTunnelResponse(await this.call('POST', '/v1/tunnels', deadlineMs, request))
+    return parseStartTunnelResponse(await this.call('POST', '/v1/tunnels', startDeadlineMs(request), request))
+  }
+
+  /**
+   * Starts a tunnel that this connection holds (`tunnel run`): the supervisor stops it when the
+   * connection closes, whatever ends this process. `onEvent` gets what happens to it after it started.
+   */
+  async holdTunnel(request: Omit<StartTunnelRequest, 'held'>, onEvent: (event: SupervisorEvent) => void): Promise<HeldTunnel> {
+    const connection = new AbortController()
+    let reply: ((response: StartTunnelResponse) => void) | undefined
+    const started = new Promise<StartTunnelResponse>((resolve) => (reply = resolve))
+    const streamed = this.stream(
+      '/v1/tunnels',
+      startDeadlineMs(request),
+      (value) => {
+        if (!reply) return onEvent(parseEvent(value))
+        reply(parseStartTunnelResponse(value))
+        reply = undefined
+      },
+      {method: 'POST', body: {...request, held: true}, signal: connection.signal},
+    )
+    const response = await Promise.race([
+      started,
+      streamed.then(() => {
+        throw malformedReply('start', 'the stream ended before the tunnel')
+      }),
+    ])
+    let ended = false
+    const end = streamed.finally(() => (ended = true))
+    return {
+      ...response,
+      ended: end,
+      release: async () => {
+        // Stopped here rather than by closing the connection, so that it is gone when this resolves;
+        // a hold that has ended has no tunnel left, and the port may be someone else's by now.
+        if (!ended) await this.stopTunnel(response.tunnel.port).catch((error) => ignoreNotFound(error))
+        connection.abort()
+        await end.catch(() => {})
+      },
+    }
   }
 
   async stopTunnel(port: number): Promise<TunnelInfo> {
@@ -89,11 +148,18 @@ export class SupervisorClient {
 
   /** Recent events, then each new one as it happens, until the supervisor stops. */
   async followEvents(onEvent: (event: SupervisorEvent) => void): Promise<void> {
+    await this.stream('/v1/events?follow=1', ANSWER_MS, (value) => onEvent(parseEvent(value)))
+  }
+
+  private async stream(path: string, deadlineMs: number, onLine: (value: unknown) => void, options?: StreamOptions): Promise<void> {
+    let reply: JsonReply
     try {
-      await requestLines(this.paths.socket, '/v1/events?follow=1', ANSWER_MS, (value) => onEvent(parseEvent(value)))
+      reply = await requestLines(this.paths.socket, path, deadlineMs, onLine, options)
     } catch (error) {
       throw explainNoReply(error, this.paths)
     }
+
+    unwrap(reply)
   }
 
   private async call(method: string, path: string, deadlineMs: number, body?: unknown): Promise<unknown> {

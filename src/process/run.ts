@@ -50,14 +50,20 @@ export async function runCommand(file: string, args: string[], options: CommandO
     cleanup: false,
     reject: false,
   })
-  const code = result.code ?? 'an unknown error'
-  const notRun = result.exitCode === undefined && !result.signal && !result.timedOut ? {code, message: result.originalMessage || code} : undefined
+  const notRun = notRunOf(result)
   let failure: string | undefined
   if (result.timedOut) failure = `it gave no answer within ${options.timeoutMs / 1000} s`
   else if (notRun) failure = `it could not be run: ${notRun.message}`
   else if (result.signal) failure = `it was ended by signal ${result.signal}`
   else if (result.exitCode !== 0) failure = `it exited with code ${result.exitCode}`
   return {exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, failure, timedOut: result.timedOut, notRun}
+}
+
+/** Why a command never ran (ENOENT, EACCES, ENOEXEC), or undefined when it ran. */
+function notRunOf(result: {exitCode?: number; signal?: string; timedOut: boolean; code?: string; originalMessage?: string}): CommandResult['notRun'] {
+  if (result.exitCode !== undefined || result.signal || result.timedOut) return undefined
+  const code = result.code ?? 'an unknown error'
+  return {code, message: result.originalMessage || code}
 }
 
 export interface ChildOptions {
@@ -132,4 +138,35 @@ export interface Detached {
   /** Closed by the process once it is ready, and by its exit. */
   readyPipe: Readable
   hasExited(): boolean
+}
+
+export interface ForegroundEnd {
+  /** undefined when it was ended by a signal, or never ran. */
+  exitCode: number | undefined
+  signal: NodeJS.Signals | undefined
+  notRun: CommandResult['notRun']
+}
+
+export interface Foreground {
+  ended: Promise<ForegroundEnd>
+  kill(signal: NodeJS.Signals): void
+}
+
+/**
+ * A command run for a person or a script in this process's place (`tunnel run … -- <command>`): this
+ * process's stdin, stdout and stderr, and its process group, so that it keeps the terminal; the
+ * caller forwards the signals it gets.
+ */
+export async function runInForeground(file: string, args: string[], options: {env: NodeJS.ProcessEnv}): Promise<Foreground> {
+  const {execa} = await loadExeca()
+  const subprocess = execa(file, args, {
+    env: options.env,
+    extendEnv: false,
+    stdio: 'inherit',
+    reject: false,
+    cleanup: false,
+    forceKillAfterDelay: false,
+  })
+  const ended = subprocess.then((result) => ({exitCode: result.exitCode, signal: result.signal, notRun: notRunOf(result)}))
+  return {ended, kill: (signal) => subprocess.kill(signal)}
 }

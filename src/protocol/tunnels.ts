@@ -26,6 +26,13 @@ export interface StartTunnelRequest {
   timeoutMs?: number
   /** The caller's PATH, where cloudflared is looked for; the supervisor's own when absent. */
   searchPath?: string
+  /**
+   * Held by this request's connection (`tunnel run`): the reply is NDJSON, the StartTunnelResponse
+   * and then the tunnel's events, and the tunnel is stopped when the connection closes.
+   */
+  held?: boolean
+  /** With held: the caller started this supervisor for the run, which it may end once nothing is left. */
+  oneOff?: boolean
 }
 
 export interface StartTunnelResponse {
@@ -47,10 +54,23 @@ export interface StopAllTunnelsResponse {
 }
 
 export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
-  const object = expectObject(body, ['port', 'scheme', 'timeoutMs', 'searchPath'])
+  const object = expectObject(body, ['port', 'scheme', 'timeoutMs', 'searchPath', 'held', 'oneOff'])
   if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
   if (object.scheme !== undefined && !isOneOf(SCHEMES, object.scheme)) throw badInput('"scheme" must be "http" or "https".')
-  return {port: object.port, scheme: object.scheme, timeoutMs: parseTimeoutMs(object.timeoutMs), ...optionalSearchPath(object.searchPath)}
+  return {
+    port: object.port,
+    scheme: object.scheme,
+    timeoutMs: parseTimeoutMs(object.timeoutMs),
+    ...optionalSearchPath(object.searchPath),
+    ...parseHold(object),
+  }
+}
+
+function parseHold({held, oneOff}: Record<string, unknown>): Pick<StartTunnelRequest, 'held' | 'oneOff'> {
+  if (held !== undefined && typeof held !== 'boolean') throw badInput('"held" must be true or false.')
+  if (oneOff !== undefined && typeof oneOff !== 'boolean') throw badInput('"oneOff" must be true or false.')
+  if (oneOff && !held) throw badInput('"oneOff" is only for a held tunnel: give "held": true as well.')
+  return held ? {held, ...(oneOff && {oneOff})} : {}
 }
 
 export function parseTunnelInfo(value: unknown): TunnelInfo {

@@ -8,12 +8,14 @@ import {parsePortArgument} from '../ports.js'
 import type {Route, RouteRequest} from './control-server.js'
 import type {EventLog} from './event-log.js'
 import type {ExposeRegistry} from './expose-registry.js'
+import type {HeldTunnels} from './held-tunnels.js'
 import type {TunnelRegistry} from './tunnel-registry.js'
 
 export interface RouteTargets {
   status(): SupervisorStatus
   shutdown(reason: string): Promise<ShutdownResponse>
   tunnels: TunnelRegistry
+  held: HeldTunnels
   exposes: ExposeRegistry
   events: EventLog
 }
@@ -32,10 +34,12 @@ export function controlRoutes(target: RouteTargets): Route[] {
     {
       method: 'POST',
       path: /^\/v1\/tunnels$/,
-      handle: async ({body, response}) => ({
-        status: 201,
-        body: await target.tunnels.start(parseStartTunnelRequest(body), clientGone(response, 'tunnel')),
-      }),
+      handle: async ({body, response}) => {
+        const request = parseStartTunnelRequest(body)
+        const cancel = clientGone(response, 'tunnel')
+        if (request.held) return target.held.hold(request, response, cancel)
+        return {status: 201, body: await target.tunnels.start(request, cancel)}
+      },
     },
     {
       method: 'DELETE',

@@ -11,6 +11,7 @@ import {ChildLedger, type ProviderOwner} from '../process/child-ledger.js'
 import {ControlServer} from './control-server.js'
 import {EventLog} from './event-log.js'
 import {ExposeRegistry} from './expose-registry.js'
+import {HeldTunnels} from './held-tunnels.js'
 import {type Down, KeptAlive} from '../process/kept-alive.js'
 import {ReverseProxy} from './proxy/reverse-proxy.js'
 import {controlRoutes} from './routes.js'
@@ -31,6 +32,7 @@ export class Supervisor {
   private readonly events: EventLog
   private readonly ledger: ChildLedger
   private readonly tunnels: TunnelRegistry
+  private readonly held: HeldTunnels
   private readonly proxy = new ReverseProxy()
   private readonly exposes: ExposeRegistry
   private readonly control: ControlServer
@@ -46,6 +48,7 @@ export class Supervisor {
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
     this.ledger = new ChildLedger(paths.childLedger)
     this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig})
+    this.held = new HeldTunnels({tunnels: this.tunnels, events: this.events, onReleased: () => this.endOneOff()})
     this.exposes = new ExposeRegistry({
       store: new EndpointStore(paths.endpointsDir),
       proxy: this.proxy,
@@ -56,6 +59,7 @@ export class Supervisor {
       status: () => this.status(),
       shutdown: (reason) => this.shutdown(reason),
       tunnels: this.tunnels,
+      held: this.held,
       exposes: this.exposes,
       events: this.events,
     })
@@ -206,6 +210,16 @@ export class Supervisor {
     const {key, value, reason} = problem
     console.error(`${what} is ${showValue(value)}, which is not valid: ${reason} Until it is fixed the supervisor ${fallbackOf(problem)}`)
     this.events.record({type: 'settings.invalid', file, key, value, reason})
+  }
+
+  /**
+   * A supervisor that a `tunnel run` started for itself leaves with the last run, when nothing else
+   * runs: a one-off leaves no process behind. Not under a service manager, which runs it for good.
+   */
+  private endOneOff(): void {
+    if (!this.options.idleExit || !this.held.oneOff) return
+    if (this.held.size > 0 || this.tunnels.size > 0 || this.exposes.size > 0) return
+    void this.shutdown('the tunnel run that started it has ended')
   }
 
   private checkIdle(): void {

@@ -275,6 +275,8 @@ describe('human output', () => {
         tunnel help     Show help for the tunnel commands.
         tunnel killall  Stop every tunnel.
         tunnel list     List the active tunnels, sorted by port.
+        tunnel run      Put a local port on a public https URL while this runs, or
+                        around a command.
         tunnel start    Put a local port on a public https URL with a cloudflared
                         quick tunnel.
         tunnel stop     Stop the tunnel on a port (SIGTERM, then SIGKILL if
@@ -369,7 +371,7 @@ describe('colour', () => {
 
 it('`tunnel help --json` lists the tunnel commands', async () => {
   const help = await t.json(['tunnel', 'help'])
-  expect(help.body.commands.map((c: {command: string}) => c.command)).toEqual(['tunnel help', 'tunnel killall', 'tunnel list', 'tunnel start', 'tunnel stop'])
+  expect(help.body.commands.map((c: {command: string}) => c.command)).toEqual(['tunnel help', 'tunnel killall', 'tunnel list', 'tunnel run', 'tunnel start', 'tunnel stop'])
 })
 
 describe('the fast path', () => {
