@@ -293,12 +293,15 @@ describe('human output', () => {
       Put a local port on a public https URL with a cloudflared quick tunnel.
 
       USAGE
-        $ tunnelctl tunnel start PORT [--json] [--timeout <seconds>]
+        $ tunnelctl tunnel start PORT [--json] [--timeout <seconds>] [--qr]
+          [--open]
 
       ARGUMENTS
         PORT  local port to expose (1-65535)
 
       FLAGS
+        --open               also open the URL in the default browser
+        --qr                 also print the URL as a QR code, to try it on a phone
         --timeout=<seconds>  [default: 30] seconds to wait for cloudflared to print
                              its URL
 
@@ -318,6 +321,8 @@ describe('human output', () => {
         $ tunnelctl tunnel start 8080 --timeout 60
 
         URL=$(tunnelctl tunnel start 3000 --json | jq -r .url)
+
+        $ tunnelctl tunnel start 5173 --qr --open
 
       exit 0"
     `)
