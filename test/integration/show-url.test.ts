@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 import QRCode from 'qrcode'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {FIXTURE_BIN, TestHome, waitFor} from '../helpers/cli.js'
+import {FIXTURE_BIN, isAlive, TestHome, waitFor} from '../helpers/cli.js'
 import {unusedPort} from '../helpers/ports.js'
 
 let t: TestHome
@@ -70,10 +70,13 @@ function expectedPicture(url: string): boolean[][] {
   return [light, ...rows, light]
 }
 
-/** A stand-in for xdg-open that writes the arguments it was given, one a line, to $FAKE_XDG_OPEN_RECORD. */
+/**
+ * A stand-in for xdg-open that writes its pid, then the arguments it was given, one a line, to
+ * $FAKE_XDG_OPEN_RECORD, and stays, as a browser it started would.
+ */
 function fakeXdgOpen(): void {
   const file = join(bin, 'xdg-open')
-  writeFileSync(file, '#!/bin/sh\nprintf \'%s\\n\' "$@" > "$FAKE_XDG_OPEN_RECORD.part" && mv "$FAKE_XDG_OPEN_RECORD.part" "$FAKE_XDG_OPEN_RECORD"\n')
+  writeFileSync(file, '#!/bin/sh\nprintf \'%s\\n\' "$$" "$@" > "$FAKE_XDG_OPEN_RECORD.part" && mv "$FAKE_XDG_OPEN_RECORD.part" "$FAKE_XDG_OPEN_RECORD"\nexec sleep 60\n')
   chmodSync(file, 0o755)
 }
 
@@ -101,7 +104,7 @@ describe('--qr', () => {
 })
 
 describe('--open', () => {
-  it('runs xdg-open from PATH with the URL, and the command does not wait for it', async () => {
+  it('runs xdg-open from PATH with the URL, and exits without waiting for it', async () => {
     const record = join(bin, 'opened')
     fakeXdgOpen()
     const port = await unusedPort()
@@ -117,7 +120,13 @@ describe('--open', () => {
         return undefined
       }
     })
-    expect(opened).toBe(`${url}\n`)
+    const [pid, ...args] = opened.trimEnd().split('\n')
+    try {
+      expect(args).toEqual([url])
+      expect(isAlive(Number(pid)), 'the opener still running when the command had exited').toBe(true)
+    } finally {
+      process.kill(Number(pid), 'SIGKILL')
+    }
   })
 
   it('without an opener, warns and still succeeds', async () => {
