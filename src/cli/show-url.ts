@@ -36,7 +36,7 @@ export async function showUrl(out: UrlOutput, text: string, url: string | null, 
   out.log(text)
   if (url === null) return
   if (wanted.qr) out.log(await qrCode(url))
-  if (wanted.open) await openInBrowser(url, out.warn)
+  if (wanted.open) await openInBrowser(url, out)
 }
 
 async function qrCode(url: string): Promise<string> {
@@ -47,10 +47,10 @@ async function qrCode(url: string): Promise<string> {
 }
 
 /** Never fails the command: the URL is up whether or not a browser shows it. */
-async function openInBrowser(url: string, warn: (message: string) => void): Promise<void> {
+async function openInBrowser(url: string, out: UrlOutput): Promise<void> {
   const opener = await browserOpener()
   if (!opener) {
-    warn(`No browser to open ${url} in: xdg-open is not on PATH. Open it yourself, or use --qr.`)
+    out.warn(`No browser to open ${url} in: xdg-open is not on PATH. Open it yourself, or use --qr.`)
     return
   }
 
@@ -59,7 +59,7 @@ async function openInBrowser(url: string, warn: (message: string) => void): Prom
     // Detached, its output ignored: the browser outlives this command, which does not wait for it.
     await open(url, opener)
   } catch (error) {
-    warn(`Could not open ${url} in a browser (${(error as Error).message}). Open it yourself.`)
+    out.warn(`Could not open ${url} in a browser (${(error as Error).message}). Open it yourself.`)
   }
 }
 
