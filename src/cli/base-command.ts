@@ -1,5 +1,6 @@
 import {Command, ux} from '@oclif/core'
 import {printJson, reportFailure} from './failure.js'
+import {showUrl, type UrlWanted} from './show-url.js'
 
 /** What every tunnelctl command shares: --json, and one way to fail (see failure.ts). */
 export abstract class TunnelctlCommand extends Command {
@@ -38,5 +39,10 @@ export abstract class TunnelctlCommand extends Command {
   /** Writes to stderr unless --json is on: warnings must never spoil a JSON document on stdout. */
   protected warnUser(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(`Warning: ${message}\n`)
+  }
+
+  /** Prints what the command says about its URL, then the QR code and the browser that --qr and --open ask for. */
+  protected showUrl(text: string, url: string | null, wanted: UrlWanted): Promise<void> {
+    return showUrl({log: (line) => this.log(line), warn: (message) => this.warnUser(message)}, text, url, wanted)
   }
 }

@@ -302,6 +302,8 @@ describe('human output', () => {
                 [::1]:3000, http://localhost:3000 or https://localhost:8443
 
       FLAGS
+        --open               also open the URL in the default browser
+        --qr                 also print the URL as a QR code, to try it on a phone
         --timeout=<seconds>  [default: 30] seconds to wait for cloudflared to print
                              its URL
 
@@ -331,6 +333,8 @@ describe('human output', () => {
         $ tunnelctl tunnel start 8080 --timeout 60
 
         URL=$(tunnelctl tunnel start 3000 --json | jq -r .url)
+
+        $ tunnelctl tunnel start 5173 --qr --open
 
       exit 0"
     `)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {exposeTargetArg, timeoutFlag} from '../../cli/inputs.js'
+import {refuseUrlFlagsWithJson, showUrlFlags} from '../../cli/show-url.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {type EndpointInfo, EXPOSE_MODES, parseStartEndpointRequest} from '../../protocol/endpoints.js'
 import {formatExposeTarget, refuseNonSocketTarget} from '../../protocol/expose-target.js'
@@ -20,6 +21,7 @@ export default class ExposeStart extends TunnelctlCommand {
     '<%= config.bin %> expose start https://localhost:8443 --provider local',
     '<%= config.bin %> expose start 8080 --provider tailscale --mode public',
     '<%= config.bin %> expose start 3000 --provider myssh --timeout 60',
+    '<%= config.bin %> expose start 8080 --provider tailscale --qr',
   ]
 
   static override args = {
@@ -32,10 +34,12 @@ export default class ExposeStart extends TunnelctlCommand {
     auth: Flags.boolean({description: 'require Basic auth (user tunnelctl, a new random password shown once)'}),
     name: Flags.string({description: 'name for the endpoint, used in its hostname where the provider makes one'}),
     timeout: timeoutFlag('seconds to wait for the provider\'s URL (cloudflared, a custom command)'),
+    ...showUrlFlags,
   }
 
   async run(): Promise<EndpointInfo & {password?: string; warnings: string[]}> {
     const {args, flags} = await this.parse(ExposeStart)
+    refuseUrlFlagsWithJson(flags, this.jsonEnabled())
     // Checked here as the supervisor will check it, so that bad input never starts one.
     const request = parseStartEndpointRequest({
       target: formatExposeTarget(args.target),
@@ -51,8 +55,8 @@ export default class ExposeStart extends TunnelctlCommand {
     const {endpoint, password, warnings} = await this.waitingFor(`Waiting for the URL of ${request.target}${request.provider ? ` on ${request.provider}` : ''}`, starting)
     for (const warning of warnings) this.warnUser(warning)
     const target = /^\d+$/.test(endpoint.target ?? '') ? `localhost:${endpoint.target}` : endpoint.target
-    this.log(`Endpoint ${endpoint.id} is up: ${endpoint.url} -> ${target} (${endpoint.provider})`)
-    if (endpoint.urls.length > 1) this.log(`Also at: ${endpoint.urls.slice(1).join(', ')}`)
+    const also = endpoint.urls.length > 1 ? `\nAlso at: ${endpoint.urls.slice(1).join(', ')}` : ''
+    await this.showUrl(`Endpoint ${endpoint.id} is up: ${endpoint.url} -> ${target} (${endpoint.provider})${also}`, endpoint.url, flags)
     if (password) this.log(renderPassword(endpoint.id, password))
     return password ? {...endpoint, password, warnings} : {...endpoint, warnings}
   }

@@ -1,9 +1,11 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
-import {portArg, timeoutFlag} from '../../cli/inputs.js'
+import {targetArg, timeoutFlag} from '../../cli/inputs.js'
+import {refuseUrlFlagsWithJson, showUrl, showUrlFlags} from '../../cli/show-url.js'
 import {runAroundCommand, TunnelWatch, watchInForeground} from '../../cli/tunnel-run.js'
 import {startSupervisor} from '../../client/connect.js'
 import {badInput, type TunnelctlError} from '../../errors.js'
 import type {SupervisorEvent} from '../../protocol/events.js'
+import {TARGET_FORMS} from '../../protocol/local-target.js'
 import {callerSearchPath} from '../../protocol/search-path.js'
 import {formatEvent} from '../../render/events.js'
 
@@ -15,11 +17,12 @@ export default class TunnelRun extends TunnelctlCommand {
     "With a command after `--`, runs it with the URL in TUNNEL_URL and this terminal's stdin, stdout and stderr, sends it the SIGINT, SIGTERM and SIGHUP tunnelctl gets, stops the tunnel when it ends and exits with its exit status (128+n for signal n). tunnelctl's own lines go to stderr. A tunnel that fails to start runs nothing (exit 1); one that crashes while the command runs is reported on stderr.",
   ].join('\n\n')
 
-  static override usage = ['<%= command.id %> PORT [--timeout <seconds>] [--json]', '<%= command.id %> PORT [--timeout <seconds>] -- COMMAND [ARGS...]']
+  static override usage = ['<%= command.id %> TARGET [--timeout <seconds>] [--qr] [--open] [--json]', '<%= command.id %> TARGET [--timeout <seconds>] -- COMMAND [ARGS...]']
 
   static override examples = [
     '<%= config.bin %> tunnel run 3000',
     '<%= config.bin %> tunnel run 3000 -- npm run e2e',
+    '<%= config.bin %> tunnel run http://localhost:5173 --qr',
     'npx --yes tunnelctl tunnel run 3000 --timeout 60 -- npx playwright test',
     '<%= config.bin %> tunnel run 3000 --json | jq -c .',
   ]
@@ -27,25 +30,28 @@ export default class TunnelRun extends TunnelctlCommand {
   static override strict = false
 
   static override args = {
-    target: portArg({description: 'local port to expose (1-65535)', required: true}),
+    target: targetArg({description: `local port or URL to expose: ${TARGET_FORMS}`, required: true}),
   }
 
   static override flags = {
     timeout: timeoutFlag('seconds to wait for cloudflared to print its URL'),
+    ...showUrlFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags, argv} = await this.parse(TunnelRun)
+    refuseUrlFlagsWithJson(flags, this.jsonEnabled())
     const command = this.commandToRun(argv.length - 1)
-    const port = args.target
+    const {port, scheme} = args.target
     const {client, started} = await startSupervisor()
     const watch = new TunnelWatch(command ? undefined : (event) => this.printEvent(event))
-    const holding = client.holdTunnel({port, timeoutMs: flags.timeout, searchPath: callerSearchPath(), ...(started && {oneOff: true})}, watch.onEvent)
+    const holding = client.holdTunnel({port, scheme, timeoutMs: flags.timeout, searchPath: callerSearchPath(), ...(started && {oneOff: true})}, watch.onEvent)
     const held = await this.waitingFor(`Waiting for cloudflared's URL for port ${port}`, holding)
     const say = command ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => this.log(line)
     for (const warning of held.warnings) this.warnUser(warning)
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({...held.tunnel, warnings: held.warnings})}\n`)
-    say(`Forwarding ${held.tunnel.url} -> http://localhost:${port}`)
+    const forwarding = `Forwarding ${held.tunnel.url} -> ${scheme}://localhost:${port}`
+    await showUrl({log: say, warn: (message) => this.warnUser(message)}, forwarding, held.tunnel.url, flags)
     if (!command) say('Ctrl-C stops it.')
     const status = command
       ? await runAroundCommand(held, watch, command, (message) => this.warnUser(message))

@@ -1,5 +1,6 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
 import {targetArg, timeoutFlag} from '../../cli/inputs.js'
+import {refuseUrlFlagsWithJson, showUrlFlags} from '../../cli/show-url.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {TARGET_FORMS} from '../../protocol/local-target.js'
 import {callerSearchPath} from '../../protocol/search-path.js'
@@ -16,6 +17,7 @@ export default class TunnelStart extends TunnelctlCommand {
     '<%= config.bin %> tunnel start https://localhost:8443',
     '<%= config.bin %> tunnel start 8080 --timeout 60',
     'URL=$(<%= config.bin %> tunnel start 3000 --json | jq -r .url)',
+    '<%= config.bin %> tunnel start 5173 --qr --open',
   ]
 
   static override args = {
@@ -24,15 +26,17 @@ export default class TunnelStart extends TunnelctlCommand {
 
   static override flags = {
     timeout: timeoutFlag('seconds to wait for cloudflared to print its URL'),
+    ...showUrlFlags,
   }
 
   async run(): Promise<TunnelInfo & {warnings: string[]}> {
     const {args, flags} = await this.parse(TunnelStart)
+    refuseUrlFlagsWithJson(flags, this.jsonEnabled())
     const {port, scheme} = args.target
     const starting = connectSupervisor().then((client) => client.startTunnel({port, scheme, timeoutMs: flags.timeout, searchPath: callerSearchPath()}))
     const {tunnel, warnings} = await this.waitingFor(`Waiting for cloudflared's URL for port ${port}`, starting)
     for (const warning of warnings) this.warnUser(warning)
-    this.log(`Forwarding ${tunnel.url} -> ${scheme}://localhost:${port}`)
+    await this.showUrl(`Forwarding ${tunnel.url} -> ${scheme}://localhost:${port}`, tunnel.url, flags)
     return {...tunnel, warnings}
   }
 }
