@@ -295,7 +295,8 @@ describe('human output', () => {
       Put a local port on a public https URL with a cloudflared quick tunnel.
 
       USAGE
-        $ tunnelctl tunnel start TARGET [--json] [--timeout <seconds>]
+        $ tunnelctl tunnel start TARGET [--json] [--timeout <seconds>] [--qr]
+          [--open]
 
       ARGUMENTS
         TARGET  local port or URL to expose: 3000, localhost:3000, 127.0.0.1:<port>,

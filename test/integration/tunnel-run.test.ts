@@ -74,6 +74,7 @@ describe('tunnel run in the foreground', () => {
     const lines = result.stdout.split('\n').map((line) => JSON.parse(line))
     expect(lines[0]).toEqual({
       port,
+      scheme: 'http',
       url: expect.stringMatching(URL_PATTERN),
       pid: expect.any(Number),
       startedAt: expect.any(String),
@@ -131,7 +132,9 @@ describe('tunnel run on a terminal', () => {
   it('--help shows both forms, with examples', async () => {
     const help = await t.run(['tunnel', 'run', '--help'])
     expect(help.exitCode).toBe(0)
-    expect(help.stdout).toContain('$ tunnelctl tunnel run PORT [--timeout <seconds>] [--json]\n  $ tunnelctl tunnel run PORT [--timeout <seconds>] -- COMMAND [ARGS...]')
+    expect(help.stdout).toContain(
+      '$ tunnelctl tunnel run TARGET [--timeout <seconds>] [--qr] [--open]\n    [--json]\n  $ tunnelctl tunnel run TARGET [--timeout <seconds>] -- CMD [ARGS...]',
+    )
     const examples = help.stdout.slice(help.stdout.indexOf('EXAMPLES'))
     expect(examples).toContain('$ tunnelctl tunnel run 3000\n')
     expect(examples).toContain('$ tunnelctl tunnel run 3000 -- npm run e2e')
@@ -248,7 +251,8 @@ describe('bad input to tunnel run', () => {
     [['3000', 'npm', 'test'], 'Put `--` before the command to run'],
     [['3000', '--'], 'Nothing follows `--`'],
     [['3000', '--json', '--', 'true'], '--json is for `tunnel run` without a command'],
-    [['abc'], 'Invalid port "abc"'],
+    [['abc'], '"abc" is not a target. Give a local port as 3000, localhost:3000'],
+    [['3000', '--qr', '--json'], '--qr is for a person at a terminal, --json for a script'],
   ])('%j exits 2 and starts nothing', async (args, message) => {
     const result = await t.run(['tunnel', 'run', ...args])
     expect(result.exitCode).toBe(2)

@@ -17,7 +17,7 @@ export default class TunnelRun extends TunnelctlCommand {
     "With a command after `--`, runs it with the URL in TUNNEL_URL and this terminal's stdin, stdout and stderr, sends it the SIGINT, SIGTERM and SIGHUP tunnelctl gets, stops the tunnel when it ends and exits with its exit status (128+n for signal n). tunnelctl's own lines go to stderr. A tunnel that fails to start runs nothing (exit 1); one that crashes while the command runs is reported on stderr.",
   ].join('\n\n')
 
-  static override usage = ['<%= command.id %> TARGET [--timeout <seconds>] [--qr] [--open] [--json]', '<%= command.id %> TARGET [--timeout <seconds>] -- COMMAND [ARGS...]']
+  static override usage = ['<%= command.id %> TARGET [--timeout <seconds>] [--qr] [--open] [--json]', '<%= command.id %> TARGET [--timeout <seconds>] -- CMD [ARGS...]']
 
   static override examples = [
     '<%= config.bin %> tunnel run 3000',
