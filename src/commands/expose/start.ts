@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
+import {ensureCloudflared, installCloudflaredFlag} from '../../cli/ensure-cloudflared.js'
 import {timeoutFlag} from '../../cli/inputs.js'
 import {connectSupervisor} from '../../client/connect.js'
 import {type EndpointInfo, EXPOSE_MODES, parseStartEndpointRequest} from '../../protocol/endpoints.js'
@@ -29,6 +30,7 @@ export default class ExposeStart extends TunnelctlCommand {
     auth: Flags.boolean({description: 'require Basic auth (user tunnelctl, a new random password shown once)'}),
     name: Flags.string({description: 'name for the endpoint, used in its hostname where the provider makes one'}),
     timeout: timeoutFlag('seconds to wait for the provider\'s URL (cloudflared, a custom command)'),
+    'install-cloudflared': installCloudflaredFlag,
   }
 
   async run(): Promise<EndpointInfo & {password?: string; warnings: string[]}> {
@@ -44,6 +46,7 @@ export default class ExposeStart extends TunnelctlCommand {
       searchPath: callerSearchPath(),
     })
     await refuseNonSocketTarget(parseExposeTarget(request.target))
+    if (request.provider === 'cloudflare') await ensureCloudflared(this, flags)
     const starting = connectSupervisor().then((client) => client.startEndpoint(request))
     const {endpoint, password, warnings} = await this.waitingFor(`Waiting for the URL of ${request.target}${request.provider ? ` on ${request.provider}` : ''}`, starting)
     for (const warning of warnings) this.warnUser(warning)
