@@ -14,7 +14,7 @@ export const INSTALL_VARIABLE = 'TUNNELCTL_INSTALL_CLOUDFLARED'
 
 /** `--install-cloudflared`, for every command that needs cloudflared and may fetch it. */
 export const installCloudflaredFlag = Flags.boolean({
-  description: `download cloudflared ${DEFAULT_CLOUDFLARED_TAG} from GitHub (sha256-verified) into tunnelctl's own bin directory if it is not found, without asking; also ${INSTALL_VARIABLE}=1`,
+  description: `if cloudflared is missing, download it (verified) without asking; as ${INSTALL_VARIABLE}=1 does`,
 })
 
 /**
@@ -27,6 +27,9 @@ export const installCloudflaredFlag = Flags.boolean({
 export async function ensureCloudflared(command: Command, flags: {'install-cloudflared'?: boolean}): Promise<void> {
   const paths = resolvePaths()
   const settings = new Settings(paths)
+  // A settings file that does not read hides cloudflared.path; the supervisor goes on with the
+  // settings it last read well, so it is the one to say whether cloudflared is there.
+  if (settings.check() !== undefined) return
   try {
     await findCloudflared(callerSearchPath(), cloudflaredSources(settings, paths.installedCloudflared))
     return

@@ -177,6 +177,7 @@ describe('human output', () => {
       proxy.responseTimeout   120 (default)                         Seconds an app may take to start its answer (its response head) before the proxy answers 504; 0 waits for ever.
       cloudflare.token        (not set)                             Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                             Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
+      cloudflared.path        (not set)                             The cloudflared program to run, used before the one on PATH and the one \`tunnelctl cloudflared install\` put in place.
       local.port              18221 (default)                       Port of the local provider's first endpoint; each other takes the next free one after it.
       local.address           0.0.0.0 (default)                     Address the local provider listens on: 0.0.0.0 for every interface, or one interface's address.
       local.hostname          devbox.test                           Name other machines on the network reach this one by; a local endpoint's URL is http://<it>:<its port>.
@@ -294,13 +295,16 @@ describe('human output', () => {
 
       USAGE
         $ tunnelctl tunnel start PORT [--json] [--timeout <seconds>]
+          [--install-cloudflared]
 
       ARGUMENTS
         PORT  local port to expose (1-65535)
 
       FLAGS
-        --timeout=<seconds>  [default: 30] seconds to wait for cloudflared to print
-                             its URL
+        --install-cloudflared  if cloudflared is missing, download it (verified)
+                               without asking; as TUNNELCTL_INSTALL_CLOUDFLARED=1 does
+        --timeout=<seconds>    [default: 30] seconds to wait for cloudflared to print
+                               its URL
 
       GLOBAL FLAGS
         --json  Format output as json.
@@ -310,12 +314,17 @@ describe('human output', () => {
 
         Starts \`cloudflared tunnel --url http://localhost:<port>\` under the supervisor
         and prints the URL once cloudflared has registered a connection. The port need
-        not be listening yet. cloudflared is looked for on this command's PATH.
+        not be listening yet. cloudflared is the one set as cloudflared.path, else the
+        first on this command's PATH, else the copy \`tunnelctl cloudflared install\`
+        put in place; when there is none, it is downloaded with consent (a question on
+        a terminal, --install-cloudflared, or TUNNELCTL_INSTALL_CLOUDFLARED=1).
 
       EXAMPLES
         $ tunnelctl tunnel start 3000
 
         $ tunnelctl tunnel start 8080 --timeout 60
+
+        $ tunnelctl tunnel start 3000 --install-cloudflared
 
         URL=$(tunnelctl tunnel start 3000 --json | jq -r .url)
 
