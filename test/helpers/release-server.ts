@@ -2,6 +2,7 @@ import {execFileSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer as createHttpsServer} from 'node:https'
 import {connect, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -51,13 +52,18 @@ export class ReleaseServer {
   private readonly server: Server
   private port = 0
 
-  private constructor(latestTag: string) {
+  private constructor(
+    latestTag: string,
+    private readonly tls?: TestCertificate,
+  ) {
     for (const name of PLATFORM_ASSETS) this.assets.set(name, name.endsWith('.tgz') ? tarballOf(FAKE_CLOUDFLARED) : FAKE_CLOUDFLARED)
-    this.server = createServer((request, response) => this.answer(request, response, latestTag))
+    const answer = (request: IncomingMessage, response: ServerResponse) => this.answer(request, response, latestTag)
+    this.server = tls ? createHttpsServer({key: tls.key, cert: tls.cert}, answer) : createServer(answer)
   }
 
-  static async start(latestTag = FAKE_CLOUDFLARED_TAG): Promise<ReleaseServer> {
-    const server = new ReleaseServer(latestTag)
+  /** Over https with `tls`, as GitHub is: the client must trust its certificate (NODE_EXTRA_CA_CERTS). */
+  static async start(latestTag = FAKE_CLOUDFLARED_TAG, tls?: TestCertificate): Promise<ReleaseServer> {
+    const server = new ReleaseServer(latestTag, tls)
     await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve))
     server.port = (server.server.address() as {port: number}).port
     return server
@@ -65,7 +71,7 @@ export class ReleaseServer {
 
   /** TUNNELCTL_GITHUB_API. */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`
   }
 
   /** The downloads of the asset's bytes (after the redirect). */
@@ -132,6 +138,21 @@ export class ReleaseServer {
   private json(response: ServerResponse, body: unknown): void {
     response.writeHead(200, {'content-type': 'application/json; charset=utf-8'}).end(JSON.stringify(body))
   }
+}
+
+export interface TestCertificate {
+  key: string
+  cert: string
+  /** The certificate's file, for NODE_EXTRA_CA_CERTS. */
+  certFile: string
+}
+
+/** A self-signed certificate for 127.0.0.1, made by openssl in `dir`. */
+export function testCertificate(dir: string): TestCertificate {
+  const keyFile = join(dir, 'key.pem')
+  const certFile = join(dir, 'cert.pem')
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], {stdio: 'ignore'})
+  return {key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile}
 }
 
 /** A gzipped tarball holding one file, `cloudflared`, as cloudflared's macOS assets are made. */

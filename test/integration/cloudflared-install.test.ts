@@ -6,7 +6,7 @@ import {DEFAULT_CLOUDFLARED_TAG} from '../../src/install/cloudflared-release.js'
 import {findOnPath} from '../../src/providers/find-executable.js'
 import {TestHome} from '../helpers/cli.js'
 import {unusedPort} from '../helpers/ports.js'
-import {ConnectProxy, FAKE_CLOUDFLARED, FAKE_CLOUDFLARED_TAG, ReleaseServer} from '../helpers/release-server.js'
+import {ConnectProxy, FAKE_CLOUDFLARED, FAKE_CLOUDFLARED_TAG, ReleaseServer, testCertificate} from '../helpers/release-server.js'
 
 /** node, and the system's programs (tar), but no cloudflared: the fixtures' is not on it. */
 const PATH_WITHOUT_CLOUDFLARED = [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter)
@@ -145,6 +145,20 @@ describe('tunnelctl cloudflared install', () => {
       expect(proxy.tunnels).toHaveLength(tunnelled)
     } finally {
       await proxy.close()
+    }
+  })
+
+  it('reaches an https release server through HTTPS_PROXY', async () => {
+    const [proxy, secure] = await Promise.all([ConnectProxy.start(), ReleaseServer.start(FAKE_CLOUDFLARED_TAG, testCertificate(t.home))])
+    try {
+      const env = {TUNNELCTL_GITHUB_API: secure.url, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: join(t.home, 'cert.pem')}
+      const install = await t.run(['cloudflared', 'install', '--version', FAKE_CLOUDFLARED_TAG], env)
+      expect(install.exitCode, install.stderr).toBe(0)
+      expect(secure.downloads).toHaveLength(1)
+      expect(new Set(proxy.tunnels)).toEqual(new Set([new URL(secure.url).host]))
+      expect(installed().equals(FAKE_CLOUDFLARED)).toBe(true)
+    } finally {
+      await Promise.all([proxy.close(), secure.close()])
     }
   })
 
