@@ -26,7 +26,7 @@ export function installWithProgress(paths: Paths, release: CloudflaredRelease, e
 }
 
 async function withHttp<T>(env: NodeJS.ProcessEnv, use: (http: HttpOptions) => Promise<T>): Promise<T> {
-  const http = httpOptions(env)
+  const http = await httpOptions(env)
   try {
     return await use(http)
   } finally {

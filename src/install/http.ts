@@ -1,8 +1,9 @@
 /**
  * HTTP for downloads: undici's fetch through an EnvHttpProxyAgent, so that HTTPS_PROXY, HTTP_PROXY
- * and NO_PROXY are honoured as curl honours them, with a limit on every wait.
+ * and NO_PROXY are honoured as curl honours them, with a limit on every wait. undici is loaded on
+ * first use: every `tunnel start` imports this, and only one that installs cloudflared needs it.
  */
-import {type Dispatcher, EnvHttpProxyAgent, fetch, type Response} from 'undici'
+import type {Dispatcher, Response} from 'undici'
 import {TunnelctlError} from '../errors.js'
 import {VERSION} from '../version.js'
 
@@ -15,7 +16,7 @@ export interface HttpOptions {
 }
 
 /** The download timeout from TUNNELCTL_DOWNLOAD_TIMEOUT (seconds), for a slow link or a test; the default otherwise. */
-export function downloadTimeoutS(env: NodeJS.ProcessEnv = process.env): number {
+function downloadTimeoutS(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.TUNNELCTL_DOWNLOAD_TIMEOUT
   if (raw === undefined || raw === '') return DEFAULT_DOWNLOAD_TIMEOUT_S
   if (!/^\d{1,4}$/.test(raw) || Number(raw) === 0) {
@@ -25,15 +26,17 @@ export function downloadTimeoutS(env: NodeJS.ProcessEnv = process.env): number {
   return Number(raw)
 }
 
-/** One agent for a whole install: the API request and the download share its proxy settings and limits. */
-export function httpOptions(env: NodeJS.ProcessEnv = process.env): HttpOptions {
+/** An agent with the proxy settings and limits of this environment; the caller closes it. */
+export async function httpOptions(env: NodeJS.ProcessEnv = process.env): Promise<HttpOptions> {
   const timeoutS = downloadTimeoutS(env)
   const ms = timeoutS * 1000
+  const {EnvHttpProxyAgent} = await import('undici')
   return {timeoutS, dispatcher: new EnvHttpProxyAgent({connect: {timeout: ms}, headersTimeout: ms, bodyTimeout: ms})}
 }
 
 /** GET, redirects followed; a failure to get any answer becomes a TunnelctlError that names the URL and why. */
 export async function fetchOrExplain(url: string, options: HttpOptions, headers: Record<string, string> = {}): Promise<Response> {
+  const {fetch} = await import('undici')
   try {
     return await fetch(url, {dispatcher: options.dispatcher, redirect: 'follow', headers: {'user-agent': `tunnelctl/${VERSION}`, ...headers}})
   } catch (error) {

@@ -30,7 +30,7 @@ export interface InstallResult {
 }
 
 /** The version the cloudflared at `file` says it is, or undefined when there is none or it does not run. */
-export async function cloudflaredVersion(file: string): Promise<string | undefined> {
+async function cloudflaredVersion(file: string): Promise<string | undefined> {
   const {stdout, failure} = await runCommand(file, ['--version'], {timeoutMs: VERSION_TIMEOUT_MS})
   return failure ? undefined : /^cloudflared version (\S+)/.exec(stdout.trim())?.[1]
 }

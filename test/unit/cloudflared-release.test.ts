@@ -77,7 +77,7 @@ describe('installing the macOS tarball', () => {
   })
 
   it('takes the cloudflared out of the verified .tgz and installs it 0755', async () => {
-    const http = httpOptions({})
+    const http = await httpOptions({})
     try {
       const found = await findCloudflaredRelease(FAKE_CLOUDFLARED_TAG, {...http, apiBase: server.url, platform: 'darwin', arch: 'arm64'})
       expect(found.asset).toMatchObject({name: 'cloudflared-darwin-arm64.tgz', archive: true})
