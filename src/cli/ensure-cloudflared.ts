@@ -4,7 +4,7 @@ import {badInput, TunnelctlError} from '../errors.js'
 import {DEFAULT_CLOUDFLARED_TAG} from '../install/cloudflared-release.js'
 import {resolvePaths} from '../paths.js'
 import {callerSearchPath} from '../protocol/search-path.js'
-import {cloudflaredSources, findCloudflared, INSTALL_COMMAND} from '../providers/cloudflare/cloudflared-binary.js'
+import {cloudflaredSources, findCloudflared, INSTALL_COMMAND, INSTALL_YOURSELF} from '../providers/cloudflare/cloudflared-binary.js'
 import {formatBytes} from '../render/download-progress.js'
 import {askYesNo} from './ask.js'
 import {installWithProgress, lookUpCloudflared} from './cloudflared-installer.js'
@@ -63,7 +63,7 @@ function notInstalled(why: string): TunnelctlError {
   return new TunnelctlError(
     'CLOUDFLARED_NOT_FOUND',
     `cloudflared was not found (not set as cloudflared.path, not on PATH, not installed by tunnelctl), and nothing was downloaded: ${why}. ` +
-      `Install it with \`${INSTALL_COMMAND}\`, or run this again with --install-cloudflared, or set ${INSTALL_VARIABLE}=1 (as CI would), ` +
-      'and tunnelctl downloads it from GitHub and verifies it.',
+      `To have tunnelctl download it from GitHub and verify it, run \`${INSTALL_COMMAND}\`, or run this again with --install-cloudflared, ` +
+      `or set ${INSTALL_VARIABLE}=1 (as CI would). Or install it yourself, then run this again:\n${INSTALL_YOURSELF}`,
   )
 }

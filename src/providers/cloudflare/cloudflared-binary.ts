@@ -5,11 +5,14 @@ import {findOnPath, isExecutable} from '../find-executable.js'
 /** What `tunnelctl cloudflared install` is, for every message that tells someone how to get cloudflared. */
 export const INSTALL_COMMAND = 'tunnelctl cloudflared install'
 
-const INSTALL_HELP = `cloudflared was not found: not set as cloudflared.path, not on PATH, and not installed by tunnelctl. Get it with \`${INSTALL_COMMAND}\` (a verified download from cloudflared's GitHub releases), or install it yourself, then run this again:
-  macOS:          brew install cloudflared
+/** How to install cloudflared without tunnelctl, a line for each system. */
+export const INSTALL_YOURSELF = `  macOS:          brew install cloudflared
   Debian/Ubuntu:  add Cloudflare's apt repository (https://pkg.cloudflare.com/), then: sudo apt-get install cloudflared
   Windows:        winget install --id Cloudflare.cloudflared
   Anything else:  https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/`
+
+const INSTALL_HELP = `cloudflared was not found: not set as cloudflared.path, not on PATH, and not installed by tunnelctl. Get it with \`${INSTALL_COMMAND}\` (a verified download from cloudflared's GitHub releases), or install it yourself, then run this again:
+${INSTALL_YOURSELF}`
 
 /** Where cloudflared may be, besides the caller's PATH. */
 export interface CloudflaredSources {
