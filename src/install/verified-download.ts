@@ -26,8 +26,10 @@ export async function downloadVerified(expected: ExpectedFile, file: string, opt
     throw failed(expected.url, `the server answered ${response.status} ${response.statusText}`)
   }
 
+  // A Content-Length of an encoded body (fetch decodes it) does not count the bytes that arrive.
+  const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity'
   const announced = Number(response.headers.get('content-length') ?? Number.NaN)
-  const total = Number.isSafeInteger(announced) ? announced : expected.size
+  const total = Number.isSafeInteger(announced) && !encoded ? announced : expected.size
   const hash = createHash('sha256')
   let received = 0
   const handle = await open(file, 'wx', 0o600)

@@ -48,6 +48,12 @@ const PLATFORM_ASSETS = [
 export class ReleaseServer {
   readonly requests: string[] = []
   behaviour: AssetBehaviour = 'good'
+  /**
+   * Downloads are answered only once this many release look-ups have come: installs started together
+   * then all reach their download while the first is still under way, however the machine schedules them.
+   */
+  holdDownloadsUntilLookups = 0
+  private held: Array<() => void> = []
   private readonly assets = new Map<string, Buffer>()
   private readonly server: Server
   private port = 0
@@ -88,7 +94,25 @@ export class ReleaseServer {
     const path = request.url ?? '/'
     this.requests.push(path)
     const release = /^\/repos\/cloudflare\/cloudflared\/releases\/(?:tags\/([^/]+)|latest)$/.exec(path)
-    if (release) return this.json(response, this.release(release[1] ?? latestTag))
+    if (release) {
+      this.json(response, this.release(release[1] ?? latestTag))
+      if (this.lookups >= this.holdDownloadsUntilLookups) for (const answer of this.held.splice(0)) answer()
+      return
+    }
+
+    if (path.startsWith('/objects/') && this.lookups < this.holdDownloadsUntilLookups) {
+      this.held.push(() => this.serveObject(path, response))
+      return
+    }
+
+    this.serveObject(path, response)
+  }
+
+  private get lookups(): number {
+    return this.requests.filter((path) => path.startsWith('/repos/')).length
+  }
+
+  private serveObject(path: string, response: ServerResponse): void {
     const download = /^\/download\/([^/]+)\/([^/]+)$/.exec(path)
     if (download && this.assets.has(download[2])) {
       response.writeHead(302, {location: `/objects/${randomBytes(8).toString('hex')}/${download[2]}`}).end()

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {delimiter, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {DEFAULT_CLOUDFLARED_TAG} from '../../src/install/cloudflared-release.js'
@@ -78,6 +78,13 @@ describe('tunnelctl cloudflared install', () => {
     })
   })
 
+  it('takes a <home>/bin that others may write to away from them before it puts anything there', async () => {
+    mkdirSync(bin)
+    chmodSync(bin, 0o777)
+    expect((await t.run(['cloudflared', 'install', '--version', FAKE_CLOUDFLARED_TAG])).exitCode).toBe(0)
+    expect(statSync(bin).mode & 0o777).toBe(0o755)
+  })
+
   it('refuses a file whose sha256 is not the release digest: exit 1, nothing installed, no temporary file left', async () => {
     server.behaviour = 'tampered'
     const install = await t.run(['cloudflared', 'install', '--yes'])
@@ -121,6 +128,7 @@ describe('tunnelctl cloudflared install', () => {
   })
 
   it('two installs at once both succeed, with one download and a whole file', async () => {
+    server.holdDownloadsUntilLookups = 2
     const both = await Promise.all([1, 2].map(() => t.run(['cloudflared', 'install', '--version', FAKE_CLOUDFLARED_TAG])))
     expect(both.map((result) => result.exitCode)).toEqual([0, 0])
     expect(both.map((result) => result.stdout).sort()).toEqual([
