@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'SUPERVISOR_STOPPING'
   | 'VERSION_MISMATCH'
   | 'SERVICE_FAILED'
+  | 'DOWNLOAD_FAILED'
   | 'INTERNAL'
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -30,6 +31,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SUPERVISOR_STOPPING: 503,
   VERSION_MISMATCH: 409,
   SERVICE_FAILED: 502,
+  DOWNLOAD_FAILED: 502,
   INTERNAL: 500,
 }
 

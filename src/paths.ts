@@ -25,6 +25,10 @@ export interface Paths {
   cloudflaredConfig: string
   /** The children the supervisor has running, for its successor after a hard kill. */
   childLedger: string
+  /** Where `tunnelctl cloudflared install` puts cloudflared: not writable by other users. */
+  binDir: string
+  /** The cloudflared that install puts there. */
+  installedCloudflared: string
 }
 
 // sun_path is 104 bytes on macOS and 108 on Linux, both including the terminating NUL.
@@ -56,6 +60,8 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
     endpointsDir: join(configDir, 'expose', 'endpoints'),
     cloudflaredConfig: join(runtimeDir, 'cloudflared.yml'),
     childLedger: join(runtimeDir, 'children.json'),
+    binDir: join(configDir, 'bin'),
+    installedCloudflared: join(configDir, 'bin', process.platform === 'win32' ? 'cloudflared.exe' : 'cloudflared'),
   }
 }
 

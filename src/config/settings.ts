@@ -2,7 +2,7 @@ import type Conf from 'conf'
 import {readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {hostname} from 'node:os'
-import {basename, dirname} from 'node:path'
+import {basename, dirname, isAbsolute} from 'node:path'
 import {badInput, TunnelctlError} from '../errors.js'
 import type {Paths} from '../paths.js'
 import {isValidPort} from '../ports.js'
@@ -74,6 +74,13 @@ export const SETTINGS = {
   'cloudflare.domain': {
     description: 'Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).',
     parse: (raw: string): string => parseHostname('cloudflare.domain', raw),
+  },
+  'cloudflared.path': {
+    description: 'The cloudflared program to run, used before the one on PATH and the one `tunnelctl cloudflared install` put in place.',
+    parse(raw: string): string {
+      if (!isAbsolute(raw)) throw badInput(`cloudflared.path must be an absolute path to the cloudflared program, such as /usr/local/bin/cloudflared, not "${raw}".`)
+      return raw
+    },
   },
   'local.port': {
     description: "Port of the local provider's first endpoint; each other takes the next free one after it.",

@@ -18,7 +18,7 @@ export interface DoctorReport {
 export async function runDoctor(paths: Paths): Promise<DoctorReport> {
   const checks = (
     await Promise.all([
-      checkCloudflared(),
+      checkCloudflared(paths),
       checkTailscale(),
       checkCloudflaredConfig(process.env.HOME),
       checkSupervisor(paths),

@@ -2,6 +2,7 @@ import type {Socket} from 'node:net'
 import type {Settings} from '../config/settings.js'
 import type {ExposeMode} from '../protocol/endpoints.js'
 import type {KeepAliveOptions, KeptAlive} from '../process/kept-alive.js'
+import type {CloudflaredSources} from './cloudflare/cloudflared-binary.js'
 
 export interface Publication {
   /** What visitors open. */
@@ -79,6 +80,8 @@ export interface ProviderContext {
   /** For files a provider's processes read (cloudflared config), private to the user. */
   runtimeDir: string
   settings: Settings
+  /** Where cloudflared may be besides the caller's PATH: the cloudflared.path setting, the installed copy. */
+  cloudflared: CloudflaredSources
   /**
    * Hands a connection accepted elsewhere to the proxy as if it had been made to it, so the proxy sees
    * the visitor's own address; every request on it goes to the endpoint published at `host`, whatever Host it names.

@@ -6,6 +6,7 @@ import type {Paths} from '../paths.js'
 import type {ShutdownResponse, SupervisorStatus} from '../protocol/supervisor.js'
 import {VERSION} from '../version.js'
 import type {ProviderContext, VisitorHeader} from '../providers/provider.js'
+import {type CloudflaredSources, cloudflaredSources} from '../providers/cloudflare/cloudflared-binary.js'
 import {ProviderRegistry} from '../providers/registry.js'
 import {ChildLedger, type ProviderOwner} from '../process/child-ledger.js'
 import {ControlServer} from './control-server.js'
@@ -29,6 +30,7 @@ const VISITOR_HEADERS: readonly VisitorHeader[] = ['cf-connecting-ip', 'x-forwar
 export class Supervisor {
   private readonly startedAt = new Date()
   private readonly settings: Settings
+  private readonly cloudflared: CloudflaredSources
   private readonly events: EventLog
   private readonly ledger: ChildLedger
   private readonly tunnels: TunnelRegistry
@@ -47,7 +49,8 @@ export class Supervisor {
     this.settings = new Settings(paths, (problem, fixed) => this.settingsProblem(problem, fixed))
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
     this.ledger = new ChildLedger(paths.childLedger)
-    this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig})
+    this.cloudflared = cloudflaredSources(this.settings, paths.installedCloudflared)
+    this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig, cloudflared: this.cloudflared})
     this.held = new HeldTunnels({tunnels: this.tunnels, events: this.events, onReleased: () => this.endOneOff()})
     this.exposes = new ExposeRegistry({
       store: new EndpointStore(paths.endpointsDir),
@@ -157,11 +160,12 @@ export class Supervisor {
   }
 
   private providerContext(): ProviderContext {
-    const {proxy, ledger, events, settings, paths} = this
+    const {proxy, ledger, events, settings, paths, cloudflared} = this
     return {
       proxyPort: (visitorHeader) => proxy.portFor(visitorHeader),
       runtimeDir: paths.runtimeDir,
       settings,
+      cloudflared,
       acceptConnection: (socket, host) => proxy.accept(socket, {host}),
       keepAlive: (options) =>
         new KeptAlive({

@@ -2,6 +2,7 @@ import {TunnelctlError} from '../errors.js'
 import {DEFAULT_START_TIMEOUT_MS} from '../protocol/start-options.js'
 import {type Scheme, unverifiedCertificateWarning} from '../protocol/local-target.js'
 import type {StartTunnelRequest, StartTunnelResponse, TunnelInfo} from '../protocol/tunnels.js'
+import type {CloudflaredSources} from '../providers/cloudflare/cloudflared-binary.js'
 import {CLOUDFLARED_STOP_GRACE_MS, type QuickTunnel, startQuickTunnel} from '../providers/cloudflare/quick-tunnel.js'
 import type {ChildLedger} from '../process/child-ledger.js'
 import type {EventLog} from './event-log.js'
@@ -24,6 +25,7 @@ export interface TunnelRegistryOptions {
   events: EventLog
   ledger: ChildLedger
   cloudflaredConfig: string
+  cloudflared: CloudflaredSources
 }
 
 /** The quick tunnels of this supervisor, one per local port. */
@@ -68,6 +70,7 @@ export class TunnelRegistry {
           scheme,
           timeoutMs,
           searchPath,
+          cloudflared: this.options.cloudflared,
           configFile: this.options.cloudflaredConfig,
           signal: tunnel.abort.signal,
           onSpawn: (child) => this.options.ledger.track(child, {kind: 'tunnel', port}),

@@ -63,12 +63,12 @@ export class TestHome {
   /**
    * Runs tunnelctl on a pseudo-terminal (`script`), as a person at a terminal would: stdin, stdout and
    * stderr are the terminal, so what it printed comes out as one text, with \r\n line ends;
-   * `columns` sets its width.
+   * `columns` sets its width; `input` is typed at it.
    */
-  async runOnTerminal(args: string[], env: NodeJS.ProcessEnv = this.env, columns?: number): Promise<CliResult> {
+  async runOnTerminal(args: string[], env: NodeJS.ProcessEnv = this.env, columns?: number, input?: string): Promise<CliResult> {
     const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')
     const sized = columns === undefined ? command : `stty cols ${columns} && ${command}`
-    const result = await execa('script', ['-qec', sized, '/dev/null'], {env, extendEnv: false, reject: false, timeout: WAIT_MS})
+    const result = await execa('script', ['-qec', sized, '/dev/null'], {env, extendEnv: false, reject: false, timeout: WAIT_MS, ...(input !== undefined && {input})})
     if (result.timedOut) throw new Error(`tunnelctl ${args.join(' ')} on a terminal did not exit within ${WAIT_MS} ms\noutput: ${result.stdout}`)
     return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
   }

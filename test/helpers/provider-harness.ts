@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Settings} from '../../src/config/settings.js'
 import {resolvePaths} from '../../src/paths.js'
+import {cloudflaredSources} from '../../src/providers/cloudflare/cloudflared-binary.js'
 import type {ProviderContext} from '../../src/providers/provider.js'
 import {type Down, KeptAlive} from '../../src/process/kept-alive.js'
 import {isRunning} from '../../src/process/process-alive.js'
@@ -20,10 +21,11 @@ export class ProviderHarness {
   readonly spawned: ManagedProcess[] = []
   readonly downs: Down[] = []
   readonly runtimeDir = join(this.home, 'run')
+  private readonly paths = resolvePaths({TUNNELCTL_HOME: this.home})
 
   constructor() {
     mkdirSync(this.runtimeDir, {mode: 0o700})
-    this.settings = new Settings(resolvePaths({TUNNELCTL_HOME: this.home}))
+    this.settings = new Settings(this.paths)
   }
 
   context(proxyPort: number): ProviderContext {
@@ -31,6 +33,7 @@ export class ProviderHarness {
       proxyPort: () => proxyPort,
       runtimeDir: this.runtimeDir,
       settings: this.settings,
+      cloudflared: cloudflaredSources(this.settings, this.paths.installedCloudflared),
       acceptConnection(socket) {
         const upstream = connect(proxyPort, '127.0.0.1')
         socket.pipe(upstream).pipe(socket)

@@ -216,6 +216,6 @@ describe('unavailable() says what to do', () => {
 
   it('says how to install cloudflared when it is not on PATH', async () => {
     process.env.PATH = '/nonexistent'
-    expect(await provider.unavailable()).toContain('cloudflared was not found on PATH')
+    expect(await provider.unavailable()).toContain('cloudflared was not found: not set as cloudflared.path, not on PATH, and not installed by tunnelctl')
   })
 })

@@ -1,6 +1,6 @@
 import {execa} from 'execa'
-import {chmodSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {BIN, type CliResult, FIXTURE_BIN, isAlive, TestHome, waitFor} from '../helpers/cli.js'
 import {OldSupervisor} from '../helpers/old-supervisor.js'
@@ -103,7 +103,7 @@ describe('a healthy home', () => {
     const result = await t.run(['doctor'])
     expect(screen(result)).toMatchInlineSnapshot(`
       "stdout:
-      ok       cloudflared: <version> (<fixtures>/cloudflared)
+      ok       cloudflared: <version> (<fixtures>/cloudflared, on PATH)
       ok       tailscale: <version> (<fixtures>/tailscale)
       ok       cloudflared-config: none where cloudflared looks for one by default
       ok       supervisor: not running; \`tunnelctl supervisor start\` starts it
@@ -123,7 +123,7 @@ describe('a healthy home', () => {
 
   it('reads the versions the binaries print', async () => {
     const {report} = await doctor()
-    expect(only(report, 'cloudflared')).toEqual({id: 'cloudflared', status: 'ok', summary: `2026.8.0 (${join(FIXTURE_BIN, 'cloudflared')})`})
+    expect(only(report, 'cloudflared')).toEqual({id: 'cloudflared', status: 'ok', summary: `2026.8.0 (${join(FIXTURE_BIN, 'cloudflared')}, on PATH)`})
     expect(only(report, 'tailscale')).toEqual({id: 'tailscale', status: 'ok', summary: `1.84.3 (${join(FIXTURE_BIN, 'tailscale')})`})
   })
 
@@ -171,7 +171,7 @@ describe('what a broken home shows', () => {
 
     expect(screen(await t.run(['doctor']))).toMatchInlineSnapshot(`
       "stdout:
-      ok       cloudflared: <version> (<fixtures>/cloudflared)
+      ok       cloudflared: <version> (<fixtures>/cloudflared, on PATH)
       ok       tailscale: <version> (<fixtures>/tailscale)
       warn     cloudflared-config: <home>/user/.cloudflared/config.yml: its ingress rules send plain \`cloudflared tunnel --url\` runs to their catch-all instead of the --url. tunnelctl's own tunnels pass an isolated --config and are not affected.
                fix: Move it aside: mv <home>/user/.cloudflared/config.yml <home>/user/.cloudflared/config.yml.bak (a named tunnel that needs it can be run with --config <home>/user/.cloudflared/config.yml.bak)
@@ -416,10 +416,30 @@ describe('binaries', () => {
     const {exitCode, report} = await doctor({PATH: emptyDir})
     expect(exitCode).toBe(0)
     const cloudflared = only(report, 'cloudflared')
-    expect(cloudflared).toMatchObject({status: 'warn', summary: 'not found on PATH; tunnels and the cloudflare provider need it'})
-    for (const how of ['brew install cloudflared', 'apt-get install cloudflared', 'winget install --id Cloudflare.cloudflared']) expect(cloudflared.fix).toContain(how)
+    expect(cloudflared).toMatchObject({status: 'warn', summary: 'not found; tunnels and the cloudflare provider need it'})
+    for (const how of ['tunnelctl cloudflared install', 'brew install cloudflared', 'apt-get install cloudflared', 'winget install --id Cloudflare.cloudflared']) expect(cloudflared.fix).toContain(how)
     expect(only(report, 'tailscale')).toMatchObject({status: 'warn', summary: 'not found; only the tailscale provider needs it'})
     expect(only(report, 'tailscale').fix).toContain('https://tailscale.com/download')
+  })
+
+  it('says which cloudflared is used and how it was found: cloudflared.path, then PATH, then the installed copy', async () => {
+    const installed = join(t.home, 'bin', 'cloudflared')
+    const chosen = join(t.home, 'chosen', 'cloudflared')
+    for (const file of [installed, chosen]) {
+      mkdirSync(dirname(file))
+      copyFileSync(join(FIXTURE_BIN, 'cloudflared'), file)
+    }
+
+    const withoutFixtures = dirname(process.execPath)
+    expect(only((await doctor({PATH: withoutFixtures})).report, 'cloudflared').summary).toBe(`2026.8.0 (${installed}, installed by tunnelctl cloudflared install)`)
+    expect(only((await doctor()).report, 'cloudflared').summary).toBe(`2026.8.0 (${join(FIXTURE_BIN, 'cloudflared')}, on PATH)`)
+    expect((await t.run(['config', 'set', 'cloudflared.path', chosen])).exitCode).toBe(0)
+    expect(only((await doctor()).report, 'cloudflared').summary).toBe(`2026.8.0 (${chosen}, set as cloudflared.path)`)
+
+    rmSync(chosen)
+    const {exitCode, report} = await doctor()
+    expect(exitCode).toBe(0)
+    expect(only(report, 'cloudflared')).toMatchObject({status: 'warn', summary: 'cloudflared.path is not an executable file', fix: expect.stringContaining(`cloudflared.path is set to ${chosen}`)})
   })
 
   it('a cloudflared that fails to print its version is a problem', async () => {

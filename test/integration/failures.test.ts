@@ -56,8 +56,8 @@ describe('when cloudflared fails, start fails clearly, stops it and lists nothin
   it('cloudflared not on PATH: says how to install it, exit 1, starts nothing', async () => {
     const start = await t.run(['tunnel', 'start', '3000'], {PATH: `${dirname(process.execPath)}:/usr/bin:/bin`})
     expect(start.exitCode).toBe(1)
-    expect(start.stderr).toContain('cloudflared was not found on PATH')
-    for (const how of ['brew install cloudflared', 'apt-get install cloudflared', 'winget install --id Cloudflare.cloudflared', 'https://developers.cloudflare.com/']) {
+    expect(start.stderr).toContain('cloudflared was not found (not set as cloudflared.path, not on PATH, not installed by tunnelctl), and nothing was downloaded')
+    for (const how of ['tunnelctl cloudflared install', '--install-cloudflared', 'TUNNELCTL_INSTALL_CLOUDFLARED=1', 'brew install cloudflared', 'apt-get install cloudflared', 'winget install --id Cloudflare.cloudflared', 'https://developers.cloudflare.com/']) {
       expect(start.stderr).toContain(how)
     }
 

@@ -177,6 +177,7 @@ describe('human output', () => {
       proxy.responseTimeout   120 (default)                         Seconds an app may take to start its answer (its response head) before the proxy answers 504; 0 waits for ever.
       cloudflare.token        (not set)                             Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                             Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
+      cloudflared.path        (not set)                             The cloudflared program to run, used before the one on PATH and the one \`tunnelctl cloudflared install\` put in place.
       local.port              18221 (default)                       Port of the local provider's first endpoint; each other takes the next free one after it.
       local.address           0.0.0.0 (default)                     Address the local provider listens on: 0.0.0.0 for every interface, or one interface's address.
       local.hostname          devbox.test                           Name other machines on the network reach this one by; a local endpoint's URL is http://<it>:<its port>.
@@ -296,17 +297,19 @@ describe('human output', () => {
 
       USAGE
         $ tunnelctl tunnel start TARGET [--json] [--timeout <seconds>] [--qr]
-          [--open]
+          [--open] [--install-cloudflared]
 
       ARGUMENTS
         TARGET  local port or URL to expose: 3000, localhost:3000, 127.0.0.1:<port>,
                 [::1]:3000, http://localhost:3000 or https://localhost:8443
 
       FLAGS
-        --open               also open the URL in the default browser
-        --qr                 also print the URL as a QR code, to try it on a phone
-        --timeout=<seconds>  [default: 30] seconds to wait for cloudflared to print
-                             its URL
+        --install-cloudflared  if cloudflared is missing, download it (verified)
+                               without asking; as TUNNELCTL_INSTALL_CLOUDFLARED=1 does
+        --open                 also open the URL in the default browser
+        --qr                   also print the URL as a QR code, to try it on a phone
+        --timeout=<seconds>    [default: 30] seconds to wait for cloudflared to print
+                               its URL
 
       GLOBAL FLAGS
         --json  Format output as json.
@@ -321,8 +324,11 @@ describe('human output', () => {
         server with its own certificate) gets \`--url https://localhost:<port>
         --no-tls-verify\`, with a warning that its certificate is not verified. Either
         way the tunnel is named by its port in \`tunnel list\` and \`tunnel stop\`. The
-        port need not be listening yet. cloudflared is looked for on this command's
-        PATH.
+        port need not be listening yet. cloudflared is the one set as
+        cloudflared.path, else the first on this command's PATH, else the copy
+        \`tunnelctl cloudflared install\` put in place; when there is none, it is
+        downloaded with consent (a question on a terminal, --install-cloudflared, or
+        TUNNELCTL_INSTALL_CLOUDFLARED=1).
 
       EXAMPLES
         $ tunnelctl tunnel start 3000
@@ -332,6 +338,8 @@ describe('human output', () => {
         $ tunnelctl tunnel start https://localhost:8443
 
         $ tunnelctl tunnel start 8080 --timeout 60
+
+        $ tunnelctl tunnel start 3000 --install-cloudflared
 
         URL=$(tunnelctl tunnel start 3000 --json | jq -r .url)
 

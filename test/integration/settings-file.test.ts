@@ -190,6 +190,7 @@ describe('a settings file that holds a bad value', () => {
       proxy.responseTimeout   120 (default)                   Seconds an app may take to start its answer (its response head) before the proxy answers 504; 0 waits for ever.
       cloudflare.token        (hidden) (invalid; not used)    Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                       Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
+      cloudflared.path        (not set)                       The cloudflared program to run, used before the one on PATH and the one \`tunnelctl cloudflared install\` put in place.
       local.port              70000 (invalid; 18221 is used)  Port of the local provider's first endpoint; each other takes the next free one after it.
       local.address           0.0.0.0 (default)               Address the local provider listens on: 0.0.0.0 for every interface, or one interface's address.
       local.hostname          devbox.test                     Name other machines on the network reach this one by; a local endpoint's URL is http://<it>:<its port>.

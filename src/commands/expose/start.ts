@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {TunnelctlCommand} from '../../cli/base-command.js'
+import {ensureCloudflared, installCloudflaredFlag} from '../../cli/ensure-cloudflared.js'
 import {exposeTargetArg, timeoutFlag} from '../../cli/inputs.js'
 import {refuseUrlFlagsWithJson, showUrlFlags} from '../../cli/show-url.js'
 import {connectSupervisor} from '../../client/connect.js'
@@ -35,6 +36,7 @@ export default class ExposeStart extends TunnelctlCommand {
     name: Flags.string({description: 'name for the endpoint, used in its hostname where the provider makes one'}),
     timeout: timeoutFlag('seconds to wait for the provider\'s URL (cloudflared, a custom command)'),
     ...showUrlFlags,
+    'install-cloudflared': installCloudflaredFlag,
   }
 
   async run(): Promise<EndpointInfo & {password?: string; warnings: string[]}> {
@@ -51,6 +53,7 @@ export default class ExposeStart extends TunnelctlCommand {
       searchPath: callerSearchPath(),
     })
     await refuseNonSocketTarget(args.target)
+    if (request.provider === 'cloudflare') await ensureCloudflared(this, flags)
     const starting = connectSupervisor().then((client) => client.startEndpoint(request))
     const {endpoint, password, warnings} = await this.waitingFor(`Waiting for the URL of ${request.target}${request.provider ? ` on ${request.provider}` : ''}`, starting)
     for (const warning of warnings) this.warnUser(warning)

@@ -1,4 +1,5 @@
 import {TunnelctlCommand} from '../../cli/base-command.js'
+import {ensureCloudflared, installCloudflaredFlag} from '../../cli/ensure-cloudflared.js'
 import {targetArg, timeoutFlag} from '../../cli/inputs.js'
 import {refuseUrlFlagsWithJson, showUrl, showUrlFlags} from '../../cli/show-url.js'
 import {runAroundCommand, TunnelWatch, watchInForeground} from '../../cli/tunnel-run.js'
@@ -36,6 +37,7 @@ export default class TunnelRun extends TunnelctlCommand {
   static override flags = {
     timeout: timeoutFlag('seconds to wait for cloudflared to print its URL'),
     ...showUrlFlags,
+    'install-cloudflared': installCloudflaredFlag,
   }
 
   async run(): Promise<void> {
@@ -43,6 +45,7 @@ export default class TunnelRun extends TunnelctlCommand {
     refuseUrlFlagsWithJson(flags, this.jsonEnabled())
     const command = this.commandToRun(argv.length - 1)
     const {port, scheme} = args.target
+    await ensureCloudflared(this, flags)
     const {client, started} = await startSupervisor()
     const watch = new TunnelWatch(command ? undefined : (event) => this.printEvent(event))
     const holding = client.holdTunnel({port, scheme, timeoutMs: flags.timeout, searchPath: callerSearchPath(), ...(started && {oneOff: true})}, watch.onEvent)

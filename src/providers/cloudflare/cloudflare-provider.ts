@@ -38,7 +38,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
 
   async function unavailable(searchPath?: string): Promise<string | undefined> {
     try {
-      await findCloudflared(searchPath)
+      await findCloudflared(searchPath, context.cloudflared)
     } catch (error) {
       return (error as Error).message
     }
@@ -73,7 +73,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
         const configFile = join(context.runtimeDir, QUICK_CONFIG)
         const timeoutMs = startTimeoutMs(request, restart, START_TIMEOUT_MS)
         const {searchPath} = request
-        const tunnel = await startQuickTunnel({port: context.proxyPort('cf-connecting-ip'), timeoutMs, searchPath, configFile, signal, onSpawn})
+        const tunnel = await startQuickTunnel({port: context.proxyPort('cf-connecting-ip'), timeoutMs, searchPath, cloudflared: context.cloudflared, configFile, signal, onSpawn})
         // cloudflared forwards with Host <sub>.trycloudflare.com: the hostname is the route.
         return {process: tunnel.process, value: {url: tunnel.url, host: new URL(tunnel.url).host}}
       },
@@ -126,7 +126,7 @@ export function createCloudflareProvider(context: ProviderContext): Provider {
         const configFile = join(context.runtimeDir, NAMED_CONFIG)
         const timeoutMs = startTimeoutMs(first, restart, START_TIMEOUT_MS)
         const proxyPort = context.proxyPort('cf-connecting-ip')
-        const child = await startNamedTunnel({token, proxyPort, configFile, timeoutMs, searchPath: first.searchPath, signal, onSpawn})
+        const child = await startNamedTunnel({token, proxyPort, configFile, timeoutMs, searchPath: first.searchPath, cloudflared: context.cloudflared, signal, onSpawn})
         return {process: child, value: undefined}
       },
       onUp(_, restarts) {

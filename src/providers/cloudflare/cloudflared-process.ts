@@ -4,7 +4,7 @@ import {findFreeLoopbackPort} from '../../ports.js'
 import {describeExit, type ManagedProcess} from '../../process/managed-process.js'
 import {spawnUntilReady, withLastLines} from '../../process/spawn-until-ready.js'
 import {envWithSearchPath} from '../find-executable.js'
-import {cloudflaredEnv, findCloudflared} from './cloudflared-binary.js'
+import {type CloudflaredSources, cloudflaredEnv, findCloudflared} from './cloudflared-binary.js'
 import {failureHint} from './quick-tunnel-output.js'
 
 /** cloudflared finishes a graceful shutdown in 1–2 s when idle; past this it is killed. */
@@ -29,6 +29,8 @@ export interface CloudflaredStart {
   env?: NodeJS.ProcessEnv
   /** Where cloudflared is looked for, and the PATH it runs with: the caller's; this process's own when undefined. */
   searchPath: string | undefined
+  /** Where else cloudflared may be: the cloudflared.path setting, the installed copy. */
+  cloudflared: CloudflaredSources
   timeoutMs: number
   /** Aborting stops the process; the start rejects with the signal's reason. */
   signal: AbortSignal
@@ -45,7 +47,7 @@ export interface CloudflaredStart {
  * says so. On any failure the process is stopped before the promise rejects.
  */
 export async function startCloudflared(options: CloudflaredStart): Promise<ManagedProcess> {
-  const binary = await findCloudflared(options.searchPath)
+  const {file: binary} = await findCloudflared(options.searchPath, options.cloudflared)
   await writeFileAtomically(options.config.file, options.config.content)
   const metricsPort = await reserveMetricsPort()
   const args = [

@@ -1,4 +1,5 @@
 import type {ManagedProcess} from '../../process/managed-process.js'
+import type {CloudflaredSources} from './cloudflared-binary.js'
 import {formatSeconds, startCloudflared} from './cloudflared-process.js'
 import {isRegisteredLine} from './quick-tunnel-output.js'
 
@@ -11,6 +12,8 @@ export interface NamedTunnelOptions {
   timeoutMs: number
   /** Where cloudflared is looked for: the caller's PATH; this process's own when undefined. */
   searchPath: string | undefined
+  /** Where else cloudflared may be: the cloudflared.path setting, the installed copy. */
+  cloudflared: CloudflaredSources
   /** Aborting stops the process; the start rejects with the signal's reason. */
   signal: AbortSignal
   onSpawn?: (child: ManagedProcess) => void
@@ -36,6 +39,7 @@ export function startNamedTunnel(options: NamedTunnelOptions): Promise<ManagedPr
     env: {TUNNEL_TOKEN: options.token},
     timeoutMs: options.timeoutMs,
     searchPath: options.searchPath,
+    cloudflared: options.cloudflared,
     signal: options.signal,
     onSpawn: options.onSpawn,
     isUp: isRegisteredLine,

@@ -1,5 +1,6 @@
 import type {ManagedProcess} from '../../process/managed-process.js'
 import type {Scheme} from '../../protocol/local-target.js'
+import type {CloudflaredSources} from './cloudflared-binary.js'
 import {formatSeconds, startCloudflared} from './cloudflared-process.js'
 import {QuickTunnelOutput} from './quick-tunnel-output.js'
 
@@ -15,6 +16,8 @@ export interface QuickTunnelOptions {
   timeoutMs: number
   /** Where cloudflared is looked for: the caller's PATH; this process's own when undefined. */
   searchPath: string | undefined
+  /** Where else cloudflared may be: the cloudflared.path setting, the installed copy. */
+  cloudflared: CloudflaredSources
   /** Where to write the config that shields the tunnel from the user's ~/.cloudflared/config.yml; one file serves every quick tunnel. */
   configFile: string
   /** Aborting stops the process; the start rejects with the signal's reason. */
@@ -42,6 +45,7 @@ export async function startQuickTunnel(options: QuickTunnelOptions): Promise<Qui
     command: options.scheme === 'https' ? ['--url', `https://localhost:${options.port}`, '--no-tls-verify'] : ['--url', `http://localhost:${options.port}`],
     timeoutMs: options.timeoutMs,
     searchPath: options.searchPath,
+    cloudflared: options.cloudflared,
     signal: options.signal,
     onSpawn: options.onSpawn,
     isUp: (line) => output.push(line) && output.url !== undefined && output.registered,

@@ -1,0 +1,3 @@
+import {topicHelpCommand} from '../../cli/topic-help.js'
+
+export default topicHelpCommand('cloudflared')
