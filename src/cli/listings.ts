@@ -21,8 +21,8 @@ export async function tunnelListing(): Promise<Listing<TunnelInfo[]>> {
   if (tunnels.length === 0) return {value: tunnels, text: 'No active tunnels.'}
   const [{renderTable}, {uptimeSince}] = await Promise.all([import('../render/table.js'), import('../render/uptime.js')])
   const now = new Date()
-  const rows = tunnels.map((t) => [String(t.port), t.url ?? '-', t.status, uptimeSince(t.startedAt, now)])
-  return {value: tunnels, text: renderTable(['PORT', 'URL', 'STATUS', 'UPTIME'], rows)}
+  const rows = tunnels.map((t) => [String(t.port), t.url ?? '-', t.direct ? 'direct' : 'proxy', t.auth ? 'yes' : 'no', t.status, uptimeSince(t.startedAt, now)])
+  return {value: tunnels, text: renderTable(['PORT', 'URL', 'VIA', 'AUTH', 'STATUS', 'UPTIME'], rows)}
 }
 
 export async function endpointListing(): Promise<Listing<EndpointInfo[]>> {

@@ -13,6 +13,10 @@ export interface TunnelInfo {
   /** ISO 8601; uptime is derived from it by whoever renders. */
   startedAt: string
   status: TunnelStatus
+  /** cloudflared sends visitors straight to the port, not through the proxy: no auth, nothing recorded. */
+  direct: boolean
+  /** Visitors need user tunnelctl and the password `tunnel start --auth` showed. */
+  auth: boolean
 }
 
 export interface StartTunnelRequest {
@@ -21,10 +25,16 @@ export interface StartTunnelRequest {
   timeoutMs?: number
   /** The caller's PATH, where cloudflared is looked for; the supervisor's own when absent. */
   searchPath?: string
+  /** cloudflared → port, past the proxy. */
+  direct?: boolean
+  /** Basic auth with a new random password, returned once; not with direct. */
+  auth?: boolean
 }
 
 export interface StartTunnelResponse {
   tunnel: TunnelInfo
+  /** Only with auth. The supervisor keeps just its bcrypt hash, in memory, while the tunnel runs. */
+  password?: string
   /** Things the user should know that did not stop the tunnel, e.g. nothing listening on the port yet. */
   warnings: string[]
 }
@@ -42,25 +52,32 @@ export interface StopAllTunnelsResponse {
 }
 
 export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
-  const object = expectObject(body, ['port', 'timeoutMs', 'searchPath'])
-  if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
-  return {port: object.port, timeoutMs: parseTimeoutMs(object.timeoutMs), ...optionalSearchPath(object.searchPath)}
+  const object = expectObject(body, ['port', 'timeoutMs', 'searchPath', 'direct', 'auth'])
+  const {port, direct, auth} = object
+  if (!isValidPort(port)) throw badInput('"port" must be an integer from 1 to 65535.')
+  if (direct !== undefined && typeof direct !== 'boolean') throw badInput('"direct" must be true or false.')
+  if (auth !== undefined && typeof auth !== 'boolean') throw badInput('"auth" must be true or false.')
+  // The password is checked by the proxy, which a direct tunnel goes past.
+  if (direct && auth) throw badInput('--direct and --auth cannot be given together: a direct tunnel bypasses the proxy that asks for the password. Leave out --direct.')
+  return {port, timeoutMs: parseTimeoutMs(object.timeoutMs), ...optionalSearchPath(object.searchPath), ...(direct && {direct}), ...(auth && {auth})}
 }
 
 export function parseTunnelInfo(value: unknown): TunnelInfo {
   const object = expectReply(value)
-  const {port, url, pid, startedAt, status} = object
+  const {port, url, pid, startedAt, status, direct, auth} = object
   if (
     !isValidPort(port) ||
     (url !== null && typeof url !== 'string') ||
     (pid !== null && typeof pid !== 'number') ||
     typeof startedAt !== 'string' ||
-    (status !== 'starting' && status !== 'up')
+    (status !== 'starting' && status !== 'up') ||
+    typeof direct !== 'boolean' ||
+    typeof auth !== 'boolean'
   ) {
     throw malformedReply('tunnel')
   }
 
-  return {port, url, pid, startedAt, status}
+  return {port, url, pid, startedAt, status, direct, auth}
 }
 
 export function parseTunnelList(value: unknown): TunnelInfo[] {
@@ -70,7 +87,9 @@ export function parseTunnelList(value: unknown): TunnelInfo[] {
 
 export function parseStartTunnelResponse(body: unknown): StartTunnelResponse {
   const object = expectReply(body)
-  const {warnings} = object
+  const {warnings, password} = object
   if (!Array.isArray(warnings) || !warnings.every((w) => typeof w === 'string')) throw malformedReply('start')
-  return {tunnel: parseTunnelInfo(object.tunnel), warnings}
+  if (password !== undefined && typeof password !== 'string') throw malformedReply('start')
+  const tunnel = parseTunnelInfo(object.tunnel)
+  return password === undefined ? {tunnel, warnings} : {tunnel, warnings, password}
 }

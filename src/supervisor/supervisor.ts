@@ -45,7 +45,7 @@ export class Supervisor {
     this.settings = new Settings(paths, (problem, fixed) => this.settingsProblem(problem, fixed))
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
     this.ledger = new ChildLedger(paths.childLedger)
-    this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig})
+    this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig, proxy: this.proxy})
     this.exposes = new ExposeRegistry({
       store: new EndpointStore(paths.endpointsDir),
       proxy: this.proxy,

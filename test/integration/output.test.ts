@@ -84,7 +84,7 @@ describe('human output', () => {
       Error: No tunnel on port 3001. See the active ones with \`tunnelctl tunnel list\`.
       exit 1"
     `)
-    t.fakeMode('rate-limited', 3002)
+    t.fakeModeNext('rate-limited')
     expect(screen(await t.run(['tunnel', 'start', '3002']))).toMatchInlineSnapshot(`
       "stderr:
       Error: cloudflared exited with code 1 before the tunnel was up. TryCloudflare is rate limiting this machine (HTTP 429). Wait a few minutes before starting more quick tunnels.
@@ -98,7 +98,7 @@ describe('human output', () => {
   })
 
   it('events with a crash', async () => {
-    t.fakeMode('crash-after-start', 3000)
+    t.fakeModeNext('crash-after-start')
     await t.run(['tunnel', 'start', '3000'])
     await waitFor('the crash', async () => (await t.run(['events'])).stdout.includes('tunnel.crashed'))
     expect(screen(await t.run(['events']))).toMatchInlineSnapshot(`
