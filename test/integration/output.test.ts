@@ -45,9 +45,9 @@ describe('human output', () => {
     await t.run(['tunnel', 'start', '4000'])
     expect(screen(await t.run(['tunnel', 'list']))).toMatchInlineSnapshot(`
       "stdout:
-      PORT  URL                                                    STATUS  UPTIME
-      3000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  up      <uptime>
-      4000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  up      <uptime>
+      PORT  URL                                                    VIA    AUTH  STATUS  UPTIME
+      3000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  proxy  no    up      <uptime>
+      4000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  proxy  no    up      <uptime>
       exit 0"
     `)
     expect(screen(await t.run(['tunnel', 'stop', '4000']))).toMatchInlineSnapshot(`
@@ -293,12 +293,17 @@ describe('human output', () => {
       Put a local port on a public https URL with a cloudflared quick tunnel.
 
       USAGE
-        $ tunnelctl tunnel start PORT [--json] [--timeout <seconds>]
+        $ tunnelctl tunnel start PORT [--json] [--auth | --direct] [--timeout
+          <seconds>]
 
       ARGUMENTS
         PORT  local port to expose (1-65535)
 
       FLAGS
+        --auth               require Basic auth (user tunnelctl, a new random password
+                             shown once)
+        --direct             cloudflared straight to the port, past the local proxy:
+                             no --auth
         --timeout=<seconds>  [default: 30] seconds to wait for cloudflared to print
                              its URL
 
@@ -308,12 +313,19 @@ describe('human output', () => {
       DESCRIPTION
         Put a local port on a public https URL with a cloudflared quick tunnel.
 
-        Starts \`cloudflared tunnel --url http://localhost:<port>\` under the supervisor
-        and prints the URL once cloudflared has registered a connection. The port need
-        not be listening yet. cloudflared is looked for on this command's PATH.
+        Starts a cloudflared quick tunnel under the supervisor and prints its URL once
+        cloudflared has registered a connection. The port need not be listening yet.
+        cloudflared is looked for on this command's PATH. Visitors reach the port
+        through the supervisor's local proxy, which asks them for a password with
+        --auth and sees every request; --direct points cloudflared at the port itself
+        instead, without either.
 
       EXAMPLES
         $ tunnelctl tunnel start 3000
+
+        $ tunnelctl tunnel start 3000 --auth
+
+        $ tunnelctl tunnel start 3000 --direct
 
         $ tunnelctl tunnel start 8080 --timeout 60
 
@@ -340,7 +352,7 @@ describe('a table on a terminal', () => {
 
     await t.run(['tunnel', 'start', '3000'])
     const tunnels = (await onTerminal(['tunnel', 'list'], t.env, 40)).split(/\r?\n/)
-    expect(tunnels[1], 'a terminal narrower than the URL').toMatch(/^3000  https:\/\/[a-z-]+\.trycloudflare\.com  up  /)
+    expect(tunnels[1], 'a terminal narrower than the URL').toMatch(/^3000  https:\/\/[a-z-]+\.trycloudflare\.com  proxy  no {4}up  /)
   })
 })
 

@@ -34,6 +34,25 @@ describe('routing by Host', () => {
     expect(await send('b.test')).toMatchObject({status: 200, body: 'from b'})
   })
 
+  it("refuses a host another tunnel or endpoint holds, however it is spelled, and keeps that one's route", async () => {
+    const tunnel = await upstreamOnPort((_request, response) => response.end('the tunnel'))
+    const other = await upstreamOnPort((_request, response) => response.end('someone else'))
+    const tunnelRoute = {source: {kind: 'tunnel', port: tunnel.port}, target: {kind: 'port', port: tunnel.port}} as const
+    harness.proxy.setRoute('quick.test', tunnelRoute)
+
+    const conflict = {code: 'CONFLICT', message: `The host quick.test already carries the traffic of the tunnel on port ${tunnel.port}.`}
+    expect(() => harness.proxy.setRoute('Quick.Test.', {source: AN_ENDPOINT, target: {kind: 'port', port: other.port}})).toThrow(expect.objectContaining(conflict))
+    expect(() => harness.proxy.setRoute('quick.test:443', {source: {kind: 'tunnel', port: other.port}, target: {kind: 'port', port: other.port}})).toThrow(
+      expect.objectContaining(conflict),
+    )
+    expect(await send('quick.test')).toMatchObject({status: 200, body: 'the tunnel'})
+
+    harness.proxy.setRoute(AN_ENDPOINT.kind, {source: AN_ENDPOINT, target: {kind: 'port', port: other.port}})
+    expect(() => harness.proxy.setRoute(AN_ENDPOINT.kind, tunnelRoute)).toThrow(expect.objectContaining({code: 'CONFLICT', message: 'The host endpoint already carries the traffic of endpoint a1a1a1a1.'}))
+    harness.proxy.setRoute('quick.test', {...tunnelRoute, authHash: await hashPassword('right')})
+    expect((await send('quick.test')).status, 'its own source may replace a route').toBe(401)
+  })
+
   it('ignores case, a trailing dot and the default ports 80 and 443, but not another port; IPv6 literals route by address', async () => {
     const {port} = await upstreamOnPort()
     const {port: otherPort} = await upstreamOnPort((request, response) => response.end(`other saw ${request.url}`))

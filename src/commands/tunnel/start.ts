@@ -9,7 +9,7 @@ import {renderCredentials} from '../../render/password.js'
 export default class TunnelStart extends TunnelctlCommand {
   static override summary = 'Put a local port on a public https URL with a cloudflared quick tunnel.'
   static override description =
-    'Starts `cloudflared tunnel --url …` under the supervisor and prints the URL once cloudflared has registered a connection. The port need not be listening yet. cloudflared is looked for on this command\'s PATH. Visitors go through the supervisor\'s local proxy on their way to the port, which can ask for a password (--auth) and sees every request; with --direct, cloudflared sends them straight to the port instead.'
+    'Starts a cloudflared quick tunnel under the supervisor and prints its URL once cloudflared has registered a connection. The port need not be listening yet. cloudflared is looked for on this command\'s PATH. Visitors reach the port through the supervisor\'s local proxy, which asks them for a password with --auth and sees every request; --direct points cloudflared at the port itself instead, without either.'
 
   static override examples = [
     '<%= config.bin %> tunnel start 3000',
