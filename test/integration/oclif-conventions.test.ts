@@ -85,7 +85,7 @@ describe('help and version', () => {
 
   it('flags and arguments show what to give', async () => {
     const start = await t.run(['tunnel', 'start', '--help'])
-    expect(start.stdout).toContain('$ tunnelctl tunnel start PORT [--json] [--timeout <seconds>]')
+    expect(start.stdout).toContain('$ tunnelctl tunnel start PORT [--json] [--auth | --direct] [--timeout\n    <seconds>]')
     expect(start.stdout).toContain('--timeout=<seconds>  [default: 30]')
     const logs = await t.run(['supervisor', 'logs', '--help'])
     expect(logs.stdout).toContain('-n, --lines=<count>  [default: 50]')
