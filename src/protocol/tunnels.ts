@@ -57,8 +57,7 @@ export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
   if (!isValidPort(port)) throw badInput('"port" must be an integer from 1 to 65535.')
   if (direct !== undefined && typeof direct !== 'boolean') throw badInput('"direct" must be true or false.')
   if (auth !== undefined && typeof auth !== 'boolean') throw badInput('"auth" must be true or false.')
-  // The password is checked by the proxy, which a direct tunnel goes past.
-  if (direct && auth) throw badInput('--direct and --auth cannot be given together: a direct tunnel bypasses the proxy that asks for the password. Leave out --direct.')
+  if (direct && auth) throw badInput('"direct" and "auth" cannot both be true: the proxy asks for the password, and a direct tunnel goes past it. Leave out "direct".')
   return {port, timeoutMs: parseTimeoutMs(object.timeoutMs), ...optionalSearchPath(object.searchPath), ...(direct && {direct}), ...(auth && {auth})}
 }
 

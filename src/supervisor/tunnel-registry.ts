@@ -174,7 +174,7 @@ export class TunnelRegistry {
     this.options.events.record({type: 'tunnel.stopped', port: tunnel.port, url: tunnel.running.url})
   }
 
-  /** Throws CONFLICT, routing nothing, when the host is already an endpoint's. */
+  /** Throws CONFLICT, routing nothing, when the host is already another tunnel's or an endpoint's. */
   private route(tunnel: Tunnel, host: string, authHash: string | undefined): void {
     const {port} = tunnel
     this.options.proxy.setRoute(host, {target: {kind: 'port', port}, source: {kind: 'tunnel', port}, ...(authHash !== undefined && {authHash})})
