@@ -160,6 +160,18 @@ describe('reaching the upstream', () => {
     expect([onPort.connections, onSocket.connections]).toEqual([1, 1])
   })
 
+  it('reads the next response on a kept connection after a download the client took more slowly than the app sent it', async () => {
+    const download = Buffer.alloc(4 << 20, 'x')
+    const {upstream, port} = await upstreamOnPort((request, response) => response.end(request.url === '/download' ? download : 'small'))
+    harness.proxy.setRoute('app.test', {source: AN_ENDPOINT, target: {kind: 'port', port}})
+
+    for (let index = 0; index < 3; index++) {
+      expect((await send('app.test', {path: '/download'})).body.length).toBe(download.length)
+      expect(await send('app.test', {path: '/small'}), 'on the connection the download came over').toMatchObject({status: 200, body: 'small'})
+    }
+    expect(upstream.connections).toBe(1)
+  })
+
   it('sends an idempotent request again on a new connection when the kept one turns out closed, and no other', async () => {
     // Each connection serves one request: the next finds it closing, as when a server drops an idle connection just as a request arrives.
     const served = new WeakSet<object>()
