@@ -22,8 +22,15 @@ export async function tunnelListing(): Promise<Listing<TunnelInfo[]>> {
   const [{renderTable}, {uptimeSince}] = await Promise.all([import('../render/table.js'), import('../render/uptime.js')])
   const now = new Date()
   // A tunnel is named by its port whatever its scheme; an https one says so, an http one looks as ever.
-  const rows = tunnels.map((t) => [t.scheme === 'https' ? `${t.port} (https)` : String(t.port), t.url ?? '-', t.status, uptimeSince(t.startedAt, now)])
-  return {value: tunnels, text: renderTable(['PORT', 'URL', 'STATUS', 'UPTIME'], rows)}
+  const rows = tunnels.map((t) => [
+    t.scheme === 'https' ? `${t.port} (https)` : String(t.port),
+    t.url ?? '-',
+    t.direct ? 'direct' : 'proxy',
+    t.auth ? 'yes' : 'no',
+    t.status,
+    uptimeSince(t.startedAt, now),
+  ])
+  return {value: tunnels, text: renderTable(['PORT', 'URL', 'VIA', 'AUTH', 'STATUS', 'UPTIME'], rows)}
 }
 
 export async function endpointListing(): Promise<Listing<EndpointInfo[]>> {

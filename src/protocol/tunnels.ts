@@ -16,6 +16,10 @@ export interface TunnelInfo {
   /** ISO 8601; uptime is derived from it by whoever renders. */
   startedAt: string
   status: TunnelStatus
+  /** cloudflared sends visitors straight to the port, not through the proxy: no auth, nothing recorded. */
+  direct: boolean
+  /** Visitors need user tunnelctl and the password `tunnel start --auth` showed. */
+  auth: boolean
 }
 
 export interface StartTunnelRequest {
@@ -33,10 +37,16 @@ export interface StartTunnelRequest {
   held?: boolean
   /** With held: the caller started this supervisor for the run, which it may end once nothing is left. */
   oneOff?: boolean
+  /** cloudflared → port, past the proxy. */
+  direct?: boolean
+  /** Basic auth with a new random password, returned once; not with direct. */
+  auth?: boolean
 }
 
 export interface StartTunnelResponse {
   tunnel: TunnelInfo
+  /** Only with auth. The supervisor keeps just its bcrypt hash, in memory, while the tunnel runs. */
+  password?: string
   /** Things the user should know that did not stop the tunnel, e.g. nothing listening on the port yet. */
   warnings: string[]
 }
@@ -54,15 +64,21 @@ export interface StopAllTunnelsResponse {
 }
 
 export function parseStartTunnelRequest(body: unknown): StartTunnelRequest {
-  const object = expectObject(body, ['port', 'scheme', 'timeoutMs', 'searchPath', 'held', 'oneOff'])
-  if (!isValidPort(object.port)) throw badInput('"port" must be an integer from 1 to 65535.')
-  if (object.scheme !== undefined && !isOneOf(SCHEMES, object.scheme)) throw badInput('"scheme" must be "http" or "https".')
+  const object = expectObject(body, ['port', 'scheme', 'timeoutMs', 'searchPath', 'held', 'oneOff', 'direct', 'auth'])
+  const {port, scheme, direct, auth} = object
+  if (!isValidPort(port)) throw badInput('"port" must be an integer from 1 to 65535.')
+  if (scheme !== undefined && !isOneOf(SCHEMES, scheme)) throw badInput('"scheme" must be "http" or "https".')
+  if (direct !== undefined && typeof direct !== 'boolean') throw badInput('"direct" must be true or false.')
+  if (auth !== undefined && typeof auth !== 'boolean') throw badInput('"auth" must be true or false.')
+  if (direct && auth) throw badInput('"direct" and "auth" cannot both be true: the proxy asks for the password, and a direct tunnel goes past it. Leave out "direct".')
   return {
-    port: object.port,
-    scheme: object.scheme,
+    port,
+    scheme,
     timeoutMs: parseTimeoutMs(object.timeoutMs),
     ...optionalSearchPath(object.searchPath),
     ...parseHold(object),
+    ...(direct && {direct}),
+    ...(auth && {auth}),
   }
 }
 
@@ -75,19 +91,21 @@ function parseHold({held, oneOff}: Record<string, unknown>): Pick<StartTunnelReq
 
 export function parseTunnelInfo(value: unknown): TunnelInfo {
   const object = expectReply(value)
-  const {port, scheme, url, pid, startedAt, status} = object
+  const {port, scheme, url, pid, startedAt, status, direct, auth} = object
   if (
     !isValidPort(port) ||
     !isOneOf(SCHEMES, scheme) ||
     (url !== null && typeof url !== 'string') ||
     (pid !== null && typeof pid !== 'number') ||
     typeof startedAt !== 'string' ||
-    (status !== 'starting' && status !== 'up')
+    (status !== 'starting' && status !== 'up') ||
+    typeof direct !== 'boolean' ||
+    typeof auth !== 'boolean'
   ) {
     throw malformedReply('tunnel')
   }
 
-  return {port, scheme, url, pid, startedAt, status}
+  return {port, scheme, url, pid, startedAt, status, direct, auth}
 }
 
 export function parseTunnelList(value: unknown): TunnelInfo[] {
@@ -97,7 +115,9 @@ export function parseTunnelList(value: unknown): TunnelInfo[] {
 
 export function parseStartTunnelResponse(body: unknown): StartTunnelResponse {
   const object = expectReply(body)
-  const {warnings} = object
+  const {warnings, password} = object
   if (!Array.isArray(warnings) || !warnings.every((w) => typeof w === 'string')) throw malformedReply('start')
-  return {tunnel: parseTunnelInfo(object.tunnel), warnings}
+  if (password !== undefined && typeof password !== 'string') throw malformedReply('start')
+  const tunnel = parseTunnelInfo(object.tunnel)
+  return password === undefined ? {tunnel, warnings} : {tunnel, warnings, password}
 }

@@ -1,13 +1,10 @@
 import type {EndpointInfo} from '../protocol/endpoints.js'
+import {renderCredentials} from './password.js'
 import {renderTable} from './table.js'
 import {formatUptime, uptimeSince} from './uptime.js'
 
 export function renderPassword(id: string, password: string): string {
-  return [
-    `Username: tunnelctl`,
-    `Password: ${password}`,
-    `The password is shown this once and stored nowhere; \`tunnelctl expose update ${id} --auth\` makes a new one.`,
-  ].join('\n')
+  return renderCredentials(password, `\`tunnelctl expose update ${id} --auth\` makes a new one`)
 }
 
 /** The endpoints as a table, then a line for each that has other URLs (a local endpoint's LAN addresses) and for each that has something wrong, saying what. */

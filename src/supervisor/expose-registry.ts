@@ -227,8 +227,9 @@ export class ExposeRegistry {
   private route(endpoint: Endpoint, host: string): void {
     const other = [...this.endpoints.values()].find((e) => e !== endpoint && e.publication?.host === host)
     if (other) throw new TunnelctlError('CONFLICT', `The host ${host} already belongs to endpoint ${other.record.id}.`)
-    const {target, auth} = endpoint.record
-    this.options.proxy.setRoute(host, auth ? {target, authHash: auth.bcrypt} : {target})
+    const {id, target, auth} = endpoint.record
+    const source = {kind: 'endpoint', id} as const
+    this.options.proxy.setRoute(host, auth ? {target, source, authHash: auth.bcrypt} : {target, source})
   }
 
   private onState(endpoint: Endpoint, state: PublicationState): void {

@@ -50,7 +50,7 @@ export class Supervisor {
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
     this.ledger = new ChildLedger(paths.childLedger)
     this.cloudflared = cloudflaredSources(this.settings, paths.installedCloudflared)
-    this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig, cloudflared: this.cloudflared})
+    this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig, cloudflared: this.cloudflared, proxy: this.proxy})
     this.held = new HeldTunnels({tunnels: this.tunnels, events: this.events, onReleased: () => this.endOneOff()})
     this.exposes = new ExposeRegistry({
       store: new EndpointStore(paths.endpointsDir),

@@ -7,6 +7,8 @@ import {CLOUDFLARED_STOP_GRACE_MS, type QuickTunnel, startQuickTunnel} from '../
 import type {ChildLedger} from '../process/child-ledger.js'
 import type {EventLog} from './event-log.js'
 import {warnIfNothingListens} from './listening.js'
+import {hashPassword, newPassword} from './proxy/basic-auth.js'
+import type {ReverseProxy} from './proxy/reverse-proxy.js'
 
 // cloudflared's long disclaimer comes first; what explains a crash is at the end.
 const CRASH_REPORT_LINES = 10
@@ -14,11 +16,16 @@ const CRASH_REPORT_LINES = 10
 interface Tunnel {
   port: number
   scheme: Scheme
+  /** cloudflared → port; otherwise cloudflared → proxy → port. */
+  direct: boolean
+  auth: boolean
   startedAt: Date
   /** Set once cloudflared is up; until then the tunnel is starting. */
   running?: QuickTunnel
   /** Aborts a start that is still under way. */
   abort: AbortController
+  /** The proxy routes this host, cloudflared's, to the port while the tunnel is up; a direct tunnel has none. */
+  routedHost?: string
 }
 
 export interface TunnelRegistryOptions {
@@ -26,9 +33,14 @@ export interface TunnelRegistryOptions {
   ledger: ChildLedger
   cloudflaredConfig: string
   cloudflared: CloudflaredSources
+  proxy: ReverseProxy
 }
 
-/** The quick tunnels of this supervisor, one per local port. */
+/**
+ * The quick tunnels of this supervisor, one per local port. Unless direct, cloudflared sends visitors
+ * to the proxy, where the Host it forwards with routes them to the port: the proxy asks for the
+ * password and sees every request, as it does for endpoints.
+ */
 export class TunnelRegistry {
   private readonly tunnels = new Map<number, Tunnel>()
   private closed = false
@@ -44,7 +56,7 @@ export class TunnelRegistry {
   }
 
   /** `cancel` aborts a start still under way, e.g. when the client that asked has gone (Ctrl-C). */
-  async start({port, scheme = 'http', timeoutMs = DEFAULT_START_TIMEOUT_MS, searchPath}: StartTunnelRequest, cancel?: AbortSignal): Promise<StartTunnelResponse> {
+  async start({port, scheme = 'http', timeoutMs = DEFAULT_START_TIMEOUT_MS, searchPath, direct = false, auth = false}: StartTunnelRequest, cancel?: AbortSignal): Promise<StartTunnelResponse> {
     if (this.closed) throw stopping()
     const existing = this.tunnels.get(port)
     if (existing) {
@@ -55,7 +67,8 @@ export class TunnelRegistry {
       )
     }
 
-    const tunnel: Tunnel = {port, scheme, startedAt: new Date(), abort: new AbortController()}
+    const tunnel: Tunnel = {port, scheme, direct, auth, startedAt: new Date(), abort: new AbortController()}
+    const password = auth ? newPassword() : undefined
     this.tunnels.set(port, tunnel)
     const onCancel = () => {
       if (this.tunnels.get(port) === tunnel && !tunnel.running) void this.end(tunnel, cancel!.reason)
@@ -63,11 +76,14 @@ export class TunnelRegistry {
     cancel?.addEventListener('abort', onCancel, {once: true})
     let running: QuickTunnel
     let warning: string | undefined
+    let authHash: string | undefined
     try {
-      ;[running, warning] = await Promise.all([
+      ;[running, warning, authHash] = await Promise.all([
         startQuickTunnel({
-          port,
-          scheme,
+          // The proxy's entrance where cloudflared's CF-Connecting-IP names the visitor, as for endpoints;
+          // the proxy, not cloudflared, then speaks TLS to an https origin.
+          port: direct ? port : this.options.proxy.portFor('cf-connecting-ip'),
+          scheme: direct ? scheme : 'http',
           timeoutMs,
           searchPath,
           cloudflared: this.options.cloudflared,
@@ -77,6 +93,7 @@ export class TunnelRegistry {
           timeoutHint: 'Raise the limit with --timeout.',
         }),
         warnIfNothingListens({kind: 'port', port, scheme}),
+        password === undefined ? undefined : hashPassword(password),
       ])
     } catch (error) {
       if (this.tunnels.get(port) === tunnel) this.tunnels.delete(port)
@@ -91,12 +108,22 @@ export class TunnelRegistry {
       throw tunnel.abort.signal.reason
     }
 
+    if (!direct) {
+      try {
+        this.route(tunnel, new URL(running.url).host, authHash)
+      } catch (error) {
+        this.tunnels.delete(port)
+        await running.process.stop(CLOUDFLARED_STOP_GRACE_MS)
+        throw error
+      }
+    }
+
     tunnel.running = running
     tunnel.startedAt = new Date()
     this.reportCrash(tunnel, running)
     this.options.events.record({type: 'tunnel.started', port, url: running.url, pid: running.process.pid})
     const warnings = [unverifiedCertificateWarning({port, scheme}), warning].filter((w) => w !== undefined)
-    return {tunnel: describe(tunnel), warnings}
+    return password === undefined ? {tunnel: describe(tunnel), warnings} : {tunnel: describe(tunnel), warnings, password}
   }
 
   async stop(port: number): Promise<TunnelInfo> {
@@ -127,6 +154,7 @@ export class TunnelRegistry {
     running.process.exited.then((exit) => {
       if (running.process.stopRequested || this.tunnels.get(tunnel.port) !== tunnel) return
       this.tunnels.delete(tunnel.port)
+      this.unroute(tunnel)
       // cloudflared itself is gone; anything a wrapper left in its group goes with it.
       running.process.killGroup()
       this.options.events.record({
@@ -147,8 +175,22 @@ export class TunnelRegistry {
       return
     }
 
+    // Routed until cloudflared is gone: its graceful stop lets requests under way finish.
     await tunnel.running.process.stop(CLOUDFLARED_STOP_GRACE_MS)
+    this.unroute(tunnel)
     this.options.events.record({type: 'tunnel.stopped', port: tunnel.port, url: tunnel.running.url})
+  }
+
+  /** Throws CONFLICT, routing nothing, when the host is already another tunnel's or an endpoint's. */
+  private route(tunnel: Tunnel, host: string, authHash: string | undefined): void {
+    const {port, scheme} = tunnel
+    this.options.proxy.setRoute(host, {target: {kind: 'port', port, scheme}, source: {kind: 'tunnel', port}, ...(authHash !== undefined && {authHash})})
+    tunnel.routedHost = host
+  }
+
+  private unroute(tunnel: Tunnel): void {
+    if (tunnel.routedHost !== undefined) this.options.proxy.removeRoute(tunnel.routedHost)
+    tunnel.routedHost = undefined
   }
 }
 
@@ -160,6 +202,8 @@ function describe(tunnel: Tunnel): TunnelInfo {
     pid: tunnel.running?.process.pid ?? null,
     startedAt: tunnel.startedAt.toISOString(),
     status: tunnel.running ? 'up' : 'starting',
+    direct: tunnel.direct,
+    auth: tunnel.auth,
   }
 }
 

@@ -97,9 +97,17 @@ export class TestHome {
     return port
   }
 
-  /** Makes the fake cloudflared for this origin port (or every port) behave as `mode`. */
+  /**
+   * Makes the fake cloudflared for this origin port (or every port) behave as `mode`. A tunnel
+   * through the proxy has the proxy as its origin: fakeModeNext picks out one of those.
+   */
   fakeMode(mode: string, port?: number): void {
     writeFileSync(join(this.fakeState, port === undefined ? 'mode' : `mode-${port}`), mode)
+  }
+
+  /** Makes the next fake cloudflared to start, and only it, behave as `mode`. */
+  fakeModeNext(mode: string): void {
+    writeFileSync(join(this.fakeState, 'mode-next'), mode)
   }
 
   fakeRuns(): FakeRun[] {

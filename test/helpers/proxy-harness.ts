@@ -3,6 +3,7 @@ import {connect, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, beforeEach} from 'vitest'
 import {WebSocket} from 'ws'
+import type {RequestSource} from '../../src/protocol/requests.js'
 import {PasswordChecks} from '../../src/supervisor/proxy/password-checks.js'
 import {ReverseProxy} from '../../src/supervisor/proxy/reverse-proxy.js'
 import {ROOT} from './cli.js'
@@ -33,6 +34,9 @@ export interface ProxyHarness {
   /** A WebSocket client through the proxy to /echo; terminated after the test. */
   openWebSocket(host: string, headers?: Record<string, string>): WebSocket
 }
+
+/** Whose traffic the tests' routes carry: one endpoint's, so that a test may replace its own route. */
+export const AN_ENDPOINT: RequestSource = {kind: 'endpoint', id: 'a1a1a1a1'}
 
 /** The built supervisor, whose entry answers password checks when started as a worker thread: build before testing. */
 export const SUPERVISOR_BUNDLE = join(ROOT, 'dist', 'supervisor.js')

@@ -29,8 +29,8 @@ const crashed = (port: number) =>
 describe('a tunnel whose cloudflared dies unasked', () => {
   it('is removed, and the crash reaches events, the events log and the webhook', async () => {
     await t.run(['config', 'set', 'notify.webhook', await receiver.start()])
-    t.fakeMode('crash-after-start', 3002)
     await t.run(['tunnel', 'start', '3001'])
+    t.fakeModeNext('crash-after-start')
     expect((await t.run(['tunnel', 'start', '3002'])).exitCode).toBe(0)
 
     await waitFor('the crash to reach the webhook', () => receiver.received.find((e: any) => e.type === 'tunnel.crashed'))

@@ -87,7 +87,7 @@ describe('help and version', () => {
 
   it('flags and arguments show what to give', async () => {
     const start = await t.run(['tunnel', 'start', '--help'])
-    expect(start.stdout).toContain('$ tunnelctl tunnel start TARGET [--json] [--timeout <seconds>]')
+    expect(start.stdout).toContain('$ tunnelctl tunnel start TARGET [--json] [--auth | --direct]')
     expect(start.stdout).toMatch(/--timeout=<seconds> +\[default: 30\]/)
     const logs = await t.run(['supervisor', 'logs', '--help'])
     expect(logs.stdout).toContain('-n, --lines=<count>  [default: 50]')

@@ -45,9 +45,9 @@ describe('human output', () => {
     await t.run(['tunnel', 'start', '4000'])
     expect(screen(await t.run(['tunnel', 'list']))).toMatchInlineSnapshot(`
       "stdout:
-      PORT  URL                                                    STATUS  UPTIME
-      3000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  up      <uptime>
-      4000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  up      <uptime>
+      PORT  URL                                                    VIA    AUTH  STATUS  UPTIME
+      3000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  proxy  no    up      <uptime>
+      4000  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  proxy  no    up      <uptime>
       exit 0"
     `)
     expect(screen(await t.run(['tunnel', 'stop', '4000']))).toMatchInlineSnapshot(`
@@ -84,7 +84,7 @@ describe('human output', () => {
       Error: No tunnel on port 3001. See the active ones with \`tunnelctl tunnel list\`.
       exit 1"
     `)
-    t.fakeMode('rate-limited', 3002)
+    t.fakeModeNext('rate-limited')
     expect(screen(await t.run(['tunnel', 'start', '3002']))).toMatchInlineSnapshot(`
       "stderr:
       Error: cloudflared exited with code 1 before the tunnel was up. TryCloudflare is rate limiting this machine (HTTP 429). Wait a few minutes before starting more quick tunnels.
@@ -98,7 +98,7 @@ describe('human output', () => {
   })
 
   it('events with a crash', async () => {
-    t.fakeMode('crash-after-start', 3000)
+    t.fakeModeNext('crash-after-start')
     await t.run(['tunnel', 'start', '3000'])
     await waitFor('the crash', async () => (await t.run(['events'])).stdout.includes('tunnel.crashed'))
     expect(screen(await t.run(['events']))).toMatchInlineSnapshot(`
@@ -296,14 +296,18 @@ describe('human output', () => {
       Put a local port on a public https URL with a cloudflared quick tunnel.
 
       USAGE
-        $ tunnelctl tunnel start TARGET [--json] [--timeout <seconds>] [--qr]
-          [--open] [--install-cloudflared]
+        $ tunnelctl tunnel start TARGET [--json] [--auth | --direct] [--timeout
+          <seconds>] [--qr] [--open] [--install-cloudflared]
 
       ARGUMENTS
         TARGET  local port or URL to expose: 3000, localhost:3000, 127.0.0.1:<port>,
                 [::1]:3000, http://localhost:3000 or https://localhost:8443
 
       FLAGS
+        --auth                 require Basic auth (user tunnelctl, a new random
+                               password shown once)
+        --direct               cloudflared straight to the port, past the local proxy:
+                               no --auth
         --install-cloudflared  if cloudflared is missing, download it (verified)
                                without asking; as TUNNELCTL_INSTALL_CLOUDFLARED=1 does
         --open                 also open the URL in the default browser
@@ -317,18 +321,19 @@ describe('human output', () => {
       DESCRIPTION
         Put a local port on a public https URL with a cloudflared quick tunnel.
 
-        Starts \`cloudflared tunnel --url http://localhost:<port>\` under the supervisor
-        and prints the URL once cloudflared has registered a connection. The target
-        may be written 3000, localhost:3000, 127.0.0.1:<port>, [::1]:3000,
-        http://localhost:3000 or https://localhost:8443; an https one (a local dev
-        server with its own certificate) gets \`--url https://localhost:<port>
-        --no-tls-verify\`, with a warning that its certificate is not verified. Either
-        way the tunnel is named by its port in \`tunnel list\` and \`tunnel stop\`. The
-        port need not be listening yet. cloudflared is the one set as
-        cloudflared.path, else the first on this command's PATH, else the copy
-        \`tunnelctl cloudflared install\` put in place; when there is none, it is
-        downloaded with consent (a question on a terminal, --install-cloudflared, or
-        TUNNELCTL_INSTALL_CLOUDFLARED=1).
+        Starts a cloudflared quick tunnel under the supervisor and prints its URL once
+        cloudflared has registered a connection. The target may be written 3000,
+        localhost:3000, 127.0.0.1:<port>, [::1]:3000, http://localhost:3000 or
+        https://localhost:8443; an https one (a local dev server with its own
+        certificate) is reached without verifying its certificate, with a warning.
+        Either way the tunnel is named by its port in \`tunnel list\` and \`tunnel stop\`.
+        The port need not be listening yet. Visitors reach the port through the
+        supervisor's local proxy, which asks them for a password with --auth and sees
+        every request; --direct points cloudflared at the port itself instead, without
+        either. cloudflared is the one set as cloudflared.path, else the first on this
+        command's PATH, else the copy \`tunnelctl cloudflared install\` put in place;
+        when there is none, it is downloaded with consent (a question on a terminal,
+        --install-cloudflared, or TUNNELCTL_INSTALL_CLOUDFLARED=1).
 
       EXAMPLES
         $ tunnelctl tunnel start 3000
@@ -336,6 +341,10 @@ describe('human output', () => {
         $ tunnelctl tunnel start http://localhost:5173
 
         $ tunnelctl tunnel start https://localhost:8443
+
+        $ tunnelctl tunnel start 3000 --auth
+
+        $ tunnelctl tunnel start 3000 --direct
 
         $ tunnelctl tunnel start 8080 --timeout 60
 
@@ -366,7 +375,7 @@ describe('a table on a terminal', () => {
 
     await t.run(['tunnel', 'start', '3000'])
     const tunnels = (await onTerminal(['tunnel', 'list'], t.env, 40)).split(/\r?\n/)
-    expect(tunnels[1], 'a terminal narrower than the URL').toMatch(/^3000  https:\/\/[a-z-]+\.trycloudflare\.com  up  /)
+    expect(tunnels[1], 'a terminal narrower than the URL').toMatch(/^3000  https:\/\/[a-z-]+\.trycloudflare\.com  proxy  no {4}up  /)
   })
 })
 

@@ -157,9 +157,9 @@ describe('supervisor status and logs', () => {
 
 describe('after the supervisor is killed with SIGKILL', () => {
   it('the next supervisor ends the cloudflareds it left, up or starting, and reports them lost', async () => {
-    t.fakeMode('no-url', 3002)
     await t.run(['tunnel', 'start', '3000'])
     await t.run(['tunnel', 'start', '3001'])
+    t.fakeModeNext('no-url')
     const starting = t.spawn(['tunnel', 'start', '3002'])
     await waitFor('three cloudflareds', () => t.fakeRuns().length === 3)
     await waitFor('the ledger to list them', () => JSON.parse(readFileSync(join(t.home, 'run', 'children.json'), 'utf8')).length === 3)

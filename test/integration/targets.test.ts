@@ -8,7 +8,7 @@ import {execa} from 'execa'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {WebSocket, WebSocketServer} from 'ws'
 import {TestHome} from '../helpers/cli.js'
-import {visit} from '../helpers/http.js'
+import {sendWithHost, visit} from '../helpers/http.js'
 import {unusedPort} from '../helpers/ports.js'
 import {within} from '../helpers/wait.js'
 
@@ -48,7 +48,8 @@ describe('tunnel start', () => {
     const base = await unusedPort()
     const forms = httpForms(base).map((form, i) => [form.replace(String(base), String(base + i)), base + i] as const)
     for (const [form, port] of forms) {
-      const started = await t.json(['tunnel', 'start', form])
+      // --direct, so that cloudflared's own --url shows the port the target named.
+      const started = await t.json(['tunnel', 'start', form, '--direct'])
       expect(started.exitCode, `${form}: ${started.stderr}`).toBe(0)
       expect(started.body, form).toMatchObject({port, scheme: 'http', status: 'up'})
       expect(cloudflaredFor(port), form).toMatchObject({url: `http://localhost:${port}`})
@@ -60,26 +61,39 @@ describe('tunnel start', () => {
     expect((await t.run(['tunnel', 'stop', String(base + 4)])).exitCode).toBe(0)
   })
 
-  it('runs cloudflared with --no-tls-verify for an https target, warns that its certificate is not verified, and names it by its port', async () => {
-    const port = await unusedPort()
+  it('reaches an https dev server through the proxy, which speaks TLS to it, warns that its certificate is not verified, and names it by its port', async () => {
+    const dev = await httpsDevServer()
+    const port = dev.port
     const human = await t.run(['tunnel', 'start', `https://localhost:${port}`])
     expect(human.exitCode, human.stderr).toBe(0)
     expect(human.stdout).toMatch(new RegExp(`^Forwarding https://[a-z-]+\\.trycloudflare\\.com -> https://localhost:${port}$`))
     expect(human.stderr).toContain(`Warning: The certificate of https://localhost:${port} is not verified`)
-    const {url, args} = cloudflaredFor(port)
-    expect(url).toBe(`https://localhost:${port}`)
-    expect(args.slice(args.indexOf('--url'))).toEqual(['--url', `https://localhost:${port}`, '--no-tls-verify'])
+    const run = t.fakeRuns().at(-1)!
+    const origin = new URL(run.args[run.args.indexOf('--url') + 1])
+    expect(origin.protocol, 'cloudflared speaks plain http to the proxy').toBe('http:')
+    expect(Number(origin.port), 'cloudflared is pointed at the proxy, not the port').not.toBe(port)
+    expect(run.args).not.toContain('--no-tls-verify')
+    const host = new URL(human.stdout.split(' ')[1]).host
+    const reply = await sendWithHost(Number(origin.port), host, {path: '/hello?x=1', headers: {'cf-connecting-ip': '203.0.113.7'}})
+    expect(reply.status, reply.body).toBe(200)
+    expect(JSON.parse(reply.body)).toMatchObject({secure: true, url: '/hello?x=1', host})
 
     const list = await t.run(['tunnel', 'list'])
     expect(list.stdout).toMatch(new RegExp(`^${port} \\(https\\)  https://`, 'm'))
     expect((await t.json(['tunnel', 'list'])).body).toEqual([expect.objectContaining({port, scheme: 'https'})])
     expect((await t.run(['tunnel', 'stop', String(port)])).exitCode).toBe(0)
+  })
 
-    const json = await t.json(['tunnel', 'start', `https://127.0.0.1:${port}/`])
+  it('with --direct, runs cloudflared with --no-tls-verify for an https target, and warns', async () => {
+    const port = await unusedPort()
+    const json = await t.json(['tunnel', 'start', `https://127.0.0.1:${port}/`, '--direct'])
     expect(json.exitCode).toBe(0)
     expect(json.stderr).toBe('')
     expect(json.body.scheme).toBe('https')
     expect(json.body.warnings).toEqual(expect.arrayContaining([expect.stringContaining(`The certificate of https://localhost:${port} is not verified`)]))
+    const {url, args} = cloudflaredFor(port)
+    expect(url).toBe(`https://localhost:${port}`)
+    expect(args.slice(args.indexOf('--url'))).toEqual(['--url', `https://localhost:${port}`, '--no-tls-verify'])
   })
 })
 

@@ -23,7 +23,7 @@ describe('tunnel start, list, stop, killall', () => {
 
     const list = await t.run(['tunnel', 'list'])
     expect(list.stdout).toContain(url)
-    expect(list.stdout).toMatch(/^3000\s+https:\S+\s+up\s+\d+s$/m)
+    expect(list.stdout).toMatch(/^3000\s+https:\S+\s+proxy\s+no\s+up\s+\d+s$/m)
 
     const stop = await t.run(['tunnel', 'stop', '3000'])
     expect(stop).toMatchObject({exitCode: 0, stdout: `Stopped the tunnel on port 3000 (${url}).`})
@@ -43,6 +43,8 @@ describe('tunnel start, list, stop, killall', () => {
       pid: expect.any(Number),
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       status: 'up',
+      direct: false,
+      auth: false,
       warnings: [`Nothing is listening on localhost:${port} yet; visitors get 502 until something does.`],
     })
     expect(start.stderr).toBe('')
@@ -50,7 +52,7 @@ describe('tunnel start, list, stop, killall', () => {
     await t.run(['tunnel', 'start', '1'])
     const list = await t.json(['tunnel', 'list'])
     expect(list.body.map((tunnel: {port: number}) => tunnel.port)).toEqual([1, port])
-    expect(list.body[1]).toEqual({port, scheme: 'http', url: start.body.url, pid: start.body.pid, startedAt: start.body.startedAt, status: 'up'})
+    expect(list.body[1]).toEqual({port, scheme: 'http', url: start.body.url, pid: start.body.pid, startedAt: start.body.startedAt, status: 'up', direct: false, auth: false})
 
     const stop = await t.json(['tunnel', 'stop', '1'])
     expect(stop.body).toMatchObject({port: 1, status: 'up'})
@@ -111,7 +113,7 @@ describe('how cloudflared is run', () => {
     expect(run.tunnelEnv).toEqual([])
     expect(run.args[0]).toBe('tunnel')
     expect(run.args).toContain('--no-autoupdate')
-    expect(run.args.slice(run.args.indexOf('--url'), run.args.indexOf('--url') + 2)).toEqual(['--url', 'http://localhost:3000'])
+    expect(run.args[run.args.indexOf('--url') + 1], "the proxy's entrance for cloudflared").toMatch(/^http:\/\/localhost:\d+$/)
     expect(run.args[run.args.indexOf('--metrics') + 1]).toMatch(/^127\.0\.0\.1:\d+$/)
     const config = readFileSync(run.args[run.args.indexOf('--config') + 1], 'utf8')
     expect(config).not.toMatch(/ingress/)

@@ -79,6 +79,8 @@ describe('tunnel run in the foreground', () => {
       pid: expect.any(Number),
       startedAt: expect.any(String),
       status: 'up',
+      direct: false,
+      auth: false,
       warnings: [`Nothing is listening on localhost:${port} yet; visitors get 502 until something does.`],
     })
     expect(lines.slice(1)).toEqual([

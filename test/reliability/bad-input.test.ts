@@ -55,6 +55,8 @@ describe('the control socket', () => {
     ['an unknown field', '/v1/tunnels', '{"port": 3000, "host": "x"}', 400, 'Unknown field "host"'],
     ['a bad timeout', '/v1/tunnels', '{"port": 3000, "timeoutMs": -1}', 400, '"timeoutMs" must be'],
     ['an array', '/v1/tunnels', '[3000]', 400, 'must be a JSON object'],
+    ['a direct tunnel with auth', '/v1/tunnels', '{"port": 3000, "direct": true, "auth": true}', 400, '"direct" and "auth" cannot both be true'],
+    ['auth that is not a boolean', '/v1/tunnels', '{"port": 3000, "auth": "yes"}', 400, '"auth" must be true or false'],
     ['a body over 64 KiB', '/v1/tunnels', JSON.stringify({port: 3000, pad: 'x'.repeat(100_000)}), 413, 'larger than'],
     ['a target that is a path', '/v1/endpoints', '{"target": "../../etc/passwd"}', 400, 'is not a target'],
     ['a target on another host', '/v1/endpoints', '{"target": "https://example.com:8443", "provider": "cloudflare"}', 400, 'is not on this machine'],

@@ -314,7 +314,7 @@ describe('a webhook receiver that fails', () => {
     const url = how === 'is down' ? 'http://127.0.0.1:9/hook' : how === 'answers 500' ? await receiver.start() : await silentReceiver(slowRequests)
     receiver.status = 500
     await t.run(['config', 'set', 'notify.webhook', url])
-    t.fakeMode('crash-after-start', 3000)
+    t.fakeModeNext('crash-after-start')
     await t.run(['tunnel', 'start', '3000'])
     const crash = await waitFor('the crash event', async () => (await t.json(['events'])).body.find((e: any) => e.type === 'tunnel.crashed'))
     const [started, startMs] = await timed(() => t.run(['tunnel', 'start', '3001']))

@@ -84,8 +84,11 @@ describe('forged visitor headers are counted against the real address', () => {
 })
 
 describe('the header a provider sets names the visitor on its own listener only', () => {
-  it("cloudflare: CF-Connecting-IP on cloudflared's listener; not on the proxy's own port", async () => {
-    const {url, password} = await startWithAuth(['--provider', 'cloudflare'])
+  it.each([
+    ['expose start --provider cloudflare', () => startWithAuth(['--provider', 'cloudflare'])],
+    ['tunnel start', () => t.json(['tunnel', 'start', String(appPort), '--auth']).then((started) => started.body as {url: string; password: string})],
+  ])("cloudflare, %s: CF-Connecting-IP on cloudflared's listener; not on the proxy's own port", async (how, start) => {
+    const {url, password} = await start()
     const host = new URL(url).host
     const [cloudflared] = t.fakeRuns()
     const origin = cloudflared.args.find((arg) => arg.startsWith('http://localhost:'))
@@ -103,7 +106,7 @@ describe('the header a provider sets names the visitor on its own listener only'
 
     expect(await forgedAttempts(ownPort, host), "on the proxy's own port the header is the visitor's word").toEqual(throttledAfterTheLimit)
 
-    recordFigure('Security', "CF-Connecting-IP is believed on cloudflared's listener only", `cloudflared's listener: ${FAILURES_ALLOWED} wrong from one address → 429 for it, 200 for another; the proxy's own port: ${ATTEMPTS} forged addresses → 429 after ${FAILURES_ALLOWED}`)
+    recordFigure('Security', `CF-Connecting-IP is believed on cloudflared's listener only (${how})`, `cloudflared's listener: ${FAILURES_ALLOWED} wrong from one address → 429 for it, 200 for another; the proxy's own port: ${ATTEMPTS} forged addresses → 429 after ${FAILURES_ALLOWED}`)
   })
 
   it('tailscale: X-Forwarded-For, which tailscale serve replaces, on its listener; CF-Connecting-IP is not believed there', async () => {

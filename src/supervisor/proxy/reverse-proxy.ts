@@ -2,6 +2,8 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import {type AddressInfo, createServer as createListener, type Server as Listener, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import {SETTINGS} from '../../config/settings.js'
+import {TunnelctlError} from '../../errors.js'
+import type {RequestSource} from '../../protocol/requests.js'
 import type {VisitorHeader} from '../../providers/provider.js'
 import {BasicAuthGate, type GateVerdict} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
@@ -28,6 +30,8 @@ export type {ProxyTarget} from './upstream.js'
 
 export interface ProxyRoute {
   target: ProxyTarget
+  /** Whose traffic it carries; a host belongs to one source at a time. */
+  source: RequestSource
   /** bcrypt hash of the password for user `tunnelctl`; no auth when absent. */
   authHash?: string
 }
@@ -44,6 +48,7 @@ export interface ReverseProxyOptions {
 
 interface Endpoint {
   destination: Destination
+  source: RequestSource
   gate?: BasicAuthGate
 }
 
@@ -143,13 +148,22 @@ export class ReverseProxy {
     this.server.emit('connection', socket)
   }
 
-  /** Adds or replaces the route for a host (case-insensitive, with its port unless 80 or 443). Replacing with a different authHash (or none) forgets every credential verified for that host. */
+  /**
+   * Adds or replaces the route for a host (case-insensitive, with its port unless 80 or 443). Replacing
+   * with a different authHash (or none) forgets every credential verified for that host. Only the
+   * route's own source may replace it: a host another tunnel or endpoint holds is refused (CONFLICT),
+   * so that no one's visitors end up at someone else's port.
+   */
   setRoute(host: string, route: ProxyRoute): void {
     const key = hostKey(host)
-    const previous = this.endpoints.get(key)?.gate
+    const previous = this.endpoints.get(key)
+    if (previous && !sameSource(previous.source, route.source)) {
+      throw new TunnelctlError('CONFLICT', `The host ${key} already carries the traffic of ${describeSource(previous.source)}.`)
+    }
+
     let gate: BasicAuthGate | undefined
-    if (route.authHash !== undefined) gate = previous?.hash === route.authHash ? previous : new BasicAuthGate(route.authHash, this.passwordChecks, this.failedLogins)
-    this.endpoints.set(key, {destination: {target: route.target, keepAuthorization: !gate}, gate})
+    if (route.authHash !== undefined) gate = previous?.gate?.hash === route.authHash ? previous.gate : new BasicAuthGate(route.authHash, this.passwordChecks, this.failedLogins)
+    this.endpoints.set(key, {destination: {target: route.target, keepAuthorization: !gate}, source: route.source, gate})
   }
 
   removeRoute(host: string): void {
@@ -213,6 +227,14 @@ export class ReverseProxy {
 }
 
 type Admission = Endpoint | PlainAnswer
+
+function sameSource(a: RequestSource, b: RequestSource): boolean {
+  return a.kind === 'tunnel' ? b.kind === 'tunnel' && a.port === b.port : b.kind === 'endpoint' && a.id === b.id
+}
+
+function describeSource(source: RequestSource): string {
+  return source.kind === 'tunnel' ? `the tunnel on port ${source.port}` : `endpoint ${source.id}`
+}
 
 function admission(endpoint: Endpoint, verdict: GateVerdict): Admission {
   if (verdict.kind === 'unauthorized') return UNAUTHORIZED

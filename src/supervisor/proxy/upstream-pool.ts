@@ -306,6 +306,9 @@ class Connection {
     this.served++
     const idleFor = exchange.keepIdleFor()
     if (!this.idle || idleFor === undefined || this.socket.destroyed) return this.destroy()
+    // A last chunk that met a slow client paused the socket, and its exchange, being over, resumes nothing:
+    // paused, the connection would never read the next response.
+    this.socket.resume()
     this.socket.setTimeout(idleFor)
     this.idle.push(this)
   }
