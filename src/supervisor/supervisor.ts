@@ -12,6 +12,7 @@ import {ControlServer} from './control-server.js'
 import {EventLog} from './event-log.js'
 import {ExposeRegistry} from './expose-registry.js'
 import {type Down, KeptAlive} from '../process/kept-alive.js'
+import {RequestLog} from './inspect/request-log.js'
 import {ReverseProxy} from './proxy/reverse-proxy.js'
 import {controlRoutes} from './routes.js'
 import {TunnelRegistry} from './tunnel-registry.js'
@@ -31,7 +32,8 @@ export class Supervisor {
   private readonly events: EventLog
   private readonly ledger: ChildLedger
   private readonly tunnels: TunnelRegistry
-  private readonly proxy = new ReverseProxy()
+  private readonly requestLog = new RequestLog()
+  private readonly proxy = new ReverseProxy({requestLog: this.requestLog})
   private readonly exposes: ExposeRegistry
   private readonly control: ControlServer
   private idleTimer: NodeJS.Timeout | undefined
@@ -51,6 +53,7 @@ export class Supervisor {
       proxy: this.proxy,
       providers: new ProviderRegistry(this.providerContext()),
       events: this.events,
+      requestLog: this.requestLog,
     })
     const routes = controlRoutes({
       status: () => this.status(),
@@ -58,6 +61,7 @@ export class Supervisor {
       tunnels: this.tunnels,
       exposes: this.exposes,
       events: this.events,
+      requests: this.requestLog,
     })
     this.control = new ControlServer(routes, VERSION)
   }
@@ -185,6 +189,11 @@ export class Supervisor {
   /** Read here, not per request: a visitor's request never waits on the disk. */
   private applyProxySettings(): void {
     this.proxy.responseTimeoutMs = (this.settings.get('proxy.responseTimeout') as number) * 1000
+    this.requestLog.limits = {
+      keep: this.settings.get('inspect.keep') as number,
+      bodyBytes: this.settings.get('inspect.bodyBytes') as number,
+      maxMemory: (this.settings.get('inspect.maxMemory') as number) * 1024 * 1024,
+    }
   }
 
   private settingsProblem(problem: SettingsProblem, fixed: boolean): void {
