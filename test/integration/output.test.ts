@@ -363,7 +363,7 @@ describe('colour', () => {
 
 it('`tunnel help --json` lists the tunnel commands', async () => {
   const help = await t.json(['tunnel', 'help'])
-  expect(help.body.commands.map((c: {command: string}) => c.command)).toEqual(['tunnel help', 'tunnel killall', 'tunnel list', 'tunnel start', 'tunnel stop'])
+  expect(help.body.commands.map((c: {command: string}) => c.command)).toEqual(['tunnel help', 'tunnel killall', 'tunnel list', 'tunnel logs', 'tunnel start', 'tunnel stop'])
 })
 
 describe('the fast path', () => {
