@@ -95,6 +95,7 @@ const results = {
 }
 // A run of some sections only is no record of the whole: it is printed, not written.
 if (only.length === 0) writeResults(RESULTS, results)
+else console.error(JSON.stringify(rows.map(({metric, stats}) => ({metric, rounds: stats?.rounds?.map(Math.round)}))))
 const {cpu, cores, node, loadAverage1mAtStart, loadAverage1mAtEnd} = results.machine
 const load = `load ${loadAverage1mAtStart.toFixed(1)} at start, ${loadAverage1mAtEnd.toFixed(1)} at end`
 console.log(`tunnelctl bench, ${results.date}, ${cores} x ${cpu}, Node ${node}, ${load}, ${results.durationSeconds} s\n`)

@@ -7,7 +7,6 @@ import {WebSocket, WebSocketServer} from 'ws'
 import {TestHome, waitFor} from '../helpers/cli.js'
 import {socketRequest} from '../helpers/socket.js'
 import {within} from '../helpers/wait.js'
-import {findFreeLoopbackPort} from '../../src/ports.js'
 
 const LAN_HOST = 'devbox.test'
 
@@ -93,10 +92,7 @@ beforeEach(async () => {
   t = new TestHome()
   app = new RecordingApp()
   appPort = await app.listen()
-  lanPort = await findFreeLoopbackPort()
-  await t.run(['config', 'set', 'local.address', '127.0.0.1'])
-  await t.run(['config', 'set', 'local.port', String(lanPort)])
-  await t.run(['config', 'set', 'local.hostname', LAN_HOST])
+  lanPort = await t.localProviderOnLoopback(LAN_HOST)
 })
 afterEach(async () => {
   await app.close()

@@ -1,39 +1,40 @@
 import type {CapturedBody} from '../../protocol/requests.js'
 
-/** The first bytes of one body, copied out of the chunks as they pass: the chunks themselves go on and are never held. */
+/**
+ * The first bytes of one body, copied out of the chunks as they pass: the chunks themselves go on
+ * and are never held. The copy is a latin1 string, which holds each byte as it is: a string is made
+ * in V8's heap without the allocation and bookkeeping of a buffer of its own, and a slice of the
+ * chunk, or of Buffer's shared pool, would hold on to all of it.
+ */
 export class BodyCapture {
   /** Bytes of the body seen. */
   size = 0
-  /** Bytes kept. */
-  kept = 0
-  private chunks: Buffer[] = []
+  private kept = ''
 
   /** Counts `chunk` and keeps its first `granted` bytes. */
   add(chunk: Buffer, granted: number): void {
     this.size += chunk.length
-    if (granted <= 0) return
-    // A buffer of its own: a slice of the chunk, or of Buffer's shared pool, would hold on to all of it.
-    const copy = Buffer.allocUnsafeSlow(granted)
-    chunk.copy(copy, 0, 0, granted)
-    this.chunks.push(copy)
-    this.kept += granted
+    if (granted > 0) this.kept += chunk.toString('latin1', 0, granted)
+  }
+
+  /** Bytes kept. */
+  get keptBytes(): number {
+    return this.kept.length
   }
 
   /** Lets go of the kept bytes; returns how many there were. What was seen is still counted, as truncated. */
   release(): number {
-    const {kept} = this
-    this.chunks = []
-    this.kept = 0
-    return kept
+    const {length} = this.kept
+    this.kept = ''
+    return length
   }
 
   get truncated(): boolean {
-    return this.kept < this.size
+    return this.kept.length < this.size
   }
 
   bytes(): Buffer {
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)]
-    return this.chunks[0] ?? Buffer.alloc(0)
+    return Buffer.from(this.kept, 'latin1')
   }
 
   toCaptured(): CapturedBody {

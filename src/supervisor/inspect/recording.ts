@@ -2,7 +2,7 @@ import type {ServerResponse} from 'node:http'
 import type {Readable} from 'node:stream'
 import {firstHeader} from '../proxy/forwarding.js'
 import {BodyCapture} from './body-capture.js'
-import type {Entry, RequestLog} from './request-log.js'
+import {type Entry, joinLines, type RequestLog} from './request-log.js'
 
 const EVENT_STREAM = /^\s*text\/event-stream/i
 
@@ -31,7 +31,7 @@ export class Recording {
     const {entry} = this
     entry.status = status
     entry.firstByteMs = entry.elapsedMs()
-    entry.responseLines = lines
+    entry.responseHead = joinLines(lines)
     const contentType = firstHeader(lines, 'content-type')
     if (contentType !== undefined && EVENT_STREAM.test(contentType)) entry.protocol = 'sse'
     if (this.log.limits.bodyBytes > 0) entry.responseBody = new BodyCapture()
@@ -42,7 +42,7 @@ export class Recording {
     const {entry} = this
     entry.bytesOut += chunk.length
     const capture = entry.responseBody
-    if (capture !== undefined) capture.add(chunk, capture.kept < this.log.limits.bodyBytes ? this.log.reserve(entry, capture, chunk.length) : 0)
+    if (capture !== undefined) capture.add(chunk, capture.keptBytes < this.log.limits.bodyBytes ? this.log.reserve(entry, capture, chunk.length) : 0)
   }
 
   /** Completes the entry when the response is over, however it ends: its status is the one sent, if any, the proxy's own answers' included. */

@@ -21,7 +21,7 @@ export interface RequestStart {
   path: string
   visitor: string
   protocol: RequestProtocol
-  /** As Node's rawHeaders: name, value, name, value… Kept as they are; masked only when shown. */
+  /** As Node's rawHeaders: name, value, name, value… Kept unmasked, for a replay; masked wherever they are shown. */
   headerLines: string[]
   replayOf?: string
 }
@@ -39,30 +39,51 @@ export interface ReplaySend {
 /** Sends a request through the proxy again; resolves with the id of its new entry once that is complete. */
 export type Replayer = (send: ReplaySend) => Promise<string>
 
-/** One request as the log holds it: mutable while under way, read as a RecordedRequest. */
+/**
+ * One request as the log holds it: mutable while under way, read as a RecordedRequest. Tens of
+ * thousands are held at once, so each is one object with its header lines joined into one string
+ * each way: an array of small strings (sliced, for the response, from its whole head) takes
+ * several times the memory.
+ */
 export class Entry {
   readonly time = Date.now()
   readonly started = performance.now()
+  readonly source: RequestSource
+  readonly method: string
+  readonly path: string
+  readonly visitor: string
+  readonly replayOf: string | undefined
   status: number | null = null
   firstByteMs: number | null = null
   durationMs: number | null = null
   bytesIn = 0
   bytesOut = 0
   protocol: RequestProtocol
-  responseLines: string[] = []
+  /** Names and values, each followed by a newline, which neither may hold. */
+  readonly requestHead: string
+  responseHead = ''
   requestBody: BodyCapture | undefined
   responseBody: BodyCapture | undefined
   /** Dropped from its ring: captures stop and nothing is told of it. */
   dropped = false
-  private completed: (() => void)[] = []
+  private completed: (() => void)[] | undefined
 
   constructor(
     readonly id: string,
     readonly sequence: number,
-    readonly key: string,
-    readonly start: RequestStart,
+    start: RequestStart,
   ) {
+    this.source = start.source
+    this.method = start.method
+    this.path = start.path
+    this.visitor = start.visitor
+    this.replayOf = start.replayOf
     this.protocol = start.protocol
+    this.requestHead = joinLines(start.headerLines)
+  }
+
+  get headerLines(): string[] {
+    return splitLines(this.requestHead)
   }
 
   get complete(): boolean {
@@ -72,14 +93,15 @@ export class Entry {
   /** Calls `listener` once the request is complete. */
   onComplete(listener: () => void): void {
     if (this.complete) listener()
-    else this.completed.push(listener)
+    else (this.completed ??= []).push(listener)
   }
 
   /** Marks it complete now and calls who waited for that. */
   finish(): void {
     this.durationMs = this.elapsedMs()
     if (this.status !== null && this.firstByteMs === null) this.firstByteMs = this.durationMs
-    for (const listener of this.completed.splice(0)) listener()
+    for (const listener of this.completed ?? []) listener()
+    this.completed = undefined
   }
 
   elapsedMs(): number {
@@ -87,27 +109,34 @@ export class Entry {
   }
 
   toRecorded(withBodies: boolean): RecordedRequest {
-    const {start} = this
     return {
       id: this.id,
       time: new Date(this.time).toISOString(),
-      source: start.source,
-      method: start.method,
-      path: start.path,
+      source: this.source,
+      method: this.method,
+      path: this.path,
       status: this.status,
       firstByteMs: this.firstByteMs,
       durationMs: this.durationMs,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
-      visitor: start.visitor,
+      visitor: this.visitor,
       protocol: this.protocol,
-      requestHeaders: masked(start.headerLines),
-      responseHeaders: masked(this.responseLines),
+      requestHeaders: masked(this.headerLines),
+      responseHeaders: masked(splitLines(this.responseHead)),
       requestBody: withBodies ? captured(this.requestBody) : null,
       responseBody: withBodies ? captured(this.responseBody) : null,
-      ...(start.replayOf === undefined ? {} : {replayOf: start.replayOf}),
+      ...(this.replayOf === undefined ? {} : {replayOf: this.replayOf}),
     }
   }
+}
+
+export function joinLines(lines: string[]): string {
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`
+}
+
+function splitLines(joined: string): string[] {
+  return joined === '' ? [] : joined.slice(0, -1).split('\n')
 }
 
 function masked(lines: string[]): [string, string][] {
@@ -165,7 +194,7 @@ export class RequestLog {
   /** Records a new request, newest in its source's ring, where the oldest is dropped past `keep`: the proxy's tap fills it in. */
   record(start: RequestStart): Recording {
     const key = sourceKey(start.source)
-    const entry = new Entry(`${this.idPrefix}-${++this.sequence}`, this.sequence, key, start)
+    const entry = new Entry(`${this.idPrefix}-${++this.sequence}`, this.sequence, start)
     let ring = this.rings.get(key)
     if (!ring) this.rings.set(key, (ring = []))
     ring.push(entry)
@@ -179,15 +208,10 @@ export class RequestLog {
    * bodies of older requests. Counted as held at once: the caller copies that many.
    */
   reserve(entry: Entry, capture: BodyCapture, size: number): number {
-    const room = Math.min(size, this.limits.bodyBytes - capture.kept)
+    const room = Math.min(size, this.limits.bodyBytes - capture.keptBytes)
     if (room <= 0 || entry.dropped) return 0
     const {maxMemory} = this.limits
-    for (const oldest of this.holding) {
-      if (this.held + room <= maxMemory || oldest === entry) break
-      this.holding.delete(oldest)
-      this.releaseBodies(oldest)
-    }
-
+    if (this.held + room > maxMemory) this.makeRoom(entry, room)
     const granted = Math.max(0, Math.min(room, maxMemory - this.held))
     if (granted === 0) return 0
     this.holding.add(entry)
@@ -249,18 +273,27 @@ export class RequestLog {
     if (body === undefined && entry.requestBody?.truncated) {
       throw new TunnelctlError(
         'CONFLICT',
-        `Request ${id} cannot be replayed: only ${entry.requestBody.kept} of its ${entry.requestBody.size} body bytes were kept (inspect.bodyBytes, inspect.maxMemory). Replay it with the body given in full from the inspector (\`tunnelctl inspect\`), or raise inspect.bodyBytes for the requests to come.`,
+        `Request ${id} cannot be replayed: only ${entry.requestBody.keptBytes} of its ${entry.requestBody.size} body bytes were kept (inspect.bodyBytes, inspect.maxMemory). Replay it with the body given in full from the inspector (\`tunnelctl inspect\`), or raise inspect.bodyBytes for the requests to come.`,
       )
     }
 
     if (!entry.complete && entry.protocol !== 'http') throw new TunnelctlError('CONFLICT', `Request ${id} is still under way; replay it once it has ended.`)
     if (entry.protocol === 'websocket') throw new TunnelctlError('CONFLICT', `Request ${id} is a WebSocket upgrade, which cannot be replayed.`)
     if (!this.replayer) throw new TunnelctlError('INTERNAL', 'The proxy cannot replay requests yet.')
-    const {source, method, path, headerLines} = entry.start
+    const {source, method, path, headerLines} = entry
     const newId = await this.replayer({source, method, path, headerLines, body: body ?? entry.requestBody?.bytes(), replayOf: id})
     const replayed = this.get(newId)
     if (!replayed) throw new TunnelctlError('INTERNAL', `The replay of ${id} was recorded as ${newId}, which was dropped at once (inspect.keep).`)
     return replayed
+  }
+
+  /** Drops the bodies of the oldest requests that hold any, older than `entry`, until `room` more bytes fit or none is left. */
+  private makeRoom(entry: Entry, room: number): void {
+    for (const oldest of this.holding) {
+      if (this.held + room <= this.limits.maxMemory || oldest === entry) return
+      this.holding.delete(oldest)
+      this.releaseBodies(oldest)
+    }
   }
 
   private drop(entry: Entry): void {
