@@ -9,6 +9,9 @@ import {isValidPort} from '../ports.js'
 
 type Value = string | number
 
+/** inspect.maxMemory's unit. */
+export const MEGABYTE = 1024 * 1024
+
 interface Setting {
   description: string
   default?: Value

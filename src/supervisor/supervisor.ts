@@ -1,5 +1,5 @@
 import {rm} from 'node:fs/promises'
-import {fallbackOf, type SettingsProblem, Settings, showValue} from '../config/settings.js'
+import {fallbackOf, MEGABYTE, type SettingsProblem, Settings, showValue} from '../config/settings.js'
 import {writeFileAtomically} from '../atomic-file.js'
 import {EndpointStore} from '../endpoint-store.js'
 import type {Paths} from '../paths.js'
@@ -192,7 +192,7 @@ export class Supervisor {
     this.requestLog.limits = {
       keep: this.settings.get('inspect.keep') as number,
       bodyBytes: this.settings.get('inspect.bodyBytes') as number,
-      maxMemory: (this.settings.get('inspect.maxMemory') as number) * 1024 * 1024,
+      maxMemory: (this.settings.get('inspect.maxMemory') as number) * MEGABYTE,
     }
   }
 

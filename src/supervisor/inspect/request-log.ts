@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {MEGABYTE, SETTINGS} from '../../config/settings.js'
 import {TunnelctlError} from '../../errors.js'
 import {type CapturedBody, MASKED, MASKED_HEADERS, type RecordedRequest, type RequestProtocol, type RequestSource} from '../../protocol/requests.js'
 import type {BodyCapture} from './body-capture.js'
@@ -157,7 +158,12 @@ export function sourceKey(source: RequestSource): string {
   return source.kind === 'tunnel' ? `tunnel:${source.port}` : `endpoint:${source.id}`
 }
 
-export const DEFAULT_LIMITS: RequestLogLimits = {keep: 500, bodyBytes: 64 * 1024, maxMemory: 64 * 1024 * 1024}
+/** The inspect.* settings' defaults. */
+export const DEFAULT_LIMITS: RequestLogLimits = {
+  keep: SETTINGS['inspect.keep'].default,
+  bodyBytes: SETTINGS['inspect.bodyBytes'].default,
+  maxMemory: SETTINGS['inspect.maxMemory'].default * MEGABYTE,
+}
 
 /**
  * Every request the proxy passed on (or refused for a route it has), in memory only: a ring per
