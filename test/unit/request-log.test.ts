@@ -86,6 +86,11 @@ describe('RequestLog', () => {
     expect(requests.count(A)).toBe(0)
   })
 
+  it('records nothing with keep 0: the proxy then does no recording work', () => {
+    expect(log({keep: 0}).recording).toBe(false)
+    expect(log().recording).toBe(true)
+  })
+
   it('keeps no bodies with bodyBytes 0', async () => {
     const requests = log({bodyBytes: 0})
     const {entry} = await exchange(requests, A, 30, 30)
