@@ -67,6 +67,20 @@ describe('RequestLog', () => {
     expect(requests.get(third.entry.id)!.requestBody!.truncated).toBe(false)
   })
 
+  it('keeps nothing more of a body whose start was dropped under maxMemory', () => {
+    const requests = log({bodyBytes: 100, maxMemory: 100})
+    const slow = start(requests, A, '/slow')
+    slow.head(200, [])
+    slow.body(Buffer.alloc(60, 1))
+    const fast = start(requests, A, '/fast')
+    fast.head(200, [])
+    fast.body(Buffer.alloc(60, 2))
+    slow.body(Buffer.alloc(10, 3))
+    expect(requests.get(slow.entry.id)!.responseBody).toEqual({base64: '', size: 70, truncated: true})
+    expect(requests.get(fast.entry.id)!.responseBody).toEqual({base64: Buffer.alloc(60, 2).toString('base64'), size: 60, truncated: false})
+    expect(requests.heldBytes).toBe(60)
+  })
+
   it('keeps what fits of a body larger than the whole cap', async () => {
     const requests = log({bodyBytes: 1000, maxMemory: 300})
     await exchange(requests, A, 200)

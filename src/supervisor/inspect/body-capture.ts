@@ -9,6 +9,8 @@ import type {CapturedBody} from '../../protocol/requests.js'
 export class BodyCapture {
   /** Bytes of the body seen. */
   size = 0
+  /** Its bytes were let go under the memory cap: it keeps no more, which would read as the body's start. */
+  released = false
   private kept = ''
 
   /** Counts `chunk` and keeps its first `granted` bytes. */
@@ -26,6 +28,7 @@ export class BodyCapture {
   release(): number {
     const {length} = this.kept
     this.kept = ''
+    this.released = true
     return length
   }
 

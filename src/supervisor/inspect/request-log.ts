@@ -215,7 +215,7 @@ export class RequestLog {
    */
   reserve(entry: Entry, capture: BodyCapture, size: number): number {
     const room = Math.min(size, this.limits.bodyBytes - capture.keptBytes)
-    if (room <= 0 || entry.dropped) return 0
+    if (room <= 0 || entry.dropped || capture.released) return 0
     const {maxMemory} = this.limits
     if (this.held + room > maxMemory) this.makeRoom(entry, room)
     const granted = Math.max(0, Math.min(room, maxMemory - this.held))
