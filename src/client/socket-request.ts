@@ -109,18 +109,25 @@ export function requestLines(socket: string, path: string, deadlineMs: number, o
 
       let pending = ''
       res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        pending += chunk
-        const lines = pending.split('\n')
-        pending = lines.pop() ?? ''
+      const take = (lines: string[]) => {
         try {
           for (const line of lines) if (line) onLine(parseLine(line, path))
         } catch (error) {
           reject(error)
           req.destroy()
         }
+      }
+
+      res.on('data', (chunk: string) => {
+        pending += chunk
+        const lines = pending.split('\n')
+        pending = lines.pop() ?? ''
+        take(lines)
       })
-      res.on('end', () => resolve(reply))
+      res.on('end', () => {
+        take([pending])
+        resolve(reply)
+      })
       // The supervisor going away ends a follow, and the signal ends the request: neither is an error for the follower.
       res.on('error', () => resolve(reply))
       res.on('close', () => resolve(reply))

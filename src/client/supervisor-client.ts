@@ -12,6 +12,7 @@ import {
   type UpdateEndpointRequest,
 } from '../protocol/endpoints.js'
 import {parseEvent, parseEventList, type SupervisorEvent} from '../protocol/events.js'
+import {parseRecordedRequest, parseRecordedRequestList, type RecordedRequest, type RequestSource} from '../protocol/requests.js'
 import {MAX_START_TIMEOUT_MS} from '../protocol/start-options.js'
 import {parseShutdownResponse, parseSupervisorStatus, type ShutdownResponse, type SupervisorStatus} from '../protocol/supervisor.js'
 import {
@@ -162,6 +163,27 @@ export class SupervisorClient {
     unwrap(reply)
   }
 
+  /** The recorded requests of `source`, oldest first: the newest `limit` of them. */
+  async listRequests(source: RequestSource, limit: number): Promise<RecordedRequest[]> {
+    return parseRecordedRequestList(field(await this.call('GET', `/v1/requests?${requestsQuery(source, limit)}`, ANSWER_MS), 'requests'))
+  }
+
+  /** The newest `limit` complete requests of `source`, then each new one as it completes, until the supervisor stops. */
+  async followRequests(source: RequestSource, limit: number, onRequest: (request: RecordedRequest) => void, signal?: AbortSignal): Promise<void> {
+    await this.stream(`/v1/requests?follow=1&${requestsQuery(source, limit)}`, ANSWER_MS, (value) => onRequest(parseRecordedRequest(value)), {signal})
+  }
+
+  /** One recorded request, with its bodies. */
+  async getRequest(id: string): Promise<RecordedRequest> {
+    return parseRecordedRequest(field(await this.call('GET', `/v1/requests/${encodeURIComponent(id)}`, ANSWER_MS), 'request'))
+  }
+
+  /** Sends a recorded request again (with `body` instead of its own, when given); resolves with the new request once it is complete. */
+  async replayRequest(id: string, body?: Buffer): Promise<RecordedRequest> {
+    const request = body === undefined ? {} : {body: body.toString('base64')}
+    return parseRecordedRequest(field(await this.call('POST', `/v1/requests/${encodeURIComponent(id)}/replay`, CHANGE_MS, request), 'request'))
+  }
+
   private async call(method: string, path: string, deadlineMs: number, body?: unknown): Promise<unknown> {
     let reply: JsonReply
     try {
@@ -172,4 +194,10 @@ export class SupervisorClient {
 
     return unwrap(reply)
   }
+}
+
+function requestsQuery(source: RequestSource, limit: number): string {
+  const query = new URLSearchParams(source.kind === 'tunnel' ? {tunnel: String(source.port)} : {endpoint: source.id})
+  query.set('limit', String(limit))
+  return query.toString()
 }

@@ -8,6 +8,7 @@ import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, typ
 import {describeBroken, describeRecord} from '../saved-endpoints.js'
 import {Backoff} from '../process/backoff.js'
 import type {EventLog} from './event-log.js'
+import type {RequestLog} from './inspect/request-log.js'
 import {warnIfNothingListens} from './listening.js'
 import {AUTH_USERNAME, hashPassword, newPassword} from './proxy/basic-auth.js'
 import type {ReverseProxy} from './proxy/reverse-proxy.js'
@@ -28,6 +29,7 @@ export interface ExposeRegistryOptions {
   proxy: ReverseProxy
   providers: ProviderRegistry
   events: EventLog
+  requestLog: RequestLog
 }
 
 /**
@@ -49,7 +51,7 @@ export class ExposeRegistry {
     const endpoints = [...this.endpoints.values()].sort(
       (a, b) => a.record.createdAt.localeCompare(b.record.createdAt) || a.record.id.localeCompare(b.record.id),
     )
-    return [...endpoints.map((endpoint) => describe(endpoint)), ...this.broken.map((file) => describeBroken(file))]
+    return [...endpoints.map((endpoint) => this.describe(endpoint)), ...this.broken.map((file) => describeBroken(file))]
   }
 
   /** Brings back every stored endpoint. A file that cannot be read is reported and left as it is. */
@@ -113,7 +115,7 @@ export class ExposeRegistry {
 
     this.options.events.record({type: 'expose.started', endpoint: id, provider: provider.name, url: endpoint.publication!.url})
     const warnings = [target.kind === 'port' ? unverifiedCertificateWarning(target) : undefined, warning].filter((w) => w !== undefined)
-    return {...withPassword(describe(endpoint), password), warnings}
+    return {...withPassword(this.describe(endpoint), password), warnings}
   }
 
   /** Turns auth on (always with a new password) or off. */
@@ -126,15 +128,16 @@ export class ExposeRegistry {
     // Not `record`: the URL may have changed, and been saved, while it was written.
     endpoint.record = {...endpoint.record, auth: record.auth}
     if (endpoint.publication) this.route(endpoint, endpoint.publication.host)
-    return withPassword(describe(endpoint), password)
+    return withPassword(this.describe(endpoint), password)
   }
 
   /** Deletes its file, then takes it down: a file that cannot be deleted leaves it as it was. */
   async stop(id: string): Promise<EndpointInfo> {
     const endpoint = this.find(id)
-    const info = describe(endpoint)
+    const info = this.describe(endpoint)
     await this.options.store.remove(id)
     await this.takeDown(endpoint, this.options.providers.get(endpoint.record.provider))
+    this.options.requestLog.forget({kind: 'endpoint', id})
     this.options.events.record({type: 'expose.stopped', endpoint: id, provider: endpoint.record.provider, url: info.url})
     return info
   }
@@ -149,6 +152,10 @@ export class ExposeRegistry {
     this.closed = true
     for (const endpoint of this.endpoints.values()) endpoint.retry?.cancel()
     await this.options.providers.close()
+  }
+
+  private describe(endpoint: Endpoint): EndpointInfo {
+    return describe(endpoint, this.options.requestLog.count({kind: 'endpoint', id: endpoint.record.id}))
   }
 
   private find(id: string): Endpoint {
@@ -309,7 +316,7 @@ export class ExposeRegistry {
   }
 }
 
-function describe(endpoint: Endpoint): EndpointInfo {
+function describe(endpoint: Endpoint, requests: number): EndpointInfo {
   return describeRecord(endpoint.record, {
     url: endpoint.publication?.url ?? null,
     urls: endpoint.publication ? (endpoint.publication.urls ?? [endpoint.publication.url]) : [],
@@ -318,6 +325,7 @@ function describe(endpoint: Endpoint): EndpointInfo {
     upSince: endpoint.status === 'up' ? (endpoint.upSince?.toISOString() ?? null) : null,
     restarts: endpoint.restarts,
     nextTryAt: endpoint.status === 'unavailable' ? (endpoint.retry?.nextTryAt?.toISOString() ?? null) : null,
+    requests,
   })
 }
 

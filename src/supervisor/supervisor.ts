@@ -1,5 +1,5 @@
 import {rm} from 'node:fs/promises'
-import {fallbackOf, type SettingsProblem, Settings, showValue} from '../config/settings.js'
+import {fallbackOf, MEGABYTE, type SettingsProblem, Settings, showValue} from '../config/settings.js'
 import {writeFileAtomically} from '../atomic-file.js'
 import {EndpointStore} from '../endpoint-store.js'
 import type {Paths} from '../paths.js'
@@ -14,6 +14,7 @@ import {EventLog} from './event-log.js'
 import {ExposeRegistry} from './expose-registry.js'
 import {HeldTunnels} from './held-tunnels.js'
 import {type Down, KeptAlive} from '../process/kept-alive.js'
+import {RequestLog} from './inspect/request-log.js'
 import {ReverseProxy} from './proxy/reverse-proxy.js'
 import {controlRoutes} from './routes.js'
 import {TunnelRegistry} from './tunnel-registry.js'
@@ -35,7 +36,8 @@ export class Supervisor {
   private readonly ledger: ChildLedger
   private readonly tunnels: TunnelRegistry
   private readonly held: HeldTunnels
-  private readonly proxy = new ReverseProxy()
+  private readonly requestLog = new RequestLog()
+  private readonly proxy = new ReverseProxy({requestLog: this.requestLog})
   private readonly exposes: ExposeRegistry
   private readonly control: ControlServer
   private idleTimer: NodeJS.Timeout | undefined
@@ -50,13 +52,14 @@ export class Supervisor {
     this.events = new EventLog(paths.eventsLog, () => this.settings.get('notify.webhook') as string | undefined)
     this.ledger = new ChildLedger(paths.childLedger)
     this.cloudflared = cloudflaredSources(this.settings, paths.installedCloudflared)
-    this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig, cloudflared: this.cloudflared, proxy: this.proxy})
+    this.tunnels = new TunnelRegistry({events: this.events, ledger: this.ledger, cloudflaredConfig: paths.cloudflaredConfig, cloudflared: this.cloudflared, proxy: this.proxy, requestLog: this.requestLog})
     this.held = new HeldTunnels({tunnels: this.tunnels, events: this.events, onReleased: () => this.endOneOff()})
     this.exposes = new ExposeRegistry({
       store: new EndpointStore(paths.endpointsDir),
       proxy: this.proxy,
       providers: new ProviderRegistry(this.providerContext()),
       events: this.events,
+      requestLog: this.requestLog,
     })
     const routes = controlRoutes({
       status: () => this.status(),
@@ -65,6 +68,7 @@ export class Supervisor {
       held: this.held,
       exposes: this.exposes,
       events: this.events,
+      requests: this.requestLog,
     })
     this.control = new ControlServer(routes, VERSION)
   }
@@ -193,6 +197,11 @@ export class Supervisor {
   /** Read here, not per request: a visitor's request never waits on the disk. */
   private applyProxySettings(): void {
     this.proxy.responseTimeoutMs = (this.settings.get('proxy.responseTimeout') as number) * 1000
+    this.requestLog.limits = {
+      keep: this.settings.get('inspect.keep') as number,
+      bodyBytes: this.settings.get('inspect.bodyBytes') as number,
+      maxMemory: (this.settings.get('inspect.maxMemory') as number) * MEGABYTE,
+    }
   }
 
   private settingsProblem(problem: SettingsProblem, fixed: boolean): void {

@@ -6,6 +6,7 @@ import type {CloudflaredSources} from '../providers/cloudflare/cloudflared-binar
 import {CLOUDFLARED_STOP_GRACE_MS, type QuickTunnel, startQuickTunnel} from '../providers/cloudflare/quick-tunnel.js'
 import type {ChildLedger} from '../process/child-ledger.js'
 import type {EventLog} from './event-log.js'
+import type {RequestLog} from './inspect/request-log.js'
 import {warnIfNothingListens} from './listening.js'
 import {hashPassword, newPassword} from './proxy/basic-auth.js'
 import type {ReverseProxy} from './proxy/reverse-proxy.js'
@@ -34,6 +35,8 @@ export interface TunnelRegistryOptions {
   cloudflaredConfig: string
   cloudflared: CloudflaredSources
   proxy: ReverseProxy
+  /** Where the proxy records a tunnel's requests; they go with the tunnel. */
+  requestLog: RequestLog
 }
 
 /**
@@ -191,6 +194,7 @@ export class TunnelRegistry {
   private unroute(tunnel: Tunnel): void {
     if (tunnel.routedHost !== undefined) this.options.proxy.removeRoute(tunnel.routedHost)
     tunnel.routedHost = undefined
+    this.options.requestLog.forget({kind: 'tunnel', port: tunnel.port})
   }
 }
 

@@ -175,6 +175,9 @@ describe('human output', () => {
       notify.webhook          https://hooks.example.test/tunnelctl  URL that every event is POSTed to as JSON (http or https).
       supervisor.idleTimeout  300 (default)                         Seconds the supervisor waits with nothing running before it exits; 0 keeps it running.
       proxy.responseTimeout   120 (default)                         Seconds an app may take to start its answer (its response head) before the proxy answers 504; 0 waits for ever.
+      inspect.keep            500 (default)                         Requests recorded per tunnel and endpoint, for logs, replay and the inspector (oldest dropped first); 0 records none.
+      inspect.bodyBytes       65536 (default)                       Bytes kept of each recorded request and response body; 0 keeps no bodies.
+      inspect.maxMemory       64 (default)                          Megabytes the recorded bodies may take together; past it the oldest requests lose theirs first.
       cloudflare.token        (not set)                             Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                             Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).
       cloudflared.path        (not set)                             The cloudflared program to run, used before the one on PATH and the one \`tunnelctl cloudflared install\` put in place.
@@ -234,9 +237,9 @@ describe('human output', () => {
     `)
     expect(show(await t.run(['expose', 'list']))).toMatchInlineSnapshot(`
       "stdout:
-      ID        PROVIDER    URL                                                    TARGET  AUTH  STATUS  UPTIME  RESTARTS
-      a1a1a1a1  local       http://devbox.test:NNNNN                               PORT1   yes   up      Ns      0
-      b2b2b2b2  cloudflare  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  PORT2   no    up      Ns      0
+      ID        PROVIDER    URL                                                    TARGET  AUTH  STATUS  UPTIME  RESTARTS  REQUESTS
+      a1a1a1a1  local       http://devbox.test:NNNNN                               PORT1   yes   up      Ns      0         0
+      b2b2b2b2  cloudflare  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  PORT2   no    up      Ns      0         0
 
       a1a1a1a1 also at: http://127.0.0.1:<port>
       exit 0"
@@ -276,6 +279,8 @@ describe('human output', () => {
         tunnel help     Show help for the tunnel commands.
         tunnel killall  Stop every tunnel.
         tunnel list     List the active tunnels, sorted by port.
+        tunnel logs     Show the recent requests through a tunnel: time, method, path,
+                        status, duration and size.
         tunnel run      Put a local port on a public https URL while this runs, or
                         around a command.
         tunnel start    Put a local port on a public https URL with a cloudflared
@@ -393,7 +398,7 @@ describe('colour', () => {
 
 it('`tunnel help --json` lists the tunnel commands', async () => {
   const help = await t.json(['tunnel', 'help'])
-  expect(help.body.commands.map((c: {command: string}) => c.command)).toEqual(['tunnel help', 'tunnel killall', 'tunnel list', 'tunnel run', 'tunnel start', 'tunnel stop'])
+  expect(help.body.commands.map((c: {command: string}) => c.command)).toEqual(['tunnel help', 'tunnel killall', 'tunnel list', 'tunnel logs', 'tunnel run', 'tunnel start', 'tunnel stop'])
 })
 
 describe('the fast path', () => {

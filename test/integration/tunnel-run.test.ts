@@ -6,6 +6,7 @@ import {BIN, isAlive, TestHome, waitFor} from '../helpers/cli.js'
 import {unusedPort} from '../helpers/ports.js'
 import {socketRequest} from '../helpers/socket.js'
 import {within} from '../helpers/wait.js'
+import {App, sendWithHost} from '../helpers/http.js'
 
 const URL_PATTERN = /https:\/\/[a-z]+(-[a-z]+){3}\.trycloudflare\.com/
 const FORWARDING = new RegExp(`^Forwarding (${URL_PATTERN.source}) -> http://localhost:(\\d+)$`, 'm')
@@ -48,6 +49,26 @@ async function supervisorGone(pid: number): Promise<void> {
 }
 
 describe('tunnel run in the foreground', () => {
+  it('prints a line for each request through the tunnel, as `tunnel logs --follow` does, and `tunnel logs` lists them', async () => {
+    const app = new App('app')
+    const appPort = await app.listen()
+    try {
+      const fg = startRun([String(appPort)])
+      const [, url] = (await fg.printed('the URL', FORWARDING))!
+      const run = t.fakeRuns().at(-1)!
+      const origin = Number(new URL(run.args[run.args.indexOf('--url') + 1]).port)
+      const reply = await sendWithHost(origin, new URL(url).host, {path: '/orders?page=2', headers: {'cf-connecting-ip': '203.0.113.7'}})
+      expect(reply.status).toBe(200)
+      await fg.printed('the request line', /^\S+  \d\d:\d\d:\d\d  GET  \/orders\?page=2  200  \d+(ms|\.\d+s)  \d+ B$/m)
+      const logs = await t.json(['tunnel', 'logs', String(appPort)])
+      expect(logs.body).toEqual([expect.objectContaining({method: 'GET', path: '/orders?page=2', status: 200, visitor: '203.0.113.7', source: {kind: 'tunnel', port: appPort}})])
+      fg.run.kill('SIGINT')
+      expect((await fg.ended()).exitCode).toBe(130)
+    } finally {
+      await app.close()
+    }
+  })
+
   it('prints the URL, is listed, and on Ctrl-C stops the tunnel and exits 130; a supervisor already running stays', async () => {
     await t.run(['supervisor', 'start'])
     const supervisor = t.supervisorPid()!

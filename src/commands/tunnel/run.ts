@@ -56,9 +56,17 @@ export default class TunnelRun extends TunnelctlCommand {
     const forwarding = `Forwarding ${held.tunnel.url} -> ${scheme}://localhost:${port}`
     await showUrl({log: say, warn: (message) => this.warnUser(message)}, forwarding, held.tunnel.url, flags)
     if (!command) say('Ctrl-C stops it.')
+    const requestLines = new AbortController()
+    if (!command && !this.jsonEnabled() && !held.tunnel.direct) {
+      const {formatRequest} = await import('../../render/requests.js')
+      // Request lines are a second stream beside the held one; it ends with the run.
+      void client.followRequests({kind: 'tunnel', port}, 1, (request) => this.log(formatRequest(request)), requestLines.signal).catch(() => {})
+    }
+
     const status = command
       ? await runAroundCommand(held, watch, command, (message) => this.warnUser(message))
       : await watchInForeground(held, watch, (error) => this.failAfterStart(error))
+    requestLines.abort()
     this.exit(status)
   }
 
