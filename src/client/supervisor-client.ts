@@ -11,6 +11,7 @@ import {
   type UpdateEndpointRequest,
 } from '../protocol/endpoints.js'
 import {parseEvent, parseEventList, type SupervisorEvent} from '../protocol/events.js'
+import {type InspectorReply, parseInspectorReply} from '../protocol/inspector.js'
 import {MAX_START_TIMEOUT_MS} from '../protocol/start-options.js'
 import {parseShutdownResponse, parseSupervisorStatus, type ShutdownResponse, type SupervisorStatus} from '../protocol/supervisor.js'
 import {
@@ -94,6 +95,11 @@ export class SupervisorClient {
     } catch (error) {
       throw explainNoReply(error, this.paths)
     }
+  }
+
+  /** The web inspector's URL, with its token; the supervisor starts the inspector when first asked. */
+  async openInspector(): Promise<InspectorReply> {
+    return parseInspectorReply(await this.call('POST', '/v1/inspector', ANSWER_MS))
   }
 
   private async call(method: string, path: string, deadlineMs: number, body?: unknown): Promise<unknown> {

@@ -2,12 +2,14 @@ import type {ServerResponse} from 'node:http'
 import {badInput, TunnelctlError} from '../errors.js'
 import {parseEndpointId, parseStartEndpointRequest, parseUpdateEndpointRequest} from '../protocol/endpoints.js'
 import {type ListEventsResponse, parseEventsQuery} from '../protocol/events.js'
+import type {InspectorReply} from '../protocol/inspector.js'
 import type {ShutdownResponse, SupervisorStatus} from '../protocol/supervisor.js'
 import {type ListTunnelsResponse, parseStartTunnelRequest, type StopAllTunnelsResponse, type StopTunnelResponse} from '../protocol/tunnels.js'
 import {parsePortArgument} from '../ports.js'
 import type {Route, RouteRequest} from './control-server.js'
 import type {EventLog} from './event-log.js'
 import type {ExposeRegistry} from './expose-registry.js'
+import type {InspectorServer} from './inspect/inspector-server.js'
 import type {TunnelRegistry} from './tunnel-registry.js'
 
 export interface RouteTargets {
@@ -16,6 +18,7 @@ export interface RouteTargets {
   tunnels: TunnelRegistry
   exposes: ExposeRegistry
   events: EventLog
+  inspector: Pick<InspectorServer, 'open'>
 }
 
 /** The control API, one small handler a route; src/client/supervisor-client.ts is its mirror. */
@@ -68,6 +71,7 @@ export function controlRoutes(target: RouteTargets): Route[] {
       handle: async ({params}) => ok({endpoint: await target.exposes.stop(parseEndpointId(pathSegment(params[0])))}),
     },
     {method: 'GET', path: /^\/v1\/events$/, handle: (request) => listEvents(target.events, request)},
+    {method: 'POST', path: /^\/v1\/inspector$/, handle: async () => ok<InspectorReply>(await target.inspector.open())},
   ]
 }
 

@@ -1,0 +1,139 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {badInput, TunnelctlError} from '../../errors.js'
+import type {RecordedRequest} from '../../protocol/requests.js'
+import type {RequestLog} from './request-log.js'
+
+export type InspectedTraffic = Pick<RequestLog, 'list' | 'get' | 'subscribe' | 'replay'>
+
+/** What the page needs to name each entry's tunnel or endpoint, and to build a curl for its target. */
+export interface InspectorSources {
+  tunnels: Array<{port: number; url: string | null}>
+  endpoints: Array<{id: string; name: string | null; url: string | null; target: string | null}>
+}
+
+/** Told when a live list opens and closes. */
+export interface StreamWatch {
+  opened(): void
+  closed(): void
+}
+
+/** An edited body arrives as base64 in JSON: 16 MiB of it is more than anyone types into a text box. */
+const MAX_REPLAY_JSON_BYTES = 16 * 1024 * 1024
+/** A live list whose browser has stopped reading is cut off past this; it reconnects and starts afresh. */
+const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** The page's API under /api/, behind the guard; every answer is JSON (or an event stream), never cached. */
+export function inspectorApi(traffic: InspectedTraffic, sources: () => InspectorSources) {
+  async function route(request: IncomingMessage, response: ServerResponse, url: URL, watch: StreamWatch): Promise<unknown> {
+    const {pathname} = url
+    const one = /^\/api\/requests\/([^/]+)$/.exec(pathname)
+    const replay = /^\/api\/requests\/([^/]+)\/replay$/.exec(pathname)
+    if (request.method === 'GET' && pathname === '/api/sources') return sources()
+    if (request.method === 'GET' && pathname === '/api/requests') return {requests: traffic.list().map(summaryOf)}
+    if (request.method === 'GET' && one) return {request: found(traffic.get(requestId(one[1])), one[1])}
+    if (request.method === 'GET' && pathname === '/api/stream') return stream(request, response, watch)
+    if (request.method === 'POST' && replay) {
+      const id = requestId(replay[1])
+      found(traffic.get(id), id)
+      const body = replayBody(await readJson(request))
+      return {request: await traffic.replay(id, body)}
+    }
+
+    throw new TunnelctlError('NOT_FOUND', `No such API: ${request.method} ${pathname}.`)
+  }
+
+  /** Every entry kept, then each new one as it completes, as server-sent events, until the page goes. */
+  function stream(request: IncomingMessage, response: ServerResponse, watch: StreamWatch): 'streamed' {
+    response.writeHead(200, {'content-type': 'text/event-stream'})
+    response.write(`event: snapshot\ndata: ${JSON.stringify({requests: traffic.list().map(summaryOf)})}\n\n`)
+    watch.opened()
+    const unsubscribe = traffic.subscribe((entry) => {
+      if (response.writableLength > MAX_STREAM_BACKLOG_BYTES) response.destroy()
+      else response.write(`event: request\ndata: ${JSON.stringify(summaryOf(entry))}\n\n`)
+    })
+    request.socket.once('close', () => {
+      unsubscribe()
+      watch.closed()
+    })
+    return 'streamed'
+  }
+
+  return {
+    async handle(request: IncomingMessage, response: ServerResponse, url: URL, watch: StreamWatch): Promise<void> {
+      try {
+        const body = await route(request, response, url, watch)
+        if (body !== 'streamed') reply(response, 200, body)
+      } catch (error) {
+        request.resume()
+        if (response.headersSent) {
+          response.destroy()
+          return
+        }
+
+        if (error instanceof TunnelctlError) reply(response, error.httpStatus, {error: {code: error.code, message: error.message}})
+        else {
+          console.error('inspector request failed:', error)
+          reply(response, 500, {error: {code: 'INTERNAL', message: `Internal error: ${(error as Error).message}. See \`tunnelctl supervisor logs\`.`}})
+        }
+      }
+    },
+  }
+}
+
+/** What a list shows of an entry: all but the bodies. */
+function summaryOf(entry: RecordedRequest): Omit<RecordedRequest, 'requestBody' | 'responseBody'> {
+  const {requestBody: _request, responseBody: _response, ...summary} = entry
+  return summary
+}
+
+function requestId(raw: string): string {
+  if (!REQUEST_ID.test(raw)) throw badInput(`"${raw}" is not a request id.`)
+  return raw
+}
+
+function found(entry: RecordedRequest | undefined, id: string): RecordedRequest {
+  if (!entry) throw new TunnelctlError('NOT_FOUND', `No request ${id} is kept: it is older than the ones kept, or the supervisor has restarted since.`)
+  return entry
+}
+
+/** The edited body, or undefined to send the recorded one. */
+function replayBody(json: unknown): Buffer | undefined {
+  if (json === undefined) return undefined
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badInput('The replay request must be a JSON object.')
+  const extra = Object.keys(json).filter((key) => key !== 'body')
+  if (extra.length > 0) throw badInput(`Unknown field "${extra[0]}" in the replay request; allowed: body.`)
+  const {body} = json as {body?: unknown}
+  if (body === undefined) return undefined
+  if (typeof body !== 'string' || !BASE64.test(body)) throw badInput('body must be the new request body in base64.')
+  return Buffer.from(body, 'base64')
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+    request.resume()
+    throw badInput('A replay is asked for with a JSON body (Content-Type: application/json).')
+  }
+
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length
+    if (size > MAX_REPLAY_JSON_BYTES) throw new TunnelctlError('TOO_LARGE', `The replay request is larger than ${MAX_REPLAY_JSON_BYTES} bytes.`)
+    chunks.push(chunk as Buffer)
+  }
+
+  if (size === 0) return undefined
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw badInput('The replay request is not valid JSON.')
+  }
+}
+
+function reply(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  response.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)})
+  response.end(text)
+}
