@@ -2,7 +2,10 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import {type AddressInfo, createServer as createListener, type Server as Listener, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import {SETTINGS} from '../../config/settings.js'
+import type {RequestSource} from '../../protocol/requests.js'
 import type {VisitorHeader} from '../../providers/provider.js'
+import type {RequestLog} from '../inspect/request-log.js'
+import type {Recording} from '../inspect/recording.js'
 import {BasicAuthGate, type GateVerdict} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
 import {firstHeader, linesNamed} from './forwarding.js'
@@ -28,6 +31,8 @@ export type {ProxyTarget} from './upstream.js'
 
 export interface ProxyRoute {
   target: ProxyTarget
+  /** Whose traffic the route carries: its requests are recorded under it. */
+  source: RequestSource
   /** bcrypt hash of the password for user `tunnelctl`; no auth when absent. */
   authHash?: string
 }
@@ -40,11 +45,14 @@ export interface ReverseProxyOptions {
   passwordChecks?: PasswordChecker
   /** How long an app may take to start its response, in ms; 0 for ever. Defaults to proxy.responseTimeout's default. */
   responseTimeoutMs?: number
+  /** Where every request of a route is recorded; none are without it. */
+  requestLog?: RequestLog
 }
 
 interface Endpoint {
   destination: Destination
   gate?: BasicAuthGate
+  source: RequestSource
 }
 
 /** How the proxy treats the connections that came in one way; by default, those made to its own port. */
@@ -149,7 +157,7 @@ export class ReverseProxy {
     const previous = this.endpoints.get(key)?.gate
     let gate: BasicAuthGate | undefined
     if (route.authHash !== undefined) gate = previous?.hash === route.authHash ? previous : new BasicAuthGate(route.authHash, this.passwordChecks, this.failedLogins)
-    this.endpoints.set(key, {destination: {target: route.target, keepAuthorization: !gate}, gate})
+    this.endpoints.set(key, {destination: {target: route.target, keepAuthorization: !gate}, gate, source: route.source})
   }
 
   removeRoute(host: string): void {

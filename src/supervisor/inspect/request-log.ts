@@ -1,0 +1,262 @@
+import {randomBytes} from 'node:crypto'
+import {TunnelctlError} from '../../errors.js'
+import {type CapturedBody, MASKED, MASKED_HEADERS, type RecordedRequest, type RequestProtocol, type RequestSource} from '../../protocol/requests.js'
+import type {BodyCapture} from './body-capture.js'
+import {Recording} from './recording.js'
+
+/** How much the log keeps; the supervisor sets them from inspect.* as the settings change. */
+export interface RequestLogLimits {
+  /** Requests kept per source; 0 records nothing. */
+  keep: number
+  /** Bytes kept of each body; 0 keeps none. */
+  bodyBytes: number
+  /** Bytes kept of all bodies together; past it, the oldest requests' bodies are dropped. */
+  maxMemory: number
+}
+
+/** What the proxy knows of a request when it comes in. */
+export interface RequestStart {
+  source: RequestSource
+  method: string
+  path: string
+  visitor: string
+  protocol: RequestProtocol
+  /** As Node's rawHeaders: name, value, name, value… Kept as they are; masked only when shown. */
+  headerLines: string[]
+  replayOf?: string
+}
+
+/** A request to send again, as the proxy needs it. */
+export interface ReplaySend {
+  source: RequestSource
+  method: string
+  path: string
+  headerLines: string[]
+  body: Buffer | undefined
+  replayOf: string
+}
+
+/** Sends a request through the proxy again; resolves with the id of its new entry once that is complete. */
+export type Replayer = (send: ReplaySend) => Promise<string>
+
+/** One request as the log holds it: mutable while under way, read as a RecordedRequest. */
+export class Entry {
+  readonly time = Date.now()
+  readonly started = performance.now()
+  status: number | null = null
+  firstByteMs: number | null = null
+  durationMs: number | null = null
+  bytesIn = 0
+  bytesOut = 0
+  protocol: RequestProtocol
+  responseLines: string[] = []
+  requestBody: BodyCapture | undefined
+  responseBody: BodyCapture | undefined
+  /** Dropped from its ring: captures stop and nothing is told of it. */
+  dropped = false
+
+  constructor(
+    readonly id: string,
+    readonly sequence: number,
+    readonly key: string,
+    readonly start: RequestStart,
+  ) {
+    this.protocol = start.protocol
+  }
+
+  get complete(): boolean {
+    return this.durationMs !== null
+  }
+
+  elapsedMs(): number {
+    return Math.round((performance.now() - this.started) * 10) / 10
+  }
+
+  toRecorded(withBodies: boolean): RecordedRequest {
+    const {start} = this
+    return {
+      id: this.id,
+      time: new Date(this.time).toISOString(),
+      source: start.source,
+      method: start.method,
+      path: start.path,
+      status: this.status,
+      firstByteMs: this.firstByteMs,
+      durationMs: this.durationMs,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      visitor: start.visitor,
+      protocol: this.protocol,
+      requestHeaders: masked(start.headerLines),
+      responseHeaders: masked(this.responseLines),
+      requestBody: withBodies ? captured(this.requestBody) : null,
+      responseBody: withBodies ? captured(this.responseBody) : null,
+      ...(start.replayOf === undefined ? {} : {replayOf: start.replayOf}),
+    }
+  }
+}
+
+function masked(lines: string[]): [string, string][] {
+  const pairs: [string, string][] = []
+  for (let index = 0; index + 1 < lines.length; index += 2) {
+    const name = lines[index]
+    pairs.push([name, MASKED_HEADERS.has(name.toLowerCase()) ? MASKED : lines[index + 1]])
+  }
+
+  return pairs
+}
+
+function captured(body: BodyCapture | undefined): CapturedBody | null {
+  return body ? body.toCaptured() : null
+}
+
+export function sourceKey(source: RequestSource): string {
+  return source.kind === 'tunnel' ? `tunnel:${source.port}` : `endpoint:${source.id}`
+}
+
+export const DEFAULT_LIMITS: RequestLogLimits = {keep: 500, bodyBytes: 64 * 1024, maxMemory: 64 * 1024 * 1024}
+
+/**
+ * Every request the proxy passed on (or refused for a route it has), in memory only: a ring per
+ * source of `keep` requests, and the first `bodyBytes` of each body while all kept bodies together
+ * stay under `maxMemory`, past which the oldest requests' bodies go first. The proxy's tap
+ * (Recording) fills entries in; the control routes and the inspector read them.
+ */
+export class RequestLog {
+  limits: RequestLogLimits
+  private readonly rings = new Map<string, Entry[]>()
+  private readonly byId = new Map<string, Entry>()
+  /** Entries that hold body bytes, oldest first (a Set keeps its order): the order they give them up in under maxMemory. */
+  private readonly holding = new Set<Entry>()
+  private held = 0
+  private readonly listeners = new Set<(entry: RecordedRequest) => void>()
+  private readonly idPrefix = randomBytes(3).readUIntBE(0, 3).toString(36).padStart(5, '0')
+  private sequence = 0
+  private replayer: Replayer | undefined
+
+  constructor(limits: RequestLogLimits = DEFAULT_LIMITS) {
+    this.limits = limits
+  }
+
+  /** Whether requests are recorded at all: the proxy's tap costs nothing when they are not. */
+  get recording(): boolean {
+    return this.limits.keep > 0
+  }
+
+  /** The proxy's way to send a recorded request again; set once the proxy exists. */
+  replayThrough(replayer: Replayer): void {
+    this.replayer = replayer
+  }
+
+  /** Records a new request, newest in its source's ring, where the oldest is dropped past `keep`: the proxy's tap fills it in. */
+  record(start: RequestStart): Recording {
+    const key = sourceKey(start.source)
+    const entry = new Entry(`${this.idPrefix}-${++this.sequence}`, this.sequence, key, start)
+    let ring = this.rings.get(key)
+    if (!ring) this.rings.set(key, (ring = []))
+    ring.push(entry)
+    this.byId.set(entry.id, entry)
+    while (ring.length > this.limits.keep) this.drop(ring.shift()!)
+    return new Recording(this, entry)
+  }
+
+  /**
+   * Bytes `entry` may keep of a body chunk of `size`, making room under maxMemory by dropping the
+   * bodies of older requests. Counted as held at once: the caller copies that many.
+   */
+  reserve(entry: Entry, capture: BodyCapture, size: number): number {
+    const room = Math.min(size, this.limits.bodyBytes - capture.kept)
+    if (room <= 0 || entry.dropped) return 0
+    const {maxMemory} = this.limits
+    for (const oldest of this.holding) {
+      if (this.held + room <= maxMemory || oldest === entry) break
+      this.holding.delete(oldest)
+      this.releaseBodies(oldest)
+    }
+
+    const granted = Math.max(0, Math.min(room, maxMemory - this.held))
+    if (granted === 0) return 0
+    this.holding.add(entry)
+    this.held += granted
+    return granted
+  }
+
+  /** The request has ended: its listeners hear of it. */
+  complete(entry: Entry): void {
+    if (entry.complete) return
+    entry.durationMs = entry.elapsedMs()
+    if (entry.status !== null && entry.firstByteMs === null) entry.firstByteMs = entry.durationMs
+    if (entry.dropped || this.listeners.size === 0) return
+    const recorded = entry.toRecorded(false)
+    for (const listener of this.listeners) listener(recorded)
+  }
+
+  /** Summaries, oldest first: of one source, or of all. `limit`: only the newest that many. */
+  list(filter: {source?: RequestSource; limit?: number} = {}): RecordedRequest[] {
+    const entries = filter.source ? (this.rings.get(sourceKey(filter.source)) ?? []) : [...this.rings.values()].flat().sort((a, b) => a.sequence - b.sequence)
+    const newest = filter.limit === undefined ? entries : entries.slice(-filter.limit)
+    return newest.map((entry) => entry.toRecorded(false))
+  }
+
+  /** One request with its bodies. */
+  get(id: string): RecordedRequest | undefined {
+    return this.byId.get(id)?.toRecorded(true)
+  }
+
+  /** Requests of `source` the log holds. */
+  count(source: RequestSource): number {
+    return this.rings.get(sourceKey(source))?.length ?? 0
+  }
+
+  /** Bytes of body kept, over all requests. */
+  get heldBytes(): number {
+    return this.held
+  }
+
+  /** `listener` hears of every request as it completes, as a summary; call the result to stop. */
+  subscribe(listener: (entry: RecordedRequest) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Forgets every request of `source`: its tunnel or endpoint is gone. */
+  forget(source: RequestSource): void {
+    const key = sourceKey(source)
+    for (const entry of this.rings.get(key) ?? []) this.drop(entry)
+    this.rings.delete(key)
+  }
+
+  /**
+   * Sends request `id` again, through the proxy, to its source's target, with its recorded body or
+   * `body`; resolves with the new request once it is complete.
+   */
+  async replay(id: string, body?: Buffer): Promise<RecordedRequest> {
+    const entry = this.byId.get(id)
+    if (!entry) throw new TunnelctlError('NOT_FOUND', `No recorded request ${id}: it may have been dropped (inspect.keep). See the recent ones with \`tunnelctl expose logs <id>\` or \`tunnelctl tunnel logs <port>\`.`)
+    if (body === undefined && entry.requestBody?.truncated) {
+      throw new TunnelctlError(
+        'CONFLICT',
+        `Request ${id} cannot be replayed: only ${entry.requestBody.kept} of its ${entry.requestBody.size} body bytes were kept (inspect.bodyBytes, inspect.maxMemory). Replay it with the body given in full from the inspector (\`tunnelctl inspect\`), or raise inspect.bodyBytes for the requests to come.`,
+      )
+    }
+
+    if (!entry.complete && entry.protocol !== 'http') throw new TunnelctlError('CONFLICT', `Request ${id} is still under way; replay it once it has ended.`)
+    if (entry.protocol === 'websocket') throw new TunnelctlError('CONFLICT', `Request ${id} is a WebSocket upgrade, which cannot be replayed.`)
+    if (!this.replayer) throw new TunnelctlError('INTERNAL', 'The proxy cannot replay requests yet.')
+    const {source, method, path, headerLines} = entry.start
+    const newId = await this.replayer({source, method, path, headerLines, body: body ?? entry.requestBody?.bytes(), replayOf: id})
+    const replayed = this.get(newId)
+    if (!replayed) throw new TunnelctlError('INTERNAL', `The replay of ${id} was recorded as ${newId}, which was dropped at once (inspect.keep).`)
+    return replayed
+  }
+
+  private drop(entry: Entry): void {
+    entry.dropped = true
+    this.byId.delete(entry.id)
+    if (this.holding.delete(entry)) this.releaseBodies(entry)
+  }
+
+  private releaseBodies(entry: Entry): void {
+    this.held -= (entry.requestBody?.release() ?? 0) + (entry.responseBody?.release() ?? 0)
+  }
+}
