@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {badInput, TunnelctlError} from '../../errors.js'
-import type {RecordedRequest} from '../../protocol/requests.js'
+import {parseReplayRequest, parseRequestId, type RecordedRequest} from '../../protocol/requests.js'
 import type {RequestLog} from './request-log.js'
 
 export type InspectedTraffic = Pick<RequestLog, 'list' | 'get' | 'subscribe' | 'replay'>
@@ -21,8 +21,6 @@ export interface StreamWatch {
 const MAX_REPLAY_JSON_BYTES = 16 * 1024 * 1024
 /** A live list whose browser has stopped reading is cut off past this; it reconnects and starts afresh. */
 const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024
-const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 /** The page's API under /api/, behind the guard; every answer is JSON (or an event stream), never cached. */
 export function inspectorApi(traffic: InspectedTraffic, sources: () => InspectorSources) {
@@ -31,27 +29,26 @@ export function inspectorApi(traffic: InspectedTraffic, sources: () => Inspector
     const one = /^\/api\/requests\/([^/]+)$/.exec(pathname)
     const replay = /^\/api\/requests\/([^/]+)\/replay$/.exec(pathname)
     if (request.method === 'GET' && pathname === '/api/sources') return sources()
-    if (request.method === 'GET' && pathname === '/api/requests') return {requests: traffic.list().map(summaryOf)}
-    if (request.method === 'GET' && one) return {request: found(traffic.get(requestId(one[1])), one[1])}
+    if (request.method === 'GET' && pathname === '/api/requests') return {requests: traffic.list()}
+    if (request.method === 'GET' && one) return {request: found(traffic.get(parseRequestId(one[1])), one[1])}
     if (request.method === 'GET' && pathname === '/api/stream') return stream(request, response, watch)
     if (request.method === 'POST' && replay) {
-      const id = requestId(replay[1])
-      found(traffic.get(id), id)
-      const body = replayBody(await readJson(request))
-      return {request: await traffic.replay(id, body)}
+      const id = parseRequestId(replay[1])
+      const {body} = parseReplayRequest(await readJson(request))
+      return {request: await traffic.replay(id, body === undefined ? undefined : Buffer.from(body, 'base64'))}
     }
 
     throw new TunnelctlError('NOT_FOUND', `No such API: ${request.method} ${pathname}.`)
   }
 
-  /** Every entry kept, then each new one as it completes, as server-sent events, until the page goes. */
+  /** Every entry kept, then each new one as it completes (summaries: bodies null), as server-sent events, until the page goes. */
   function stream(request: IncomingMessage, response: ServerResponse, watch: StreamWatch): 'streamed' {
     response.writeHead(200, {'content-type': 'text/event-stream'})
-    response.write(`event: snapshot\ndata: ${JSON.stringify({requests: traffic.list().map(summaryOf)})}\n\n`)
+    response.write(`event: snapshot\ndata: ${JSON.stringify({requests: traffic.list()})}\n\n`)
     watch.opened()
     const unsubscribe = traffic.subscribe((entry) => {
       if (response.writableLength > MAX_STREAM_BACKLOG_BYTES) response.destroy()
-      else response.write(`event: request\ndata: ${JSON.stringify(summaryOf(entry))}\n\n`)
+      else response.write(`event: request\ndata: ${JSON.stringify(entry)}\n\n`)
     })
     request.socket.once('close', () => {
       unsubscribe()
@@ -82,32 +79,9 @@ export function inspectorApi(traffic: InspectedTraffic, sources: () => Inspector
   }
 }
 
-/** What a list shows of an entry: all but the bodies. */
-function summaryOf(entry: RecordedRequest): Omit<RecordedRequest, 'requestBody' | 'responseBody'> {
-  const {requestBody: _request, responseBody: _response, ...summary} = entry
-  return summary
-}
-
-function requestId(raw: string): string {
-  if (!REQUEST_ID.test(raw)) throw badInput(`"${raw}" is not a request id.`)
-  return raw
-}
-
 function found(entry: RecordedRequest | undefined, id: string): RecordedRequest {
   if (!entry) throw new TunnelctlError('NOT_FOUND', `No request ${id} is kept: it is older than the ones kept, or the supervisor has restarted since.`)
   return entry
-}
-
-/** The edited body, or undefined to send the recorded one. */
-function replayBody(json: unknown): Buffer | undefined {
-  if (json === undefined) return undefined
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badInput('The replay request must be a JSON object.')
-  const extra = Object.keys(json).filter((key) => key !== 'body')
-  if (extra.length > 0) throw badInput(`Unknown field "${extra[0]}" in the replay request; allowed: body.`)
-  const {body} = json as {body?: unknown}
-  if (body === undefined) return undefined
-  if (typeof body !== 'string' || !BASE64.test(body)) throw badInput('body must be the new request body in base64.')
-  return Buffer.from(body, 'base64')
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {

@@ -4,6 +4,9 @@
 
 /** Leaves curl to set these, or they belong to one connection only. */
 const LEFT_OUT = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'])
+/** The headers recorded with their values replaced by MASKED (src/protocol/requests.ts). */
+const MASKABLE = new Set(['authorization', 'proxy-authorization', 'cookie'])
+const MASKED = '[masked]'
 
 /** Quoted for sh: inside single quotes nothing is special but the single quote itself. */
 export function shellQuote(text) {
@@ -59,7 +62,7 @@ export function curlCommand(entry, where, body) {
   return {command: input + parts.join(' '), masked}
 }
 
-/** Authorization, Cookie and the like are recorded with their values hidden: sending the mask would be wrong. */
+/** Sending the mask in place of the value would be wrong. */
 function isMasked(key, value) {
-  return ['authorization', 'proxy-authorization', 'cookie'].includes(key) && /^(\(hidden\)|\*+|.*\u2022.*|<masked>|masked)$/i.test(value.replace(/^\S+\s+/, ''))
+  return MASKABLE.has(key) && value === MASKED
 }
