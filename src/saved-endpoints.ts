@@ -15,13 +15,13 @@ export async function listSavedEndpoints(dir: string): Promise<EndpointInfo[]> {
 }
 
 function describeStopped(record: EndpointRecord): EndpointInfo {
-  return describeRecord(record, {url: null, urls: [], status: 'stopped', reason: STOPPED_REASON, upSince: null, restarts: 0, nextTryAt: null})
+  return describeRecord(record, {url: null, urls: [], status: 'stopped', reason: STOPPED_REASON, upSince: null, restarts: 0, nextTryAt: null, requests: 0})
 }
 
 /** An endpoint as the protocol shows it: what its file says, and what it is doing now. */
 export function describeRecord(
   record: EndpointRecord,
-  now: Pick<EndpointInfo, 'url' | 'urls' | 'status' | 'reason' | 'upSince' | 'restarts' | 'nextTryAt'>,
+  now: Pick<EndpointInfo, 'url' | 'urls' | 'status' | 'reason' | 'upSince' | 'restarts' | 'nextTryAt' | 'requests'>,
 ): EndpointInfo {
   return {
     id: record.id,
@@ -37,6 +37,7 @@ export function describeRecord(
     upSince: now.upSince,
     restarts: now.restarts,
     nextTryAt: now.nextTryAt,
+    requests: now.requests,
   }
 }
 
@@ -56,5 +57,6 @@ export function describeBroken({id, file, reason}: BrokenEndpointFile): Endpoint
     upSince: null,
     restarts: 0,
     nextTryAt: null,
+    requests: 0,
   }
 }

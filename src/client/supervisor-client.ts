@@ -12,6 +12,7 @@ import {
 } from '../protocol/endpoints.js'
 import {parseEvent, parseEventList, type SupervisorEvent} from '../protocol/events.js'
 import {type InspectorReply, parseInspectorReply} from '../protocol/inspector.js'
+import {parseRecordedRequest, parseRecordedRequestList, type RecordedRequest, type RequestSource} from '../protocol/requests.js'
 import {MAX_START_TIMEOUT_MS} from '../protocol/start-options.js'
 import {parseShutdownResponse, parseSupervisorStatus, type ShutdownResponse, type SupervisorStatus} from '../protocol/supervisor.js'
 import {
@@ -22,6 +23,7 @@ import {
   type StartTunnelResponse,
   type TunnelInfo,
 } from '../protocol/tunnels.js'
+import {parseErrorBody} from '../protocol/wire.js'
 import {type JsonReply, requestJson, requestLines} from './socket-request.js'
 import {ANSWER_MS, explainNoReply, field, unwrap} from './supervisor-reply.js'
 
@@ -102,6 +104,36 @@ export class SupervisorClient {
     return parseInspectorReply(await this.call('POST', '/v1/inspector', ANSWER_MS))
   }
 
+  /** The recorded requests of `source`, oldest first: the newest `limit` of them. */
+  async listRequests(source: RequestSource, limit: number): Promise<RecordedRequest[]> {
+    return parseRecordedRequestList(field(await this.call('GET', `/v1/requests?${requestsQuery(source, limit)}`, ANSWER_MS), 'requests'))
+  }
+
+  /** The newest `limit` complete requests of `source`, then each new one as it completes, until the supervisor stops. */
+  async followRequests(source: RequestSource, limit: number, onRequest: (request: RecordedRequest) => void): Promise<void> {
+    try {
+      await requestLines(this.paths.socket, `/v1/requests?follow=1&${requestsQuery(source, limit)}`, ANSWER_MS, (value) => {
+        // Refused (an unknown source), the reply is one error document instead of the stream.
+        const refused = parseErrorBody(value)
+        if (refused) throw refused
+        onRequest(parseRecordedRequest(value))
+      })
+    } catch (error) {
+      throw explainNoReply(error, this.paths)
+    }
+  }
+
+  /** One recorded request, with its bodies. */
+  async getRequest(id: string): Promise<RecordedRequest> {
+    return parseRecordedRequest(field(await this.call('GET', `/v1/requests/${encodeURIComponent(id)}`, ANSWER_MS), 'request'))
+  }
+
+  /** Sends a recorded request again (with `body` instead of its own, when given); resolves with the new request once it is complete. */
+  async replayRequest(id: string, body?: Buffer): Promise<RecordedRequest> {
+    const request = body === undefined ? {} : {body: body.toString('base64')}
+    return parseRecordedRequest(field(await this.call('POST', `/v1/requests/${encodeURIComponent(id)}/replay`, CHANGE_MS, request), 'request'))
+  }
+
   private async call(method: string, path: string, deadlineMs: number, body?: unknown): Promise<unknown> {
     let reply: JsonReply
     try {
@@ -112,4 +144,10 @@ export class SupervisorClient {
 
     return unwrap(reply)
   }
+}
+
+function requestsQuery(source: RequestSource, limit: number): string {
+  const query = new URLSearchParams(source.kind === 'tunnel' ? {tunnel: String(source.port)} : {endpoint: source.id})
+  query.set('limit', String(limit))
+  return query.toString()
 }

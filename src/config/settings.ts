@@ -60,6 +60,30 @@ export const SETTINGS = {
       return Number(raw)
     },
   },
+  'inspect.keep': {
+    description: 'Requests recorded per tunnel and endpoint, for logs, replay and the inspector (oldest dropped first); 0 records none.',
+    default: 500,
+    parse(raw: string): number {
+      if (!/^\d{1,6}$/.test(raw) || Number(raw) > 100_000) throw badInput(`inspect.keep must be a whole number of requests from 0 (record none) to 100000, not "${raw}".`)
+      return Number(raw)
+    },
+  },
+  'inspect.bodyBytes': {
+    description: 'Bytes kept of each recorded request and response body; 0 keeps no bodies.',
+    default: 65_536,
+    parse(raw: string): number {
+      if (!/^\d{1,9}$/.test(raw) || Number(raw) > 64 * 1024 * 1024) throw badInput(`inspect.bodyBytes must be a whole number of bytes from 0 (no bodies) to 67108864, not "${raw}".`)
+      return Number(raw)
+    },
+  },
+  'inspect.maxMemory': {
+    description: 'Megabytes the recorded bodies may take together; past it the oldest requests lose theirs first.',
+    default: 64,
+    parse(raw: string): number {
+      if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 16_384) throw badInput(`inspect.maxMemory must be a whole number of megabytes from 1 to 16384, not "${raw}".`)
+      return Number(raw)
+    },
+  },
   'inspect.port': {
     description: 'Port of the web inspector (`tunnelctl inspect`) on 127.0.0.1; 0 picks a free one. Read when the inspector starts.',
     default: 0,

@@ -46,6 +46,8 @@ export interface EndpointInfo {
   restarts: number
   /** ISO 8601, when an unavailable endpoint is tried again; null while a try is under way, and for every other status. */
   nextTryAt: string | null
+  /** Requests the proxy holds a record of (inspect.keep at most). */
+  requests: number
 }
 
 export interface StartEndpointRequest {
@@ -113,7 +115,7 @@ export function parseUpdateEndpointRequest(body: unknown): UpdateEndpointRequest
 // Replies, checked on the client side: the supervisor may be another build.
 
 export function parseEndpointInfo(value: unknown): EndpointInfo {
-  const {id, name, provider, mode, target, url, urls, auth, status, reason, upSince, restarts, nextTryAt} = expectReply(value)
+  const {id, name, provider, mode, target, url, urls, auth, status, reason, upSince, restarts, nextTryAt, requests} = expectReply(value)
   const nullableString = (v: unknown): v is string | null => v === null || typeof v === 'string'
   if (
     typeof id !== 'string' ||
@@ -129,12 +131,13 @@ export function parseEndpointInfo(value: unknown): EndpointInfo {
     !nullableString(reason) ||
     !nullableString(upSince) ||
     typeof restarts !== 'number' ||
-    !nullableString(nextTryAt)
+    !nullableString(nextTryAt) ||
+    !(typeof requests === 'number' && Number.isInteger(requests) && requests >= 0)
   ) {
     throw malformedReply('endpoint')
   }
 
-  return {id, name, provider, mode, target, url, urls, auth, status, reason, upSince, restarts, nextTryAt}
+  return {id, name, provider, mode, target, url, urls, auth, status, reason, upSince, restarts, nextTryAt, requests}
 }
 
 export function parseEndpointList(value: unknown): EndpointInfo[] {

@@ -21,8 +21,9 @@ export function renderEndpoints(endpoints: EndpointInfo[], now = new Date()): st
     e.status,
     e.upSince ? uptimeSince(e.upSince, now) : '-',
     String(e.restarts),
+    String(e.requests),
   ])
-  const table = renderTable(['ID', 'PROVIDER', 'URL', 'TARGET', 'AUTH', 'STATUS', 'UPTIME', 'RESTARTS'], rows)
+  const table = renderTable(['ID', 'PROVIDER', 'URL', 'TARGET', 'AUTH', 'STATUS', 'UPTIME', 'RESTARTS', 'REQUESTS'], rows)
   // A stopped endpoint's reason is the same for all of them: the listing says it once.
   const notes = [
     ...endpoints.filter((e) => e.urls.length > 1).map((e) => `${e.id} also at: ${e.urls.slice(1).join(', ')}`),

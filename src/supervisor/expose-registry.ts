@@ -7,6 +7,7 @@ import {type BrokenEndpointFile, ENDPOINT_FILE_VERSION, type EndpointRecord, typ
 import {describeBroken, describeRecord} from '../saved-endpoints.js'
 import {Backoff} from '../process/backoff.js'
 import type {EventLog} from './event-log.js'
+import type {RequestLog} from './inspect/request-log.js'
 import {warnIfNothingListens} from './listening.js'
 import {AUTH_USERNAME, hashPassword, newPassword} from './proxy/basic-auth.js'
 import type {ReverseProxy} from './proxy/reverse-proxy.js'
@@ -27,6 +28,7 @@ export interface ExposeRegistryOptions {
   proxy: ReverseProxy
   providers: ProviderRegistry
   events: EventLog
+  requestLog: RequestLog
 }
 
 /**
@@ -48,7 +50,7 @@ export class ExposeRegistry {
     const endpoints = [...this.endpoints.values()].sort(
       (a, b) => a.record.createdAt.localeCompare(b.record.createdAt) || a.record.id.localeCompare(b.record.id),
     )
-    return [...endpoints.map((endpoint) => describe(endpoint)), ...this.broken.map((file) => describeBroken(file))]
+    return [...endpoints.map((endpoint) => this.describe(endpoint)), ...this.broken.map((file) => describeBroken(file))]
   }
 
   /** Brings back every stored endpoint. A file that cannot be read is reported and left as it is. */
@@ -111,7 +113,7 @@ export class ExposeRegistry {
     }
 
     this.options.events.record({type: 'expose.started', endpoint: id, provider: provider.name, url: endpoint.publication!.url})
-    return {...withPassword(describe(endpoint), password), warnings: warning ? [warning] : []}
+    return {...withPassword(this.describe(endpoint), password), warnings: warning ? [warning] : []}
   }
 
   /** Turns auth on (always with a new password) or off. */
@@ -124,15 +126,16 @@ export class ExposeRegistry {
     // Not `record`: the URL may have changed, and been saved, while it was written.
     endpoint.record = {...endpoint.record, auth: record.auth}
     if (endpoint.publication) this.route(endpoint, endpoint.publication.host)
-    return withPassword(describe(endpoint), password)
+    return withPassword(this.describe(endpoint), password)
   }
 
   /** Deletes its file, then takes it down: a file that cannot be deleted leaves it as it was. */
   async stop(id: string): Promise<EndpointInfo> {
     const endpoint = this.find(id)
-    const info = describe(endpoint)
+    const info = this.describe(endpoint)
     await this.options.store.remove(id)
     await this.takeDown(endpoint, this.options.providers.get(endpoint.record.provider))
+    this.options.requestLog.forget({kind: 'endpoint', id})
     this.options.events.record({type: 'expose.stopped', endpoint: id, provider: endpoint.record.provider, url: info.url})
     return info
   }
@@ -147,6 +150,10 @@ export class ExposeRegistry {
     this.closed = true
     for (const endpoint of this.endpoints.values()) endpoint.retry?.cancel()
     await this.options.providers.close()
+  }
+
+  private describe(endpoint: Endpoint): EndpointInfo {
+    return describe(endpoint, this.options.requestLog.count({kind: 'endpoint', id: endpoint.record.id}))
   }
 
   private find(id: string): Endpoint {
@@ -226,7 +233,8 @@ export class ExposeRegistry {
     const other = [...this.endpoints.values()].find((e) => e !== endpoint && e.publication?.host === host)
     if (other) throw new TunnelctlError('CONFLICT', `The host ${host} already belongs to endpoint ${other.record.id}.`)
     const {target, auth} = endpoint.record
-    this.options.proxy.setRoute(host, auth ? {target, authHash: auth.bcrypt} : {target})
+    const source = {kind: 'endpoint', id: endpoint.record.id} as const
+    this.options.proxy.setRoute(host, auth ? {target, source, authHash: auth.bcrypt} : {target, source})
   }
 
   private onState(endpoint: Endpoint, state: PublicationState): void {
@@ -306,7 +314,7 @@ export class ExposeRegistry {
   }
 }
 
-function describe(endpoint: Endpoint): EndpointInfo {
+function describe(endpoint: Endpoint, requests: number): EndpointInfo {
   return describeRecord(endpoint.record, {
     url: endpoint.publication?.url ?? null,
     urls: endpoint.publication ? (endpoint.publication.urls ?? [endpoint.publication.url]) : [],
@@ -315,6 +323,7 @@ function describe(endpoint: Endpoint): EndpointInfo {
     upSince: endpoint.status === 'up' ? (endpoint.upSince?.toISOString() ?? null) : null,
     restarts: endpoint.restarts,
     nextTryAt: endpoint.status === 'unavailable' ? (endpoint.retry?.nextTryAt?.toISOString() ?? null) : null,
+    requests,
   })
 }
 

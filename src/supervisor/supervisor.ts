@@ -12,8 +12,8 @@ import {ControlServer} from './control-server.js'
 import {EventLog} from './event-log.js'
 import {ExposeRegistry} from './expose-registry.js'
 import {InspectorServer} from './inspect/inspector-server.js'
-import {RequestLog} from './inspect/request-log.js'
 import {type Down, KeptAlive} from '../process/kept-alive.js'
+import {RequestLog} from './inspect/request-log.js'
 import {ReverseProxy} from './proxy/reverse-proxy.js'
 import {controlRoutes} from './routes.js'
 import {TunnelRegistry} from './tunnel-registry.js'
@@ -33,10 +33,10 @@ export class Supervisor {
   private readonly events: EventLog
   private readonly ledger: ChildLedger
   private readonly tunnels: TunnelRegistry
-  private readonly proxy = new ReverseProxy()
+  private readonly requestLog = new RequestLog()
+  private readonly proxy = new ReverseProxy({requestLog: this.requestLog})
   private readonly exposes: ExposeRegistry
   private readonly control: ControlServer
-  private readonly requestLog = new RequestLog()
   private readonly inspector: InspectorServer
   private idleTimer: NodeJS.Timeout | undefined
   private shuttingDown: Promise<ShutdownResponse> | undefined
@@ -55,6 +55,7 @@ export class Supervisor {
       proxy: this.proxy,
       providers: new ProviderRegistry(this.providerContext()),
       events: this.events,
+      requestLog: this.requestLog,
     })
     this.inspector = new InspectorServer({
       traffic: this.requestLog,
@@ -71,6 +72,7 @@ export class Supervisor {
       exposes: this.exposes,
       events: this.events,
       inspector: this.inspector,
+      requests: this.requestLog,
     })
     this.control = new ControlServer(routes, VERSION)
   }
@@ -199,6 +201,11 @@ export class Supervisor {
   /** Read here, not per request: a visitor's request never waits on the disk. */
   private applyProxySettings(): void {
     this.proxy.responseTimeoutMs = (this.settings.get('proxy.responseTimeout') as number) * 1000
+    this.requestLog.limits = {
+      keep: this.settings.get('inspect.keep') as number,
+      bodyBytes: this.settings.get('inspect.bodyBytes') as number,
+      maxMemory: (this.settings.get('inspect.maxMemory') as number) * 1024 * 1024,
+    }
   }
 
   private settingsProblem(problem: SettingsProblem, fixed: boolean): void {

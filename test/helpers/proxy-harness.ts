@@ -34,6 +34,9 @@ export interface ProxyHarness {
   openWebSocket(host: string, headers?: Record<string, string>): WebSocket
 }
 
+/** The source a test's routes record their requests under, when the test does not look at them. */
+export const TEST_SOURCE = {kind: 'endpoint', id: 'test'} as const
+
 /** The built supervisor, whose entry answers password checks when started as a worker thread: build before testing. */
 export const SUPERVISOR_BUNDLE = join(ROOT, 'dist', 'supervisor.js')
 

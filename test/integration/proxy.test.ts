@@ -11,7 +11,7 @@ import {WebSocket, WebSocketServer} from 'ws'
 import {hashPassword, newPassword} from '../../src/supervisor/proxy/basic-auth.js'
 import {waitFor} from '../helpers/cli.js'
 import {basicAuthorization, type HttpReply, readAll} from '../helpers/http.js'
-import {useProxyHarness} from '../helpers/proxy-harness.js'
+import {useProxyHarness, TEST_SOURCE} from '../helpers/proxy-harness.js'
 
 const harness = useProxyHarness()
 const {defer, send, sendRaw, upstreamOnPort} = harness
@@ -27,8 +27,8 @@ describe('routing by Host', () => {
   it('sends each host to its own upstream', async () => {
     const a = await upstreamOnPort((_request, response) => response.end('from a'))
     const b = await upstreamOnPort((_request, response) => response.end('from b'))
-    harness.proxy.setRoute('a.test', {target: {kind: 'port', port: a.port}})
-    harness.proxy.setRoute('b.test', {target: {kind: 'port', port: b.port}})
+    harness.proxy.setRoute('a.test', {source: TEST_SOURCE, target: {kind: 'port', port: a.port}})
+    harness.proxy.setRoute('b.test', {source: TEST_SOURCE, target: {kind: 'port', port: b.port}})
 
     expect(await send('a.test')).toMatchObject({status: 200, body: 'from a'})
     expect(await send('b.test')).toMatchObject({status: 200, body: 'from b'})
@@ -37,9 +37,9 @@ describe('routing by Host', () => {
   it('ignores case, a trailing dot and the default ports 80 and 443, but not another port; IPv6 literals route by address', async () => {
     const {port} = await upstreamOnPort()
     const {port: otherPort} = await upstreamOnPort((request, response) => response.end(`other saw ${request.url}`))
-    harness.proxy.setRoute('App.Test', {target: {kind: 'port', port}})
-    harness.proxy.setRoute('app.test:8080', {target: {kind: 'port', port: otherPort}})
-    harness.proxy.setRoute('::1', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('App.Test', {source: TEST_SOURCE, target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test:8080', {source: TEST_SOURCE, target: {kind: 'port', port: otherPort}})
+    harness.proxy.setRoute('::1', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     for (const host of ['app.test', 'APP.TEST', 'app.test.', 'App.Test.:443', 'app.test:80', 'app.test:', '[::1]', '[::1]:443']) {
       expect((await send(host, {path: '/x'})).body, host).toBe('upstream saw /x')
@@ -50,7 +50,7 @@ describe('routing by Host', () => {
 
   it('answers 404 for an unknown or missing host without connecting upstream', async () => {
     const {upstream, port} = await upstreamOnPort()
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const unknown = await send('other.test')
     expect(unknown.status).toBe(404)
@@ -62,7 +62,7 @@ describe('routing by Host', () => {
 
   it('serves connections accepted elsewhere and handed over, every request on them to the host they were handed over for', async () => {
     const {port} = await upstreamOnPort()
-    harness.proxy.setRoute('app.test:18221', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test:18221', {source: TEST_SOURCE, target: {kind: 'port', port}})
     const elsewhere = createNetServer((socket) => harness.proxy.accept(socket, {host: 'app.test:18221'}))
     defer(() => new Promise((resolve) => elsewhere.close(resolve)))
     elsewhere.listen(0, '127.0.0.1')
@@ -76,8 +76,8 @@ describe('routing by Host', () => {
 
   it('answers 400 to a request with two Host headers without connecting upstream, as nginx and Caddy do', async () => {
     const {upstream, port} = await upstreamOnPort()
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
-    harness.proxy.setRoute('other.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
+    harness.proxy.setRoute('other.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     for (const hosts of ['Host: app.test\r\nHost: other.test', 'Host: app.test\r\nHost: app.test']) {
       const reply = await sendRaw(`GET / HTTP/1.1\r\n${hosts}\r\nConnection: close\r\n\r\n`)
@@ -90,7 +90,7 @@ describe('routing by Host', () => {
 
   it('answers 404 once a route is removed', async () => {
     const {port} = await upstreamOnPort()
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
     harness.proxy.removeRoute('APP.test')
     expect((await send('app.test')).status).toBe(404)
   })
@@ -99,7 +99,7 @@ describe('routing by Host', () => {
 describe('reaching the upstream', () => {
   it('answers 502 naming the target when nothing listens', async () => {
     const port = await closedPort()
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const reply = await send('app.test')
     expect(reply.status).toBe(502)
@@ -109,7 +109,7 @@ describe('reaching the upstream', () => {
   it('reaches a dev server that listens only on ::1', async () => {
     const upstream = harness.upstream()
     const port = await upstream.listen({host: '::1'})
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
     expect(await send('app.test')).toMatchObject({status: 200, body: 'upstream saw /'})
   })
 
@@ -118,8 +118,8 @@ describe('reaching the upstream', () => {
     defer(() => rm(dir, {recursive: true, force: true}))
     const path = join(dir, 'app.sock')
     await harness.upstream().listen({path})
-    harness.proxy.setRoute('app.test', {target: {kind: 'unix', path}})
-    harness.proxy.setRoute('gone.test', {target: {kind: 'unix', path: join(dir, 'gone.sock')}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'unix', path}})
+    harness.proxy.setRoute('gone.test', {source: TEST_SOURCE, target: {kind: 'unix', path: join(dir, 'gone.sock')}})
 
     expect(await send('app.test', {path: '/over-a-socket'})).toMatchObject({status: 200, body: 'upstream saw /over-a-socket'})
     expect(await send('gone.test')).toMatchObject({status: 502, body: `tunnelctl: nothing answers at ${join(dir, 'gone.sock')}\n`})
@@ -130,8 +130,8 @@ describe('reaching the upstream', () => {
     defer(() => rm(dir, {recursive: true, force: true}))
     const onPort = harness.upstream()
     const onSocket = harness.upstream()
-    harness.proxy.setRoute('port.test', {target: {kind: 'port', port: await onPort.listen()}})
-    harness.proxy.setRoute('socket.test', {target: {kind: 'unix', path: join(dir, 'app.sock')}})
+    harness.proxy.setRoute('port.test', {source: TEST_SOURCE, target: {kind: 'port', port: await onPort.listen()}})
+    harness.proxy.setRoute('socket.test', {source: TEST_SOURCE, target: {kind: 'unix', path: join(dir, 'app.sock')}})
     await onSocket.listen({path: join(dir, 'app.sock')})
 
     for (let index = 0; index < 5; index++) {
@@ -149,7 +149,7 @@ describe('reaching the upstream', () => {
       served.add(request.socket)
       response.end(`served ${request.method}`)
     })
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const post = async (): Promise<number> => {
       const upload = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, method: 'POST', headers: {host: 'app.test'}})
@@ -180,7 +180,7 @@ describe('streaming', () => {
 
       response.end(`received ${body}`)
     })
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const upload = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, method: 'POST', headers: {host: 'app.test'}})
     defer(() => upload.destroy())
@@ -202,7 +202,7 @@ describe('streaming', () => {
       await restMaySend
       response.end('data: two\n\n')
     })
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const events = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, headers: {host: 'app.test'}})
     defer(() => events.destroy())
@@ -225,7 +225,7 @@ describe('request framing', () => {
       seen.push(`${request.method} ${request.url} (${framing}) ${JSON.stringify(await readAll(request))}`)
       response.end('ok')
     })
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
     /** Sends `head` on a connection of its own and waits for the start of the answer. */
     const exchange = async (head: string): Promise<void> => {
       const client = harness.connectRaw()
@@ -250,7 +250,7 @@ describe('an upstream that dies mid-response', () => {
       response.writeHead(200, {'content-length': 100})
       response.write('only part', () => request.socket.destroy())
     })
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const download = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, headers: {host: 'app.test'}})
     defer(() => download.destroy())
@@ -295,14 +295,14 @@ describe('responses as the upstream writes them', () => {
 
   it('passes on a body that ends with the connection', async () => {
     const {port} = await rawUpstream(() => 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it<close>')
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
     expect(await send('app.test', {path: '/until-close'})).toMatchObject({status: 200, body: 'all of it'})
   })
 
   it('passes interim answers (103 Early Hints) on before the response, to HTTP/1.1 clients', async () => {
     const early = 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\nConnection: x-hop\r\nX-Hop: private\r\n\r\n'
     const {port} = await rawUpstream(() => `${early}HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal`)
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const hints: {status: number; rawHeaders: string[]}[] = []
     const client = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, headers: {host: 'app.test'}})
@@ -324,7 +324,7 @@ describe('responses as the upstream writes them', () => {
         ? `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${compressed.length.toString(16)}\r\n${compressed}\r\n0\r\n\r\n`
         : `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip\r\n\r\n${compressed}<close>`,
     )
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     for (const path of ['/chunked', '/until-close']) {
       const client = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, path, headers: {host: 'app.test'}})
@@ -343,7 +343,7 @@ describe('responses as the upstream writes them', () => {
 
   it('reads a response with both Transfer-Encoding and Content-Length by its chunks, drops the length, and does not use that connection again', async () => {
     const {port, connections} = await rawUpstream((path) => (path === '/both' ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' : FINE))
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const both = await send('app.test', {path: '/both'})
     expect(both).toMatchObject({status: 200, body: 'hello'})
@@ -354,7 +354,7 @@ describe('responses as the upstream writes them', () => {
 
   it('answers 502 to a response it cannot frame with certainty, and sends nothing more down that connection', async () => {
     const {port, connections} = await rawUpstream((path) => (path === '/ambiguous' ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok' : FINE))
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     expect(await send('app.test', {path: '/ambiguous'})).toMatchObject({
       status: 502,
@@ -366,7 +366,7 @@ describe('responses as the upstream writes them', () => {
 
   it('gives up a connection whose response ran past its length', async () => {
     const {port, connections} = await rawUpstream((path) => (path === '/overrun' ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA' : FINE))
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     expect(await send('app.test', {path: '/overrun'})).toMatchObject({status: 200, body: 'ok'})
     expect(await send('app.test', {path: '/next'})).toMatchObject({status: 200, body: 'fine'})
@@ -375,7 +375,7 @@ describe('responses as the upstream writes them', () => {
 
   it('answers HEAD with the length and no body, and keeps the connection', async () => {
     const {port, connections} = await rawUpstream((path) => (path === '/head' ? 'HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n' : FINE))
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const head = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, method: 'HEAD', path: '/head', headers: {host: 'app.test'}})
     head.end()
@@ -405,7 +405,7 @@ describe('trailers', () => {
       response.addTrailers({'X-Checksum': 'abc'})
       response.end()
     })
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
   })
 
   it('delivers trailers and the Trailer header to a client that says it takes them (TE: trailers)', async () => {
@@ -432,7 +432,7 @@ describe('an app that takes too long to answer', () => {
     let requests = 0
     const {port} = await upstreamOnPort(() => requests++)
     harness.proxy.responseTimeoutMs = 1000
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     let reply: HttpReply | undefined
     void send('app.test').then((settled) => (reply = settled))
@@ -451,7 +451,7 @@ describe('an app that takes too long to answer', () => {
       response.end('data: two\n\n')
     })
     harness.proxy.responseTimeoutMs = 1000
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     expect(await send('app.test')).toMatchObject({status: 200, body: 'data: one\n\ndata: two\n\n'})
   })
@@ -459,7 +459,7 @@ describe('an app that takes too long to answer', () => {
   it('does not count the time an upload takes', async () => {
     const {port} = await upstreamOnPort(async (request, response) => response.end(`received ${await readAll(request)}`))
     harness.proxy.responseTimeoutMs = 1000
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const upload = httpRequest({host: '127.0.0.1', port: harness.proxy.port, agent: false, method: 'POST', headers: {host: 'app.test'}})
     defer(() => upload.destroy())
@@ -474,10 +474,10 @@ describe('an app that takes too long to answer', () => {
 describe('closing the proxy', () => {
   it('ends open WebSockets and event streams, and stops listening', async () => {
     const events = await upstreamOnPort((_request, response) => response.writeHead(200, {'content-type': 'text/event-stream'}).write('data: one\n\n'))
-    harness.proxy.setRoute('events.test', {target: {kind: 'port', port: events.port}})
+    harness.proxy.setRoute('events.test', {source: TEST_SOURCE, target: {kind: 'port', port: events.port}})
     const echo = harness.upstream()
     new WebSocketServer({server: echo.server})
-    harness.proxy.setRoute('ws.test', {target: {kind: 'port', port: await echo.listen()}})
+    harness.proxy.setRoute('ws.test', {source: TEST_SOURCE, target: {kind: 'port', port: await echo.listen()}})
 
     const client = new WebSocket(`ws://127.0.0.1:${harness.proxy.port}/`, {headers: {host: 'ws.test'}})
     defer(() => client.terminate())
@@ -501,7 +501,7 @@ describe('headers', () => {
 
   it('adds X-Forwarded-*, keeps Host, and drops hop-by-hop request headers', async () => {
     const {port} = await upstreamOnPort(echoHeaders)
-    harness.proxy.setRoute('app.test:8080', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test:8080', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const reply = await send('App.Test:8080', {
       headers: {
@@ -530,7 +530,7 @@ describe('headers', () => {
 
   it('says http and names the client when nothing came before it', async () => {
     const {port} = await upstreamOnPort(echoHeaders)
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
     expect(JSON.parse((await send('app.test')).body)).toMatchObject({'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'app.test'})
   })
 
@@ -545,7 +545,7 @@ describe('headers', () => {
       })
       response.end('ok')
     })
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const reply = await send('app.test', {headers: {connection: 'close'}})
     expect(reply).toMatchObject({status: 200, body: 'ok'})
@@ -557,7 +557,7 @@ describe('headers', () => {
 describe('never an open proxy', () => {
   it('refuses absolute-URI requests, CONNECT and OPTIONS * without connecting upstream', async () => {
     const {upstream, port} = await upstreamOnPort()
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const absolute = await sendRaw(`GET http://app.test/ HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n`)
     expect(absolute).toMatch(/^HTTP\/1\.1 400 /)
@@ -581,7 +581,7 @@ describe('WebSockets', () => {
 
   it('echoes messages through the proxy', async () => {
     const {port} = await echoServer()
-    harness.proxy.setRoute('ws.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('ws.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const client = openClient('ws.test')
     await once(client, 'open')
@@ -592,7 +592,7 @@ describe('WebSockets', () => {
 
   it('closes the other side when either side closes', async () => {
     const {port, server} = await echoServer()
-    harness.proxy.setRoute('ws.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('ws.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const leaving = openClient('ws.test')
     const [[upstreamSide]] = await Promise.all([once(server, 'connection'), once(leaving, 'open')])
@@ -607,7 +607,7 @@ describe('WebSockets', () => {
 
   it('refuses an upgrade for an unknown host or without credentials', async () => {
     const {port} = await echoServer()
-    harness.proxy.setRoute('ws.test', {target: {kind: 'port', port}, authHash: await hashPassword('right')})
+    harness.proxy.setRoute('ws.test', {source: TEST_SOURCE, target: {kind: 'port', port}, authHash: await hashPassword('right')})
 
     const [, unknown] = await once(openClient('other.test'), 'unexpected-response')
     expect(unknown.statusCode).toBe(404)
@@ -621,7 +621,7 @@ describe('WebSockets', () => {
 
   it("passes on the upstream's answer when it declines to upgrade", async () => {
     const {port} = await upstreamOnPort((_request, response) => response.writeHead(403, {'content-type': 'text/plain'}).end('no websockets here'))
-    harness.proxy.setRoute('plain.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('plain.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const [, response] = await once(openClient('plain.test'), 'unexpected-response')
     expect(response.statusCode).toBe(403)
@@ -638,7 +638,7 @@ describe('Basic auth', () => {
     password = newPassword()
     port = (await upstreamOnPort((request, response) => response.end(`authorization: ${request.headers.authorization ?? 'none'}`))).port
     hash = await hashPassword(password)
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}, authHash: hash})
   })
 
   it('makes passwords of at least 128 random bits in URL-safe characters', () => {
@@ -676,7 +676,7 @@ describe('Basic auth', () => {
   it('keeps remembered credentials when the route is set again with the same hash', async () => {
     const headers = {authorization: basicAuthorization('tunnelctl', password)}
     await send('app.test', {headers})
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}, authHash: hash})
     expect((await send('app.test', {headers})).status).toBe(200)
     expect(harness.verifications).toBe(1)
   })
@@ -684,8 +684,8 @@ describe('Basic auth', () => {
   it('forgets remembered credentials when auth is switched off and on again', async () => {
     const headers = {authorization: basicAuthorization('tunnelctl', password)}
     await send('app.test', {headers})
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: hash})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}, authHash: hash})
     expect((await send('app.test', {headers})).status).toBe(200)
     expect(harness.verifications).toBe(2)
   })
@@ -695,7 +695,7 @@ describe('Basic auth', () => {
     expect((await send('app.test', {headers: oldHeaders})).status).toBe(200)
 
     const replacement = newPassword()
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: await hashPassword(replacement)})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}, authHash: await hashPassword(replacement)})
     expect((await send('app.test', {headers: oldHeaders})).status).toBe(401)
     expect(harness.verifications).toBe(2)
     expect((await send('app.test', {headers: {authorization: basicAuthorization('tunnelctl', replacement)}})).status).toBe(200)
@@ -703,7 +703,7 @@ describe('Basic auth', () => {
   })
 
   it('passes Authorization through untouched when the route has no auth', async () => {
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
     expect((await send('app.test', {headers: {authorization: 'Bearer for-the-app'}})).body).toBe('authorization: Bearer for-the-app')
   })
 })

@@ -7,7 +7,7 @@ import {FailedLogins} from '../../src/supervisor/proxy/failed-logins.js'
 import {visitorAddress} from '../../src/supervisor/proxy/visitor-address.js'
 import {ms, recordFigure} from '../helpers/figures.js'
 import {basicAuthorization, type HttpReply, readAll} from '../helpers/http.js'
-import {useProxyHarness} from '../helpers/proxy-harness.js'
+import {useProxyHarness, TEST_SOURCE} from '../helpers/proxy-harness.js'
 
 /** The sizes of what each timingSafeEqual call compared, in bytes. */
 const timingSafeEqualCalls = vi.hoisted((): number[][] => [])
@@ -64,8 +64,8 @@ describe('wrong passwords are throttled per visitor and endpoint', () => {
     cloudflarePort = await harness.proxy.listen('cf-connecting-ip')
     const {port} = await upstreamOnPort()
     const authHash = await hashPassword(password)
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash})
-    harness.proxy.setRoute('other.test', {target: {kind: 'port', port}, authHash})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}, authHash})
+    harness.proxy.setRoute('other.test', {source: TEST_SOURCE, target: {kind: 'port', port}, authHash})
   })
 
   /** A request as cloudflared passes it on for a visitor at `address`. */
@@ -262,7 +262,7 @@ describe('a remembered password is compared in constant time', () => {
   it('compares the right password and wrong ones of other lengths as 32-byte digests with timingSafeEqual', async () => {
     const password = newPassword()
     const {port} = await upstreamOnPort()
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}, authHash: await hashPassword(password)})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}, authHash: await hashPassword(password)})
     expect((await send('app.test', {headers: {authorization: basicAuthorization('tunnelctl', password)}})).status).toBe(200)
 
     timingSafeEqualCalls.length = 0
@@ -305,7 +305,7 @@ describe('slow and oversized clients', () => {
 
   it('cuts off clients that send no headers or stall halfway through them, while others are served and an upload in progress carries on', async () => {
     const {port} = await upstreamOnPort(async (request, response) => response.end(`received ${await readAll(request)}`))
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const silent = harness.connectRaw()
     const stalled = harness.connectRaw()
@@ -340,7 +340,7 @@ describe('slow and oversized clients', () => {
 
   it('answers 431 to headers over 16 KiB and keeps serving', async () => {
     const {upstream, port} = await upstreamOnPort()
-    harness.proxy.setRoute('app.test', {target: {kind: 'port', port}})
+    harness.proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const oversized = await sendRaw(`GET / HTTP/1.1\r\nHost: app.test\r\nX-Padding: ${'a'.repeat(17 * 1024)}\r\n\r\n`)
     expect(oversized).toMatch(/^HTTP\/1\.1 431 /)
@@ -359,7 +359,7 @@ describe('only the exact host name routes', () => {
 
   it('answers 404 without connecting upstream to hosts that only resemble the endpoint', async () => {
     const {upstream, port} = await upstreamOnPort()
-    harness.proxy.setRoute(ENDPOINT, {target: {kind: 'port', port}})
+    harness.proxy.setRoute(ENDPOINT, {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const lookalikes = [`${ENDPOINT}.evil.test`, 'evil.test', `${ENDPOINT}@evil.test`, `${ENDPOINT}:80@evil.test`, `x${ENDPOINT}`, `${ENDPOINT}%00`, `${ENDPOINT}..`, `${ENDPOINT}:https`, `${ENDPOINT}:8443`]
     for (const host of lookalikes) expect((await send(host)).status, host).toBe(404)
@@ -372,7 +372,7 @@ describe('only the exact host name routes', () => {
 
   it("routes the endpoint's own name in any case, with a port, or with a trailing dot", async () => {
     const {port} = await upstreamOnPort()
-    harness.proxy.setRoute(ENDPOINT, {target: {kind: 'port', port}})
+    harness.proxy.setRoute(ENDPOINT, {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const spellings = ['ENDPOINT.example.COM.', `${ENDPOINT}:443`]
     for (const host of spellings) expect((await send(host)).status, host).toBe(200)
@@ -382,7 +382,7 @@ describe('only the exact host name routes', () => {
 
   it('refuses absolute-form and CONNECT requests that name another host, without connecting upstream', async () => {
     const {upstream, port} = await upstreamOnPort()
-    harness.proxy.setRoute(ENDPOINT, {target: {kind: 'port', port}})
+    harness.proxy.setRoute(ENDPOINT, {source: TEST_SOURCE, target: {kind: 'port', port}})
 
     const answers = [
       await sendRaw(`GET http://evil.test/ HTTP/1.1\r\nHost: ${ENDPOINT}\r\nConnection: close\r\n\r\n`),

@@ -5,7 +5,7 @@ import {PasswordChecks} from '../../src/supervisor/proxy/password-checks.js'
 import {ReverseProxy} from '../../src/supervisor/proxy/reverse-proxy.js'
 import {ROOT} from '../helpers/cli.js'
 import {basicAuthorization, sendWithHost, Upstream} from '../helpers/http.js'
-import {SUPERVISOR_BUNDLE} from '../helpers/proxy-harness.js'
+import {SUPERVISOR_BUNDLE, TEST_SOURCE} from '../helpers/proxy-harness.js'
 
 const FIXTURE_WORKER = join(ROOT, 'test', 'fixtures', 'password-worker.js')
 
@@ -76,7 +76,7 @@ describe('the password check pool', () => {
     const proxy = new ReverseProxy({passwordChecks: pool(FIXTURE_WORKER)})
     cleanups.push(() => proxy.close())
     const port = await proxy.listen()
-    proxy.setRoute('app.test', {target: {kind: 'port', port: await upstream.listen()}, authHash: 'hash'})
+    proxy.setRoute('app.test', {source: TEST_SOURCE, target: {kind: 'port', port: await upstream.listen()}, authHash: 'hash'})
 
     const died = await sendWithHost(port, 'app.test', {headers: {authorization: basicAuthorization('tunnelctl', 'die')}})
     const right = await sendWithHost(port, 'app.test', {headers: {authorization: basicAuthorization('tunnelctl', 'right')}})

@@ -1,5 +1,6 @@
 import type {ServerResponse} from 'node:http'
 import type {Readable} from 'node:stream'
+import {firstHeader} from '../proxy/forwarding.js'
 import {BodyCapture} from './body-capture.js'
 import type {Entry, RequestLog} from './request-log.js'
 
@@ -26,11 +27,12 @@ export class Recording {
   }
 
   /** The response's head, as the upstream sent it. */
-  head(status: number, lines: string[], contentType: string | undefined): void {
+  head(status: number, lines: string[]): void {
     const {entry} = this
     entry.status = status
     entry.firstByteMs = entry.elapsedMs()
     entry.responseLines = lines
+    const contentType = firstHeader(lines, 'content-type')
     if (contentType !== undefined && EVENT_STREAM.test(contentType)) entry.protocol = 'sse'
     if (this.log.limits.bodyBytes > 0) entry.responseBody = new BodyCapture()
   }

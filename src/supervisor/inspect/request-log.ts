@@ -54,6 +54,7 @@ export class Entry {
   responseBody: BodyCapture | undefined
   /** Dropped from its ring: captures stop and nothing is told of it. */
   dropped = false
+  private completed: (() => void)[] = []
 
   constructor(
     readonly id: string,
@@ -66,6 +67,19 @@ export class Entry {
 
   get complete(): boolean {
     return this.durationMs !== null
+  }
+
+  /** Calls `listener` once the request is complete. */
+  onComplete(listener: () => void): void {
+    if (this.complete) listener()
+    else this.completed.push(listener)
+  }
+
+  /** Marks it complete now and calls who waited for that. */
+  finish(): void {
+    this.durationMs = this.elapsedMs()
+    if (this.status !== null && this.firstByteMs === null) this.firstByteMs = this.durationMs
+    for (const listener of this.completed.splice(0)) listener()
   }
 
   elapsedMs(): number {
@@ -184,8 +198,7 @@ export class RequestLog {
   /** The request has ended: its listeners hear of it. */
   complete(entry: Entry): void {
     if (entry.complete) return
-    entry.durationMs = entry.elapsedMs()
-    if (entry.status !== null && entry.firstByteMs === null) entry.firstByteMs = entry.durationMs
+    entry.finish()
     if (entry.dropped || this.listeners.size === 0) return
     const recorded = entry.toRecorded(false)
     for (const listener of this.listeners) listener(recorded)

@@ -1,5 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {type Duplex, pipeline} from 'node:stream'
+import type {Recording} from '../inspect/recording.js'
 import {endToEnd, firstHeader, type HeaderLines, hasBody, linesNamed, rawRequestHead, rawResponseHead, switchingProtocolsHeaders, upstreamRequestHeaders} from './forwarding.js'
 import {answer, answerOnSocket, nothingAnswers, noAnswerInTime, type PlainAnswer, unreadableAnswer, untransferable} from './plain-answers.js'
 import type {InterimHead, ResponseHead} from './response-reader.js'
@@ -14,8 +15,8 @@ export interface Destination {
 }
 
 /** Sends `request` to its destination over one of the target's kept connections and streams the answer back. */
-export function relayRequest(request: IncomingMessage, response: ServerResponse, destination: Destination, pools: UpstreamPools): void {
-  new Relay(request, response, destination, pools, false).start()
+export function relayRequest(request: IncomingMessage, response: ServerResponse, destination: Destination, pools: UpstreamPools, recording?: Recording): void {
+  new Relay(request, response, destination, pools, false, recording).start()
 }
 
 /**
@@ -36,6 +37,7 @@ class Relay implements ResponseHandler {
     private readonly destination: Destination,
     private readonly pools: UpstreamPools,
     private readonly retried: boolean,
+    private readonly recording: Recording | undefined,
   ) {}
 
   start(): void {
@@ -72,6 +74,7 @@ class Relay implements ResponseHandler {
     if (this.trailers) headers.push(...linesNamed(lines, 'trailer'))
     // node:http sends the head with the first write of the body or the end, in one write with it.
     this.response.writeHead(status, statusText, headers)
+    this.recording?.head(status, lines)
   }
 
   headAlone(): void {
@@ -79,6 +82,7 @@ class Relay implements ResponseHandler {
   }
 
   body(chunk: Buffer): void {
+    this.recording?.body(chunk)
     if (this.response.write(chunk)) return
     const exchange = this.exchange!
     exchange.pause()
@@ -97,7 +101,7 @@ class Relay implements ResponseHandler {
     const where = targetName(destination.target)
     // After the head, a body cut short cannot be told apart from a whole one except by cutting the client off too.
     if (response.headersSent) response.destroy()
-    else if (cause === 'closed' && !responded && reused && !this.retried && !response.destroyed && mayRepeat(request)) new Relay(request, response, destination, this.pools, true).start()
+    else if (cause === 'closed' && !responded && reused && !this.retried && !response.destroyed && mayRepeat(request)) new Relay(request, response, destination, this.pools, true, this.recording).start()
     else if (cause === 'timed-out') answer(response, noAnswerInTime(where, this.pools.responseTimeoutMs / 1000))
     else answer(response, (cause === 'unreadable' ? unreadableAnswer : nothingAnswers)(where))
   }
@@ -154,12 +158,14 @@ function mayRepeat({method, rawHeaders}: IncomingMessage): boolean {
  * splices the two connections together. `track` is given the upstream's socket, so that it can be
  * ended with the proxy.
  */
-export function relayUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, destination: Destination, track: (socket: Duplex) => void): void {
+export function relayUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, destination: Destination, track: (socket: Duplex) => void, recording?: Recording): void {
   const headers = upstreamRequestHeaders(request, {upgrade: true, keepAuthorization: destination.keepAuthorization})
   const upstream = upgradeRequestTo(destination.target, request, headers)
   let answered = false
   upstream.on('upgrade', (upstreamResponse, upstreamSocket, upstreamHead) => {
     answered = true
+    recording?.head(101, upstreamResponse.rawHeaders)
+    recording?.end(101)
     track(upstreamSocket)
     socket.write(rawResponseHead(101, upstreamResponse.statusMessage, switchingProtocolsHeaders(upstreamResponse)))
     socket.write(upstreamHead)
@@ -169,11 +175,15 @@ export function relayUpgrade(request: IncomingMessage, socket: Duplex, head: Buf
   upstream.on('response', (upstreamResponse) => {
     // The upstream declined to upgrade: pass its answer on, delimited by closing the connection.
     answered = true
+    recording?.head(upstreamResponse.statusCode!, upstreamResponse.rawHeaders)
     socket.write(rawResponseHead(upstreamResponse.statusCode!, upstreamResponse.statusMessage, [...endToEnd(upstreamResponse.rawHeaders), 'connection', 'close']))
     pipeline(upstreamResponse, socket, () => socket.destroy())
   })
   upstream.on('error', () => (answered ? socket.destroy() : answerOnSocket(socket, nothingAnswers(targetName(destination.target)))))
-  socket.on('close', () => upstream.destroy())
+  socket.on('close', () => {
+    upstream.destroy()
+    recording?.end(null)
+  })
   upstream.end()
 }
 

@@ -1,14 +1,14 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import {type AddressInfo, createServer as createListener, type Server as Listener, type Socket} from 'node:net'
+import {type AddressInfo, createServer as createListener, type Server as Listener} from 'node:net'
 import type {Duplex} from 'node:stream'
 import {SETTINGS} from '../../config/settings.js'
-import type {RequestSource} from '../../protocol/requests.js'
+import {type RequestProtocol, type RequestSource, sameSource} from '../../protocol/requests.js'
 import type {VisitorHeader} from '../../providers/provider.js'
 import type {RequestLog} from '../inspect/request-log.js'
 import type {Recording} from '../inspect/recording.js'
 import {BasicAuthGate, type GateVerdict} from './basic-auth.js'
 import {FailedLogins} from './failed-logins.js'
-import {firstHeader, linesNamed} from './forwarding.js'
+import {firstHeader, hasBody, linesNamed} from './forwarding.js'
 import {type PasswordChecker, PasswordChecks} from './password-checks.js'
 import {
   answer,
@@ -23,6 +23,7 @@ import {
   UNAUTHORIZED,
 } from './plain-answers.js'
 import {type Destination, relayRequest, relayUpgrade} from './relay.js'
+import {replayThrough} from './replay.js'
 import type {ProxyTarget} from './upstream.js'
 import {UpstreamPools} from './upstream-pool.js'
 import {visitorAddress} from './visitor-address.js'
@@ -61,6 +62,16 @@ export interface Entrance {
   visitorHeader?: VisitorHeader
   /** Routes every request to this host's endpoint, whatever Host it names: a local endpoint's own listener. */
   host?: string
+  /** The supervisor's own connection, replaying a recorded request through its source's route: no Host routes it and no password is asked. */
+  replay?: ReplayEntrance
+}
+
+export interface ReplayEntrance {
+  /** The id of the request replayed. */
+  of: string
+  source: RequestSource
+  /** Given the new request's recording, when it is recorded. */
+  recorded(recording: Recording): void
 }
 
 /**
@@ -92,9 +103,12 @@ export class ReverseProxy {
   /** One table for every endpoint's gate, so that one cap bounds them all; its keys name the endpoint. */
   private readonly failedLogins = new FailedLogins()
   private readonly pools: UpstreamPools
+  private readonly requestLog: RequestLog | undefined
   private listeningPort = 0
 
   constructor(options: ReverseProxyOptions = {}) {
+    this.requestLog = options.requestLog
+    this.requestLog?.replayThrough((send) => replayThrough((connection, entrance) => this.accept(connection, entrance), send))
     this.passwordChecks = options.passwordChecks ?? new PasswordChecks(process.argv[1])
     this.pools = new UpstreamPools(options.responseTimeoutMs ?? SETTINGS['proxy.responseTimeout'].default * 1000)
     this.server = createServer(
@@ -146,7 +160,7 @@ export class ReverseProxy {
   }
 
   /** Serves a connection accepted elsewhere as if it had been made to the proxy, so the visitor's own address is seen; see Entrance for the rest. */
-  accept(socket: Socket, entrance: Entrance = {}): void {
+  accept(socket: Duplex, entrance: Entrance = {}): void {
     this.entrances.set(socket, entrance)
     this.server.emit('connection', socket)
   }
@@ -178,45 +192,84 @@ export class ReverseProxy {
     socket.once('close', () => this.sockets.delete(socket))
   }
 
-  /**
-   * The endpoint a request may reach, or what to answer instead. Connects to nothing. A promise only
-   * while bcrypt runs: see BasicAuthGate.check.
-   */
-  private admit(request: IncomingMessage): Admission | Promise<Admission> {
+  /** The endpoint a request is for, by its Host, its entrance's host, or the source it replays; or what to answer instead. */
+  private route(request: IncomingMessage, entrance: Entrance): Endpoint | PlainAnswer {
     // Only origin-form targets: an absolute URI or `OPTIONS *` asks for something other than our endpoints.
     if (!request.url?.startsWith('/')) return NOT_A_FORWARD_PROXY
     // Which one to route by would be a guess, and the upstream might take the other (RFC 9112 3.2).
     if (linesNamed(request.rawHeaders, 'host').length > 2) return TWO_HOSTS
+    if (entrance.replay) return this.endpointOf(entrance.replay.source) ?? NO_ENDPOINT
 
-    const entrance = this.entrances.get(request.socket) ?? {}
     const hostHeader = entrance.host ?? firstHeader(request.rawHeaders, 'host')
-    const host = hostHeader === undefined ? undefined : hostKey(hostHeader)
-    const endpoint = host === undefined ? undefined : this.endpoints.get(host)
-    if (!endpoint) return NO_ENDPOINT
-    if (!endpoint.gate) return endpoint
+    const endpoint = hostHeader === undefined ? undefined : this.endpoints.get(hostKey(hostHeader))
+    return endpoint ?? NO_ENDPOINT
+  }
 
+  private endpointOf(source: RequestSource): Endpoint | undefined {
+    for (const endpoint of this.endpoints.values()) if (sameSource(endpoint.source, source)) return endpoint
+    return undefined
+  }
+
+  /**
+   * Whether a request may reach its endpoint, or what to answer instead. Connects to nothing. A
+   * promise only while bcrypt runs: see BasicAuthGate.check.
+   */
+  private admit(request: IncomingMessage, endpoint: Endpoint, entrance: Entrance): Admission | Promise<Admission> {
+    if (!endpoint.gate || entrance.replay) return endpoint
+    const host = hostKey(entrance.host ?? firstHeader(request.rawHeaders, 'host')!)
     const verdict = endpoint.gate.check(firstHeader(request.rawHeaders, 'authorization'), () => `${host} ${visitorAddress(request, entrance.visitorHeader)}`)
     return verdict instanceof Promise ? verdict.then((settled) => admission(endpoint, settled)) : admission(endpoint, verdict)
   }
 
-  private forward(request: IncomingMessage, response: ServerResponse): void {
-    const admitted = this.admit(request)
-    if (admitted instanceof Promise) void admitted.then((settled) => this.pass(request, response, settled))
-    else this.pass(request, response, admitted)
+  /** Starts recording a request its endpoint is known for, unless nothing is recorded. */
+  private record(request: IncomingMessage, endpoint: Endpoint, entrance: Entrance, protocol: RequestProtocol): Recording | undefined {
+    if (!this.requestLog?.recording) return undefined
+    const {replay} = entrance
+    const recording = this.requestLog.record({
+      source: endpoint.source,
+      method: request.method!,
+      path: request.url!,
+      visitor: replay ? 'replay' : visitorAddress(request, entrance.visitorHeader),
+      protocol,
+      headerLines: request.rawHeaders,
+      replayOf: replay?.of,
+    })
+    replay?.recorded(recording)
+    return recording
   }
 
-  private pass(request: IncomingMessage, response: ServerResponse, admitted: Admission): void {
+  private forward(request: IncomingMessage, response: ServerResponse): void {
+    const entrance = this.entrances.get(request.socket) ?? {}
+    const endpoint = this.route(request, entrance)
+    if ('status' in endpoint) return answer(response, endpoint)
+    const recording = this.record(request, endpoint, entrance, 'http')
+    recording?.endWith(response)
+    const admitted = this.admit(request, endpoint, entrance)
+    if (admitted instanceof Promise) void admitted.then((settled) => this.pass(request, response, settled, recording))
+    else this.pass(request, response, admitted, recording)
+  }
+
+  private pass(request: IncomingMessage, response: ServerResponse, admitted: Admission, recording: Recording | undefined): void {
     if ('status' in admitted) return answer(response, admitted)
     if (request.socket.destroyed) return
-    relayRequest(request, response, admitted.destination, this.pools)
+    if (recording && hasBody(request.rawHeaders)) recording.tapRequestBody(request)
+    relayRequest(request, response, admitted.destination, this.pools, recording)
   }
 
   private async forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy())
-    const admitted = await this.admit(request)
-    if ('status' in admitted) return answerOnSocket(socket, admitted)
-    if (socket.destroyed) return
-    relayUpgrade(request, socket, head, admitted.destination, (upstreamSocket) => this.track(upstreamSocket))
+    const entrance = this.entrances.get(request.socket) ?? {}
+    const endpoint = this.route(request, entrance)
+    if ('status' in endpoint) return answerOnSocket(socket, endpoint)
+    const recording = this.record(request, endpoint, entrance, 'websocket')
+    const admitted = await this.admit(request, endpoint, entrance)
+    if ('status' in admitted) {
+      recording?.end(admitted.status)
+      return answerOnSocket(socket, admitted)
+    }
+
+    if (socket.destroyed) return recording?.end(null)
+    relayUpgrade(request, socket, head, admitted.destination, (upstreamSocket) => this.track(upstreamSocket), recording)
   }
 }
 
