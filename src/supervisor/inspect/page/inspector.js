@@ -56,7 +56,7 @@ function row(entry) {
   const tr = document.createElement('tr')
   tr.dataset.id = entry.id
   const status = entry.status === null ? '–' : String(entry.status)
-  const kind = entry.protocol === 'http' ? '' : ` (${entry.protocol})`
+  const kind = (entry.protocol === 'http' ? '' : ` (${entry.protocol})`) + (entry.replayOf ? ' (replay)' : '')
   tr.append(
     cell(time(entry.time)),
     cell(sourceLabel(entry.source), 'source'),
@@ -163,6 +163,7 @@ async function select(id) {
   if (selected !== id) return
   shown = request
   $('detail').hidden = false
+  $('detail').scrollTop = 0
   $('detail-title').textContent = `${request.method} ${request.path}`
   const facts = $('detail-facts')
   facts.replaceChildren()
