@@ -1,8 +1,8 @@
 import {execa} from 'execa'
-import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {TestHome} from '../helpers/cli.js'
+import {TestHome, waitFor} from '../helpers/cli.js'
 import {ask, type Inspector, logIn, openInspector} from '../helpers/inspector.js'
 import {findFreeLoopbackPort} from '../../src/ports.js'
 
@@ -40,6 +40,20 @@ describe('tunnelctl inspect', () => {
     // One inspector for the supervisor's life; each call a token of its own.
     expect(human.stdout).toContain(`:${inspector.port}/`)
     expect(human.stdout).not.toContain(tokenOf(inspector))
+  })
+
+  it('opens the URL in the browser on a terminal (the open package: xdg-open, then $BROWSER), and not with --no-open or --json', async () => {
+    const opened = join(t.home, 'opened')
+    const browser = join(t.home, 'browser')
+    writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$@" >> '${opened}'\n`)
+    chmodSync(browser, 0o755)
+    const env = {...t.env, BROWSER: browser}
+    for (const args of [['inspect', '--no-open'], ['inspect', '--json']]) expect((await t.runOnTerminal(args, env)).exitCode).toBe(0)
+    const shown = await t.runOnTerminal(['inspect'], env)
+    expect(shown.exitCode, shown.stdout).toBe(0)
+    const url = /Inspector: (\S+)/.exec(shown.stdout)?.[1]
+    await waitFor('the browser to be given the URL', () => existsSync(opened) && readFileSync(opened, 'utf8').trim())
+    expect(readFileSync(opened, 'utf8')).toBe(`${url}\n`)
   })
 
   it('listens on inspect.port when it is set, and refuses a value that is not a port', async () => {
