@@ -2,7 +2,9 @@ import {execa} from 'execa'
 import {chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {connect} from 'node:net'
 import {TestHome, waitFor} from '../helpers/cli.js'
+import {exchangeRaw} from '../helpers/http.js'
 import {ask, type Inspector, logIn, openInspector} from '../helpers/inspector.js'
 import {findFreeLoopbackPort} from '../../src/ports.js'
 
@@ -84,6 +86,12 @@ describe('the inspector lets in only the browser that came through the URL', () 
       ['a forged cookie', {path: '/api/requests', headers: {cookie: `${cookieName}=${tokenOf(inspector)}`}}],
     ]
     for (const [what, request] of attempts) expectBare(await ask(port, request), 401, what)
+
+    // A target no URL can be made of, which Node's parser lets through, is one more 401, and the supervisor stays.
+    const raw = await exchangeRaw(connect(port, '127.0.0.1'), `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`)
+    expect(raw).toMatch(/^HTTP\/1\.1 401 /)
+    expect(raw).toMatch(/\r\n\r\n$/)
+    expect((await t.json(['supervisor', 'status'])).body.running).toBe(true)
   })
 
   it('swaps the token once for an HttpOnly, SameSite=Strict cookie; the cookie then opens the page and the API', async () => {

@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {badInput, TunnelctlError} from '../../errors.js'
 import {parseReplayRequest, parseRequestId, type RecordedRequest} from '../../protocol/requests.js'
+import {readJsonBody, reply} from '../control-server.js'
 import type {RequestLog} from './request-log.js'
 
 export type InspectedTraffic = Pick<RequestLog, 'list' | 'get' | 'subscribe' | 'replay'>
@@ -90,24 +91,5 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
     throw badInput('A replay is asked for with a JSON body (Content-Type: application/json).')
   }
 
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length
-    if (size > MAX_REPLAY_JSON_BYTES) throw new TunnelctlError('TOO_LARGE', `The replay request is larger than ${MAX_REPLAY_JSON_BYTES} bytes.`)
-    chunks.push(chunk as Buffer)
-  }
-
-  if (size === 0) return undefined
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  } catch {
-    throw badInput('The replay request is not valid JSON.')
-  }
-}
-
-function reply(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  response.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)})
-  response.end(text)
+  return readJsonBody(request, MAX_REPLAY_JSON_BYTES)
 }

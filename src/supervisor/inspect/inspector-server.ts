@@ -75,12 +75,9 @@ export class InspectorServer {
   private async start(): Promise<{server: Server; guard: InspectorGuard}> {
     const page = await readPage()
     const api = inspectorApi(this.options.traffic, this.options.sources)
-    let guard: InspectorGuard | undefined
-    const server = createServer({headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000}, (request, response) => {
-      void this.serve(request, response, guard!, page, api)
-    })
-    const port = await listen(server, this.options.port())
-    guard = new InspectorGuard(port)
+    const server = createServer({headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000})
+    const guard = new InspectorGuard(await listen(server, this.options.port()))
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => void this.serve(request, response, guard, page, api))
     return {server, guard}
   }
 
@@ -91,13 +88,11 @@ export class InspectorServer {
     page: Map<string, {type: string; content: Buffer}>,
     api: ReturnType<typeof inspectorApi>,
   ): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://inspector')
+    const url = requestUrl(request)
+    // A target that is no URL at all is refused as anything else without the token is.
+    if (!url) return refuse(request, response, 401)
     const verdict = guard.judge(request, url)
-    if (!verdict.admit) {
-      request.resume()
-      response.writeHead(verdict.status, {'content-length': 0, 'cache-control': 'no-store'}).end()
-      return
-    }
+    if (!verdict.admit) return refuse(request, response, verdict.status)
 
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value)
     response.setHeader('cache-control', 'no-store')
@@ -123,6 +118,21 @@ export class InspectorServer {
     }
 
     response.writeHead(200, {'content-type': file.type, 'content-length': file.content.length}).end(file.content)
+  }
+}
+
+/** The status and nothing else: no page, no data, no hint. */
+function refuse(request: IncomingMessage, response: ServerResponse, status: number): void {
+  request.resume()
+  response.writeHead(status, {'content-length': 0, 'cache-control': 'no-store'}).end()
+}
+
+/** Undefined for a target such as `http://[` that Node's parser lets through and no URL can be made of. */
+function requestUrl(request: IncomingMessage): URL | undefined {
+  try {
+    return new URL(request.url ?? '/', 'http://inspector')
+  } catch {
+    return undefined
   }
 }
 
