@@ -172,6 +172,12 @@ describe('the inspector in a browser', () => {
     await page.screenshot({path: screenshot, fullPage: true})
     console.log(`inspector screenshot: ${screenshot}`)
     expect(problems).toEqual([])
+
+    // Its endpoint gone, a request's detail says why it cannot be shown.
+    expect((await t.run(['expose', 'stop', started.body.id])).exitCode).toBe(0)
+    await upload.click()
+    await see('why the upload cannot be shown', page.locator('#detail-title', {hasText: 'No request'}))
+    expect(await page.locator('#replay').isVisible()).toBe(false)
   })
   if (!HAS_CHROMIUM) console.log(`skipped "the inspector in a browser": no chromium at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
 })

@@ -22,6 +22,11 @@ export interface StreamWatch {
 const MAX_REPLAY_JSON_BYTES = 16 * 1024 * 1024
 /** A live list whose browser has stopped reading is cut off past this; it reconnects and starts afresh. */
 const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024
+/**
+ * The newest requests a page starts with. With many endpoints the log may hold tens of thousands: sent
+ * whole, they would be more than a page lists quickly, and more than the backlog above lets wait.
+ */
+export const FIRST_SHOWN = 2000
 
 /** The page's API under /api/, behind the guard; every answer is JSON (or an event stream), never cached. */
 export function inspectorApi(traffic: InspectedTraffic, sources: () => InspectorSources) {
@@ -30,7 +35,7 @@ export function inspectorApi(traffic: InspectedTraffic, sources: () => Inspector
     const one = /^\/api\/requests\/([^/]+)$/.exec(pathname)
     const replay = /^\/api\/requests\/([^/]+)\/replay$/.exec(pathname)
     if (request.method === 'GET' && pathname === '/api/sources') return sources()
-    if (request.method === 'GET' && pathname === '/api/requests') return {requests: traffic.list()}
+    if (request.method === 'GET' && pathname === '/api/requests') return {requests: traffic.list({limit: FIRST_SHOWN})}
     if (request.method === 'GET' && one) return {request: found(traffic.get(parseRequestId(one[1])), one[1])}
     if (request.method === 'GET' && pathname === '/api/stream') return stream(request, response, watch)
     if (request.method === 'POST' && replay) {
@@ -42,10 +47,10 @@ export function inspectorApi(traffic: InspectedTraffic, sources: () => Inspector
     throw new TunnelctlError('NOT_FOUND', `No such API: ${request.method} ${pathname}.`)
   }
 
-  /** Every entry kept, then each new one as it completes (summaries: bodies null), as server-sent events, until the page goes. */
+  /** The newest entries kept, then each new one as it completes (summaries: bodies null), as server-sent events, until the page goes. */
   function stream(request: IncomingMessage, response: ServerResponse, watch: StreamWatch): 'streamed' {
     response.writeHead(200, {'content-type': 'text/event-stream'})
-    response.write(`event: snapshot\ndata: ${JSON.stringify({requests: traffic.list()})}\n\n`)
+    response.write(`event: snapshot\ndata: ${JSON.stringify({requests: traffic.list({limit: FIRST_SHOWN})})}\n\n`)
     watch.opened()
     const unsubscribe = traffic.subscribe((entry) => {
       if (response.writableLength > MAX_STREAM_BACKLOG_BYTES) response.destroy()

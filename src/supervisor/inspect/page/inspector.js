@@ -7,6 +7,8 @@ const $ = (id) => document.getElementById(id)
 
 /** Summaries by id, in the order they completed. */
 const entries = new Map()
+/** The page forgets the oldest past this many, to stay quick; the supervisor may still keep them. */
+const MAX_ENTRIES = 5000
 let sources = {tunnels: [], endpoints: []}
 let selected
 /** The entry the detail view shows, with its bodies. */
@@ -122,6 +124,12 @@ function updateCount(visible) {
 function add(entry) {
   if (entries.has(entry.id)) return
   entries.set(entry.id, entry)
+  if (entries.size > MAX_ENTRIES) {
+    const [oldest] = entries.keys()
+    entries.delete(oldest)
+    $('requests').tBodies[0].querySelector(`tr[data-id="${CSS.escape(oldest)}"]`)?.remove()
+  }
+
   offerFilters(entry)
   if (!matches(entry)) return updateCount($('requests').tBodies[0].rows.length)
   const tr = row(entry)
@@ -159,10 +167,23 @@ function showHeaders(table, headers) {
 async function select(id) {
   selected = id
   for (const tr of $('requests').tBodies[0].rows) tr.classList.toggle('selected', tr.dataset.id === id)
-  const {request} = await getJson(`/api/requests/${encodeURIComponent(id)}`)
+  let request
+  try {
+    request = (await getJson(`/api/requests/${encodeURIComponent(id)}`)).request
+  } catch (error) {
+    if (selected !== id) return
+    shown = undefined
+    $('detail').hidden = false
+    // Only the title, saying why: the request may have been dropped, or its endpoint removed.
+    for (const child of $('detail').children) child.hidden = child.id !== 'detail-title'
+    $('detail-title').textContent = error.message
+    return
+  }
+
   if (selected !== id) return
   shown = request
   $('detail').hidden = false
+  for (const child of $('detail').children) child.hidden = false
   $('detail').scrollTop = 0
   $('detail-title').textContent = `${request.method} ${request.path}`
   const facts = $('detail-facts')
