@@ -86,18 +86,26 @@ export function requestLines(socket: string, path: string, deadlineMs: number, o
       clearTimeout(timer)
       let pending = ''
       res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        pending += chunk
-        const lines = pending.split('\n')
-        pending = lines.pop() ?? ''
+      const take = (lines: string[]) => {
         try {
           for (const line of lines) if (line) onLine(parseLine(line, path))
         } catch (error) {
           reject(error)
           req.destroy()
         }
+      }
+
+      res.on('data', (chunk: string) => {
+        pending += chunk
+        const lines = pending.split('\n')
+        pending = lines.pop() ?? ''
+        take(lines)
       })
-      res.on('end', () => resolve(res.statusCode ?? 0))
+      // A refusal is one JSON document, with no newline after it.
+      res.on('end', () => {
+        take([pending])
+        resolve(res.statusCode ?? 0)
+      })
       // The supervisor going away ends a follow; that is not an error for the follower.
       res.on('error', () => resolve(res.statusCode ?? 0))
     })

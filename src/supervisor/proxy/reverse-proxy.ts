@@ -250,9 +250,10 @@ export class ReverseProxy {
   }
 
   private pass(request: IncomingMessage, response: ServerResponse, admitted: Admission, recording: Recording | undefined): void {
+    // A refused request's body is recorded too, as it is read and discarded: replaying it is how its owner lets it through.
+    if (recording && hasBody(request.rawHeaders)) recording.tapRequestBody(request)
     if ('status' in admitted) return answer(response, admitted)
     if (request.socket.destroyed) return
-    if (recording && hasBody(request.rawHeaders)) recording.tapRequestBody(request)
     relayRequest(request, response, admitted.destination, this.pools, recording)
   }
 
