@@ -2,8 +2,10 @@ import {execa} from 'execa'
 import {chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {request} from 'node:http'
 import {connect} from 'node:net'
-import {TestHome, waitFor} from '../helpers/cli.js'
+import {setTimeout as delay} from 'node:timers/promises'
+import {isAlive, TestHome, waitFor} from '../helpers/cli.js'
 import {exchangeRaw} from '../helpers/http.js'
 import {ask, type Inspector, logIn, openInspector} from '../helpers/inspector.js'
 import {findFreeLoopbackPort} from '../../src/ports.js'
@@ -56,6 +58,22 @@ describe('tunnelctl inspect', () => {
     const url = /Inspector: (\S+)/.exec(shown.stdout)?.[1]
     await waitFor('the browser to be given the URL', () => existsSync(opened) && readFileSync(opened, 'utf8').trim())
     expect(readFileSync(opened, 'utf8')).toBe(`${url}\n`)
+  })
+
+  it('keeps an idle supervisor while a page holds the live list open, and lets it go after', async () => {
+    await t.run(['config', 'set', 'supervisor.idleTimeout', '1'])
+    const inspector = await openInspector(t)
+    const cookie = await logIn(inspector)
+    const pid = t.supervisorPid()!
+    const stream = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
+      request({host: '127.0.0.1', port: inspector.port, path: '/api/stream', headers: {cookie}, agent: false}, resolve).on('error', reject).end(),
+    )
+    expect(stream.headers['content-type']).toBe('text/event-stream')
+    // Several of its idle checks (once a second, past a timeout of 1 s) go by.
+    await delay(4000)
+    expect(isAlive(pid), 'the supervisor exited with a page watching').toBe(true)
+    stream.destroy()
+    await waitFor('the idle supervisor to exit once the page has gone', () => !isAlive(pid), 15_000)
   })
 
   it('listens on inspect.port when it is set, and refuses a value that is not a port', async () => {
