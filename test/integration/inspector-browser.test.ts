@@ -157,6 +157,11 @@ describe('the inspector in a browser', () => {
     await see('the detail of the upload', page.locator('#detail-title', {hasText: 'PUT /upload'}))
     expect(await requestBody.getAttribute('data-view')).toBe('hex')
     expect(await requestBody.textContent()).toBe('00000000  00 01 02 ff fe 89 50 4e  47 0d 0a 1a 0a 7f 80 41  |......PNG......A|\n00000010  42                                                |B|')
+    // Its curl sends the same bytes.
+    const binaryCurl = await execa('bash', ['-c', (await page.locator('#curl').textContent())!], {reject: false})
+    expect(binaryCurl.exitCode, binaryCurl.stderr).toBe(0)
+    expect(app.seen.at(-1)).toMatchObject({method: 'PUT', url: '/upload'})
+    expect(app.seen.at(-1)!.body.equals(binary), 'the bytes curl sent').toBe(true)
 
     // Filters: by path text, then by method.
     await page.locator('#filter-path').fill('upload')
