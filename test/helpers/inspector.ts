@@ -24,6 +24,17 @@ export interface Ask {
   body?: string | Buffer
 }
 
+/** The one-time token in an inspector URL. */
+export function tokenOf(inspector: Inspector): string {
+  return new URL(inspector.url).searchParams.get('token')!
+}
+
+/** The path and query of the URL, token and all, as a browser sends it. */
+export function entrance(inspector: Inspector): string {
+  const {pathname, search} = new URL(inspector.url)
+  return pathname + search
+}
+
 /** One request to the inspector at 127.0.0.1:<port>, exactly as given. */
 export function ask(port: number, {method = 'GET', path = '/', host = `127.0.0.1:${port}`, headers = {}, body}: Ask = {}): Promise<HttpReply> {
   const reply = new Promise<HttpReply>((resolve, reject) => {
@@ -41,8 +52,7 @@ export function ask(port: number, {method = 'GET', path = '/', host = `127.0.0.1
 
 /** Comes in through the URL, as a browser does: the Cookie header that carries the session from then on. */
 export async function logIn({url, port}: Inspector): Promise<string> {
-  const {pathname, search} = new URL(url)
-  const swapped = await ask(port, {path: pathname + search})
+  const swapped = await ask(port, {path: entrance({url, port})})
   const cookie = swapped.headers['set-cookie']?.[0]
   if (swapped.status !== 303 || !cookie) throw new Error(`the inspector URL was not swapped for a cookie: HTTP ${swapped.status}`)
   return cookie.split(';')[0]
