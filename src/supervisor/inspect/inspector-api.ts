@@ -26,7 +26,7 @@ const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024
  * The newest requests a page starts with. With many endpoints the log may hold tens of thousands: sent
  * whole, they would be more than a page lists quickly, and more than the backlog above lets wait.
  */
-export const FIRST_SHOWN = 2000
+const FIRST_SHOWN = 2000
 
 /** The page's API under /api/, behind the guard; every answer is JSON (or an event stream), never cached. */
 export function inspectorApi(traffic: InspectedTraffic, sources: () => InspectorSources) {
