@@ -12,6 +12,7 @@ import {BenchHome} from './home.js'
 import {LOCAL_HOST} from './local-endpoint.js'
 import {startOrigin} from './origin-process.js'
 import {measureProxyLoad} from './proxy-load.js'
+import {measureRecording} from './recording.js'
 import {judge, machine, renderTable, writeResults} from './report.js'
 import {BENCH_PROVIDER, measureScale} from './scale.js'
 import {measureTimeToUrl} from './time-to-url.js'
@@ -28,6 +29,8 @@ let origin
 /** Pids still running after `supervisor stop`, killed by the cleanup: there should be none. */
 let leftAfterStop = []
 const rows = []
+// `node bench/run.js recording proxy` runs only the sections named.
+const only = process.argv.slice(2)
 let failed = false
 let interrupted = false
 
@@ -51,8 +54,9 @@ try {
     ['proxy', () => measureProxyLoad(home, origin.port)],
     ['WebSocket', () => measureWebSocket(home, origin.port)],
     ['scale', () => measureScale(home, {originPort: origin.port, firstTunnelPort: FIRST_TUNNEL_PORT})],
+    ['recording', () => measureRecording(home, origin.port)],
   ]
-  for (const [name, measure] of sections) {
+  for (const [name, measure] of sections.filter(([name]) => only.length === 0 || only.includes(name))) {
     if (interrupted) break
     console.error(`bench: ${name}…`)
     try {
@@ -89,13 +93,14 @@ const results = {
   results: rows,
   leftAfterSupervisorStop: leftAfterStop.length,
 }
-writeResults(RESULTS, results)
+// A run of some sections only is no record of the whole: it is printed, not written.
+if (only.length === 0) writeResults(RESULTS, results)
 const {cpu, cores, node, loadAverage1mAtStart, loadAverage1mAtEnd} = results.machine
 const load = `load ${loadAverage1mAtStart.toFixed(1)} at start, ${loadAverage1mAtEnd.toFixed(1)} at end`
 console.log(`tunnelctl bench, ${results.date}, ${cores} x ${cpu}, Node ${node}, ${load}, ${results.durationSeconds} s\n`)
 console.log(renderTable(rows))
 console.log(`\n${results.notes.join('\n')}`)
-console.log(`\nWrote ${RESULTS}.`)
+if (only.length === 0) console.log(`\nWrote ${RESULTS}.`)
 process.exitCode = failed ? 1 : 0
 
 async function configure() {

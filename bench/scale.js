@@ -103,7 +103,7 @@ async function measureRestore(home) {
   }
 }
 
-function rssMb(pid) {
+export function rssMb(pid) {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   if (!match) throw new Error(`no VmRSS for pid ${pid}`)
   return Number(match[1]) / 1024

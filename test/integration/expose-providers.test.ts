@@ -273,8 +273,8 @@ describe('tailscale', () => {
     })
     // The port and its padding are always the TARGET column's 6 characters and the 2 between columns.
     expect(human.replaceAll(id, 'a1a1a1a1').replace(new RegExp(`${appPort} +`), 'PORT    ').replace(/in \d+s/, 'in Ns')).toMatchInlineSnapshot(`
-      "ID        PROVIDER   URL  TARGET  AUTH  STATUS       UPTIME  RESTARTS
-      a1a1a1a1  tailscale  -    PORT    no    unavailable  -       0
+      "ID        PROVIDER   URL  TARGET  AUTH  STATUS       UPTIME  RESTARTS  REQUESTS
+      a1a1a1a1  tailscale  -    PORT    no    unavailable  -       0         0
 
       a1a1a1a1 unavailable, next try in Ns: Tailscale is logged out. Log in with \`tailscale up\`, then try again."
     `)

@@ -237,9 +237,9 @@ describe('human output', () => {
     `)
     expect(show(await t.run(['expose', 'list']))).toMatchInlineSnapshot(`
       "stdout:
-      ID        PROVIDER    URL                                                    TARGET  AUTH  STATUS  UPTIME  RESTARTS
-      a1a1a1a1  local       http://devbox.test:NNNNN                               PORT1   yes   up      Ns      0
-      b2b2b2b2  cloudflare  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  PORT2   no    up      Ns      0
+      ID        PROVIDER    URL                                                    TARGET  AUTH  STATUS  UPTIME  RESTARTS  REQUESTS
+      a1a1a1a1  local       http://devbox.test:NNNNN                               PORT1   yes   up      Ns      0         0
+      b2b2b2b2  cloudflare  https://xxxxxxxxxxxxxxxxxxxxxxxxxxx.trycloudflare.com  PORT2   no    up      Ns      0         0
 
       a1a1a1a1 also at: http://127.0.0.1:<port>
       exit 0"
@@ -279,6 +279,8 @@ describe('human output', () => {
         tunnel help     Show help for the tunnel commands.
         tunnel killall  Stop every tunnel.
         tunnel list     List the active tunnels, sorted by port.
+        tunnel logs     Show the recent requests through a tunnel: time, method, path,
+                        status, duration and size.
         tunnel start    Put a local port on a public https URL with a cloudflared
                         quick tunnel.
         tunnel stop     Stop the tunnel on a port (SIGTERM, then SIGKILL if

@@ -44,13 +44,14 @@ describe('with no supervisor running', () => {
         upSince: null,
         restarts: 0,
         nextTryAt: null,
+        requests: 0,
       })),
     )
     const human = await t.run(['expose', 'list'])
     expect(ids.reduce((text, id, i) => text.replaceAll(id, ['a1a1a1a1', 'b2b2b2b2'][i]), human.stdout)).toMatchInlineSnapshot(`
-      "ID        PROVIDER    URL  TARGET  AUTH  STATUS   UPTIME  RESTARTS
-      a1a1a1a1  cloudflare  -    3000    yes   stopped  -       0
-      b2b2b2b2  cloudflare  -    4000    no    stopped  -       0
+      "ID        PROVIDER    URL  TARGET  AUTH  STATUS   UPTIME  RESTARTS  REQUESTS
+      a1a1a1a1  cloudflare  -    3000    yes   stopped  -       0         0
+      b2b2b2b2  cloudflare  -    4000    no    stopped  -       0         0
 
       The supervisor is not running, so these endpoints are saved but not published. \`tunnelctl supervisor start\` brings them back."
     `)

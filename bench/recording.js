@@ -1,0 +1,142 @@
+// Issue 14: what recording every request costs the proxy (inspect.keep 500, the default, against
+// inspect.keep 0, which records nothing), in interleaved rounds, and the supervisor's memory once
+// 100 endpoints each hold inspect.keep requests with bodies up to the memory cap.
+import {Agent, request} from 'node:http'
+import {fileURLToPath} from 'node:url'
+import {median, runCommand} from './harness.js'
+import {LOAD_SETTINGS, loadHttp} from './load-generator.js'
+import {exposeLocal} from './local-endpoint.js'
+import {BENCH_PROVIDER, rssMb} from './scale.js'
+
+const ROUNDS = 5
+const DOWNLOAD_BYTES = 2 ** 30
+const DOWNLOAD = fileURLToPath(new URL('download.js', import.meta.url))
+const MAX_SMALL_COST = 0.05
+const MAX_DOWNLOAD_COST = 0.02
+const ENDPOINTS = 100
+const KEEP = 500
+/** Bytes of each request body: with the origin's 28-byte answer, 100 x 500 of them pass the 64 MB cap. */
+const POST_BYTES = 1400
+const CAP_MB = 64
+const RSS_ALLOWANCE_MB = 20
+/** The supervisor applies settings once a second. */
+const SETTINGS_APPLIED_MS = 1500
+
+export async function measureRecording(home, originPort) {
+  const rows = [...(await measureCost(home, originPort)), ...(await measureMemory(home, originPort))]
+  await home.cli(['config', 'unset', 'inspect.keep'])
+  return rows
+}
+
+async function record(home, on) {
+  await home.cli(on ? ['config', 'unset', 'inspect.keep'] : ['config', 'set', 'inspect.keep', '0'])
+  await new Promise((resolve) => setTimeout(resolve, SETTINGS_APPLIED_MS))
+}
+
+async function download(url, host) {
+  const {stdout} = await runCommand([process.execPath, DOWNLOAD, url, host], process.env)
+  const {bytes, ms} = JSON.parse(stdout)
+  if (bytes !== DOWNLOAD_BYTES) throw new Error(`the download through the proxy brought ${bytes} bytes of ${DOWNLOAD_BYTES}`)
+  return ms
+}
+
+async function measureCost(home, originPort) {
+  const endpoint = await exposeLocal(home, originPort)
+  const runs = {off: [], on: [], downloadOff: [], downloadOn: []}
+  const url = `http://127.0.0.1:${endpoint.proxyPort}/`
+  const downloadUrl = `${url}download?bytes=${DOWNLOAD_BYTES}`
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternating which goes first, so that neither always follows the other's garbage.
+      for (const on of round % 2 === 0 ? [false, true] : [true, false]) {
+        await record(home, on)
+        ;(on ? runs.on : runs.off).push(await loadHttp(url, endpoint.headers))
+        ;(on ? runs.downloadOn : runs.downloadOff).push(await download(downloadUrl, endpoint.headers.host))
+      }
+    }
+  } finally {
+    await endpoint.stop()
+  }
+
+  const rate = (results) => ({n: results.length, median: median(results.map((result) => result.requestsPerSecond)), rounds: results.map((result) => result.requestsPerSecond)})
+  const time = (ms) => ({n: ms.length, median: median(ms), rounds: ms})
+  const pairedRatio = (values, baselines) => median(values.map((value, round) => value / baselines[round]))
+  const {off, on, downloadOff, downloadOn} = runs
+  const settings = `${LOAD_SETTINGS.tool}, ${LOAD_SETTINGS.connections} connections, ${LOAD_SETTINGS.measuredSeconds} s measured, GETs of a 28-byte answer; median of ${ROUNDS} interleaved rounds`
+  return [
+    {metric: 'Recording: proxy, small bodies, recording off (inspect.keep 0)', unit: 'req/s', stats: rate(off), note: settings},
+    {
+      metric: 'Recording: proxy, small bodies, recording on',
+      unit: 'req/s',
+      stats: rate(on),
+      baseline: {label: 'off', stats: rate(off)},
+      ratio: pairedRatio(on.map((r) => r.requestsPerSecond), off.map((r) => r.requestsPerSecond)),
+      target: {minRatio: 1 - MAX_SMALL_COST},
+    },
+    {metric: 'Recording: proxy, 1 GiB download, recording off', unit: 'ms', stats: time(downloadOff), note: `one GET of ${DOWNLOAD_BYTES} bytes per round, read by a client in its own process`},
+    {
+      metric: 'Recording: proxy, 1 GiB download, recording on',
+      unit: 'ms',
+      stats: time(downloadOn),
+      baseline: {label: 'off', stats: time(downloadOff)},
+      ratio: pairedRatio(downloadOn, downloadOff),
+      target: {maxRatio: 1 + MAX_DOWNLOAD_COST},
+    },
+  ]
+}
+
+/**
+ * A fresh supervisor with 100 endpoints, its RSS, then 500 POSTs to each (bodies past the 64 MB
+ * cap in all), and its RSS again.
+ */
+async function measureMemory(home, originPort) {
+  await record(home, true)
+  await home.cli(['supervisor', 'stop'])
+  await home.cli(['supervisor', 'start'])
+  const {proxyPort} = await home.request('GET', '/v1/status')
+  const started = await Promise.all(Array.from({length: ENDPOINTS}, () => home.request('POST', '/v1/endpoints', {target: String(originPort), provider: BENCH_PROVIDER})))
+  const hosts = started.map(({endpoint}) => new URL(endpoint.url).host)
+  await settle()
+  const before = rssMb(home.supervisorPid())
+  const agent = new Agent({keepAlive: true, maxSockets: 50})
+  const body = Buffer.alloc(POST_BYTES, 'r')
+  try {
+    for (const host of hosts) await Promise.all(Array.from({length: KEEP}, () => post(proxyPort, host, body, agent)))
+  } finally {
+    agent.destroy()
+  }
+
+  const {endpoints} = await home.request('GET', '/v1/endpoints')
+  const held = endpoints.reduce((sum, endpoint) => sum + endpoint.requests, 0)
+  if (held !== ENDPOINTS * KEEP) throw new Error(`the endpoints hold ${held} requests, not ${ENDPOINTS * KEEP}`)
+  await settle()
+  const after = rssMb(home.supervisorPid())
+  await home.cli(['expose', 'killall'])
+  return [
+    {metric: `Recording: supervisor RSS, ${ENDPOINTS} endpoints, nothing recorded`, unit: 'MB', stats: {median: before}},
+    {
+      metric: `Recording: supervisor RSS, ${ENDPOINTS} endpoints x ${KEEP} recorded requests`,
+      unit: 'MB',
+      stats: {median: after},
+      baseline: {label: 'nothing recorded', stats: {median: before}},
+      target: {max: before + CAP_MB + RSS_ALLOWANCE_MB},
+      note: `${POST_BYTES}-byte POST bodies and 28-byte answers: ${Math.round((ENDPOINTS * KEEP * (POST_BYTES + 28)) / 2 ** 20)} MiB of bodies seen, ${CAP_MB} MB kept at most (inspect.maxMemory); target: the RSS before plus the cap plus ${RSS_ALLOWANCE_MB} MB`,
+    },
+  ]
+}
+
+function post(port, host, body, agent) {
+  return new Promise((resolve, reject) => {
+    request({host: '127.0.0.1', port, method: 'POST', path: '/record', headers: {host, 'content-length': body.length}, agent}, (response) => {
+      response.resume()
+      response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`POST to ${host}: HTTP ${response.statusCode}`))))
+    })
+      .on('error', reject)
+      .end(body)
+  })
+}
+
+/** A moment for the supervisor's garbage collector to catch up. */
+function settle() {
+  return new Promise((resolve) => setTimeout(resolve, 3000))
+}

@@ -1,0 +1,153 @@
+import {describe, expect, it} from 'vitest'
+import type {RequestSource} from '../../src/protocol/requests.js'
+import {parseRecordedRequest, parseRequestsQuery} from '../../src/protocol/requests.js'
+import {RequestLog, type RequestLogLimits} from '../../src/supervisor/inspect/request-log.js'
+import type {Recording} from '../../src/supervisor/inspect/recording.js'
+import {PassThrough} from 'node:stream'
+
+const A: RequestSource = {kind: 'endpoint', id: 'aaaaaaaa'}
+const B: RequestSource = {kind: 'tunnel', port: 3000}
+
+function log(limits: Partial<RequestLogLimits> = {}): RequestLog {
+  return new RequestLog({keep: 500, bodyBytes: 64 * 1024, maxMemory: 64 * 1024 * 1024, ...limits})
+}
+
+function start(requests: RequestLog, source: RequestSource, path = '/', headerLines: string[] = []): Recording {
+  return requests.record({source, method: 'POST', path, visitor: '127.0.0.1', protocol: 'http', headerLines})
+}
+
+/** A request whose body of `size` bytes has passed the tap, answered 200 with `responseSize` bytes. */
+async function exchange(requests: RequestLog, source: RequestSource, size: number, responseSize = 0, path = '/'): Promise<Recording> {
+  const recording = start(requests, source, path)
+  const body = new PassThrough()
+  recording.tapRequestBody(body)
+  body.end(Buffer.alloc(size, 1))
+  for await (const _chunk of body) {
+    // Drained: the tap has seen every chunk.
+  }
+
+  recording.head(200, ['content-type', 'text/plain'])
+  if (responseSize > 0) recording.body(Buffer.alloc(responseSize, 2))
+  recording.end(null)
+  return recording
+}
+
+describe('RequestLog', () => {
+  it('keeps inspect.keep requests per source, dropping the oldest of that source only', async () => {
+    const requests = log({keep: 3})
+    for (let n = 1; n <= 5; n++) await exchange(requests, A, 0, 0, `/a${n}`)
+    await exchange(requests, B, 0, 0, '/b1')
+    expect(requests.list({source: A}).map((entry) => entry.path)).toEqual(['/a3', '/a4', '/a5'])
+    expect(requests.list({source: B}).map((entry) => entry.path)).toEqual(['/b1'])
+    expect(requests.list().map((entry) => entry.path)).toEqual(['/a3', '/a4', '/a5', '/b1'])
+    expect(requests.list({limit: 2}).map((entry) => entry.path)).toEqual(['/a5', '/b1'])
+    expect(requests.count(A)).toBe(3)
+    expect(requests.get(requests.list({source: A})[0].id)).toBeDefined()
+  })
+
+  it('cuts each body at bodyBytes and counts what it saw', async () => {
+    const requests = log({bodyBytes: 10})
+    const {entry} = await exchange(requests, A, 25, 4)
+    const recorded = requests.get(entry.id)!
+    expect(recorded.requestBody).toEqual({base64: Buffer.alloc(10, 1).toString('base64'), size: 25, truncated: true})
+    expect(recorded.responseBody).toEqual({base64: Buffer.alloc(4, 2).toString('base64'), size: 4, truncated: false})
+    expect(recorded).toMatchObject({bytesIn: 25, bytesOut: 4, status: 200})
+    expect(requests.heldBytes).toBe(14)
+  })
+
+  it('drops the oldest bodies first past maxMemory, and never more than it must', async () => {
+    const requests = log({bodyBytes: 100, maxMemory: 250})
+    const first = await exchange(requests, A, 100)
+    const second = await exchange(requests, B, 100)
+    expect(requests.heldBytes).toBe(200)
+    const third = await exchange(requests, A, 100)
+    expect(requests.heldBytes).toBe(200)
+    expect(requests.get(first.entry.id)!.requestBody).toEqual({base64: '', size: 100, truncated: true})
+    expect(requests.get(second.entry.id)!.requestBody!.truncated).toBe(false)
+    expect(requests.get(third.entry.id)!.requestBody!.truncated).toBe(false)
+  })
+
+  it('keeps what fits of a body larger than the whole cap', async () => {
+    const requests = log({bodyBytes: 1000, maxMemory: 300})
+    await exchange(requests, A, 200)
+    const big = await exchange(requests, A, 1000)
+    expect(requests.get(big.entry.id)!.requestBody).toMatchObject({size: 1000, truncated: true})
+    expect(decodedLength(requests.get(big.entry.id)!.requestBody!.base64)).toBe(300)
+    expect(requests.heldBytes).toBe(300)
+  })
+
+  it('gives back the memory of dropped and forgotten requests', async () => {
+    const requests = log({keep: 2, bodyBytes: 50})
+    for (let n = 0; n < 10; n++) await exchange(requests, A, 50)
+    expect(requests.heldBytes).toBe(100)
+    requests.forget(A)
+    expect(requests.heldBytes).toBe(0)
+    expect(requests.list()).toEqual([])
+    expect(requests.count(A)).toBe(0)
+  })
+
+  it('keeps no bodies with bodyBytes 0', async () => {
+    const requests = log({bodyBytes: 0})
+    const {entry} = await exchange(requests, A, 30, 30)
+    expect(requests.get(entry.id)).toMatchObject({requestBody: null, responseBody: null, bytesIn: 30, bytesOut: 30})
+    expect(requests.heldBytes).toBe(0)
+  })
+
+  it('tells subscribers of each request once, when it completes, and lists summaries without bodies', async () => {
+    const requests = log()
+    const heard: string[] = []
+    const stop = requests.subscribe((entry) => heard.push(`${entry.path} ${entry.status}`))
+    const recording = start(requests, A, '/slow')
+    expect(requests.list()[0]).toMatchObject({path: '/slow', status: null, durationMs: null})
+    expect(heard).toEqual([])
+    recording.head(204, [])
+    recording.end(null)
+    recording.end(null)
+    stop()
+    await exchange(requests, A, 5)
+    expect(heard).toEqual(['/slow 204'])
+    expect(requests.list().every((entry) => entry.requestBody === null && entry.responseBody === null)).toBe(true)
+  })
+
+  it('masks credentials and cookies in what it shows', () => {
+    const requests = log()
+    const recording = start(requests, A, '/', ['Authorization', 'Basic dXNlcjpwYXNz', 'Cookie', 'a=b', 'Proxy-Authorization', 'x', 'Accept', '*/*'])
+    recording.head(200, ['Set-Cookie', 'id=1', 'Content-Type', 'text/event-stream'])
+    recording.end(null)
+    const [entry] = requests.list()
+    expect(entry.requestHeaders).toEqual([
+      ['Authorization', '[masked]'],
+      ['Cookie', '[masked]'],
+      ['Proxy-Authorization', '[masked]'],
+      ['Accept', '*/*'],
+    ])
+    expect(entry.responseHeaders).toEqual([
+      ['Set-Cookie', '[masked]'],
+      ['Content-Type', 'text/event-stream'],
+    ])
+    expect(entry.protocol).toBe('sse')
+    // What the client parses is what the log sends.
+    expect(parseRecordedRequest(JSON.parse(JSON.stringify(requests.get(entry.id))))).toEqual(requests.get(entry.id))
+  })
+
+  it('refuses to replay a cut body, and an unknown id', async () => {
+    const requests = log({bodyBytes: 10})
+    const {entry} = await exchange(requests, A, 20)
+    await expect(requests.replay(entry.id)).rejects.toMatchObject({code: 'CONFLICT', message: expect.stringContaining('only 10 of its 20 body bytes were kept')})
+    await expect(requests.replay('zzzzz-1')).rejects.toMatchObject({code: 'NOT_FOUND'})
+  })
+})
+
+describe('the /v1/requests query', () => {
+  it('takes a tunnel or an endpoint, a limit and follow, and nothing else', () => {
+    expect(parseRequestsQuery(new URLSearchParams('tunnel=3000&limit=5'))).toEqual({source: {kind: 'tunnel', port: 3000}, limit: 5, follow: false})
+    expect(parseRequestsQuery(new URLSearchParams('endpoint=abcd1234&follow=1'))).toEqual({source: {kind: 'endpoint', id: 'abcd1234'}, follow: true})
+    for (const bad of ['tunnel=0', 'tunnel=x', 'limit=0', 'limit=-1', 'follow=yes', 'other=1', 'tunnel=1&endpoint=a']) {
+      expect(() => parseRequestsQuery(new URLSearchParams(bad)), bad).toThrow(expect.objectContaining({code: 'BAD_INPUT'}))
+    }
+  })
+})
+
+function decodedLength(base64: string): number {
+  return Buffer.from(base64, 'base64').length
+}
