@@ -1,4 +1,3 @@
-import {execa} from 'execa'
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
@@ -7,6 +6,7 @@ import {TestHome} from '../helpers/cli.js'
 import {recordFigure} from '../helpers/figures.js'
 import {exchangeRaw} from '../helpers/http.js'
 import {ask, entrance, logIn, openInspector, tokenOf} from '../helpers/inspector.js'
+import {IS_ROOT, runAsNobody} from '../helpers/other-user.js'
 
 /** The web inspector's guard, over plain HTTP: any local user can reach its port, so nothing gets in without the token. */
 let t: TestHome
@@ -16,9 +16,6 @@ beforeEach(() => {
 afterEach(async () => {
   expect(await t.cleanup(), 'processes left behind').toEqual([])
 })
-
-const IS_ROOT = process.getuid?.() === 0
-const NOBODY = 65_534
 
 /** What a refusal must be: the status and nothing else, no page, no data, no cookie, no hint. */
 function expectBare(reply: {status: number; headers: Record<string, unknown>; body: string}, status: number, what: string) {
@@ -132,8 +129,7 @@ describe('the inspector lets in only the browser that came through the URL', () 
     const script = `
       const get = (path) => new Promise((resolve) => require('http').get({host: '127.0.0.1', port: ${port}, path}, (r) => { let b = ''; r.on('data', (c) => b += c); r.on('end', () => resolve(r.statusCode + ' ' + b.length)) }).on('error', (e) => resolve(e.code)))
       Promise.all(['/', '/api/requests', '/api/stream', ${JSON.stringify(usedPath)}].map(get)).then((answers) => console.log(JSON.stringify(answers)))`
-    const {stdout} = await execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '-e', script])
-    expect(JSON.parse(stdout)).toEqual(['401 0', '401 0', '401 0', '401 0'])
+    expect(JSON.parse(await runAsNobody(script))).toEqual(['401 0', '401 0', '401 0', '401 0'])
     recordFigure('Security', "Another local user cannot use the inspector", "user nobody: 401 and 0 bytes for the page, the API, the live list and the URL already used")
   })
   if (!IS_ROOT) console.log('skipped "keeps another local user out": it must run as root to switch to another user')
