@@ -12,6 +12,7 @@ import {
   type UpdateEndpointRequest,
 } from '../protocol/endpoints.js'
 import {parseEvent, parseEventList, type SupervisorEvent} from '../protocol/events.js'
+import {type InspectorReply, parseInspectorReply} from '../protocol/inspector.js'
 import {parseRecordedRequest, parseRecordedRequestList, type RecordedRequest, type RequestSource} from '../protocol/requests.js'
 import {MAX_START_TIMEOUT_MS} from '../protocol/start-options.js'
 import {parseShutdownResponse, parseSupervisorStatus, type ShutdownResponse, type SupervisorStatus} from '../protocol/supervisor.js'
@@ -161,6 +162,11 @@ export class SupervisorClient {
     }
 
     unwrap(reply)
+  }
+
+  /** The web inspector's URL, with its token; the supervisor starts the inspector when first asked. */
+  async openInspector(): Promise<InspectorReply> {
+    return parseInspectorReply(await this.call('POST', '/v1/inspector', ANSWER_MS))
   }
 
   /** The recorded requests of `source`, oldest first: the newest `limit` of them. */

@@ -87,6 +87,14 @@ export const SETTINGS = {
       return Number(raw)
     },
   },
+  'inspect.port': {
+    description: 'Port of the web inspector (`tunnelctl inspect`) on 127.0.0.1; 0 picks a free one. Read when the inspector starts.',
+    default: 0,
+    parse(raw: string): number {
+      if (!/^\d{1,5}$/.test(raw) || (Number(raw) !== 0 && !isValidPort(Number(raw)))) throw badInput(`inspect.port must be a port from 1 to 65535, or 0 for any free one, not "${raw}".`)
+      return Number(raw)
+    },
+  },
   'cloudflare.token': {
     description: 'Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.',
     secret: true,

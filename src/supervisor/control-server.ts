@@ -164,18 +164,20 @@ function errorBody(code: ErrorBody['error']['code'], message: string): ErrorBody
   return {error: {code, message}}
 }
 
-function reply(response: ServerResponse, status: number, body: unknown): void {
+/** A JSON answer; the inspector's API answers the same way. */
+export function reply(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   response.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)})
   response.end(text)
 }
 
-async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+/** The request's JSON body, undefined when it has none; the inspector's API reads its own the same way, with a limit of its own. */
+export async function readJsonBody(request: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of request) {
     size += (chunk as Buffer).length
-    if (size > MAX_BODY_BYTES) throw new TunnelctlError('TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`)
+    if (size > maxBytes) throw new TunnelctlError('TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`)
 
     chunks.push(chunk as Buffer)
   }

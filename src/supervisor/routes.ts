@@ -2,6 +2,7 @@ import type {ServerResponse} from 'node:http'
 import {badInput, TunnelctlError} from '../errors.js'
 import {parseEndpointId, parseStartEndpointRequest, parseUpdateEndpointRequest} from '../protocol/endpoints.js'
 import {type ListEventsResponse, parseEventsQuery} from '../protocol/events.js'
+import type {InspectorReply} from '../protocol/inspector.js'
 import type {ShutdownResponse, SupervisorStatus} from '../protocol/supervisor.js'
 import {type ListRequestsResponse, parseReplayRequest, parseRequestId, parseRequestsQuery, type RequestResponse, type RequestSource, sameSource} from '../protocol/requests.js'
 import {type ListTunnelsResponse, parseStartTunnelRequest, type StopAllTunnelsResponse, type StopTunnelResponse} from '../protocol/tunnels.js'
@@ -10,6 +11,7 @@ import type {Route, RouteRequest} from './control-server.js'
 import type {EventLog} from './event-log.js'
 import type {ExposeRegistry} from './expose-registry.js'
 import type {HeldTunnels} from './held-tunnels.js'
+import type {InspectorServer} from './inspect/inspector-server.js'
 import type {RequestLog} from './inspect/request-log.js'
 import type {TunnelRegistry} from './tunnel-registry.js'
 
@@ -20,6 +22,7 @@ export interface RouteTargets {
   held: HeldTunnels
   exposes: ExposeRegistry
   events: EventLog
+  inspector: Pick<InspectorServer, 'open'>
   requests: RequestLog
 }
 
@@ -90,6 +93,7 @@ export function controlRoutes(target: RouteTargets): Route[] {
         return ok<RequestResponse>({request: await target.requests.replay(id, replayBody === undefined ? undefined : Buffer.from(replayBody, 'base64'))})
       },
     },
+    {method: 'POST', path: /^\/v1\/inspector$/, handle: async () => ok<InspectorReply>(await target.inspector.open())},
   ]
 }
 

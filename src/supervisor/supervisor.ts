@@ -13,6 +13,7 @@ import {ControlServer} from './control-server.js'
 import {EventLog} from './event-log.js'
 import {ExposeRegistry} from './expose-registry.js'
 import {HeldTunnels} from './held-tunnels.js'
+import {InspectorServer} from './inspect/inspector-server.js'
 import {type Down, KeptAlive} from '../process/kept-alive.js'
 import {RequestLog} from './inspect/request-log.js'
 import {ReverseProxy} from './proxy/reverse-proxy.js'
@@ -40,6 +41,7 @@ export class Supervisor {
   private readonly proxy = new ReverseProxy({requestLog: this.requestLog})
   private readonly exposes: ExposeRegistry
   private readonly control: ControlServer
+  private readonly inspector: InspectorServer
   private idleTimer: NodeJS.Timeout | undefined
   private shuttingDown: Promise<ShutdownResponse> | undefined
 
@@ -61,6 +63,14 @@ export class Supervisor {
       events: this.events,
       requestLog: this.requestLog,
     })
+    this.inspector = new InspectorServer({
+      traffic: this.requestLog,
+      sources: () => ({
+        tunnels: this.tunnels.list().map(({port, url}) => ({port, url})),
+        endpoints: this.exposes.list().map(({id, name, url, target}) => ({id, name, url, target})),
+      }),
+      port: () => this.settings.get('inspect.port') as number,
+    })
     const routes = controlRoutes({
       status: () => this.status(),
       shutdown: (reason) => this.shutdown(reason),
@@ -68,6 +78,7 @@ export class Supervisor {
       held: this.held,
       exposes: this.exposes,
       events: this.events,
+      inspector: this.inspector,
       requests: this.requestLog,
     })
     this.control = new ControlServer(routes, VERSION)
@@ -134,6 +145,7 @@ export class Supervisor {
         attempt('stop the endpoints', () => this.exposes.close(), undefined),
       ])
       await attempt('close the proxy', () => this.proxy.close(), undefined)
+      await attempt('close the inspector', () => this.inspector.close(), undefined)
       await attempt('record the stop', async () => {
         this.events.record({type: 'supervisor.stopped', pid: process.pid, reason})
         await this.events.flush(WEBHOOK_WAIT_ON_EXIT_MS)
@@ -237,7 +249,8 @@ export class Supervisor {
 
   private checkIdle(): void {
     const idleTimeoutS = this.settings.get('supervisor.idleTimeout') as number
-    if (idleTimeoutS === 0 || this.tunnels.size > 0 || this.exposes.size > 0) return
+    // A page with the inspector's live list open holds it, as an `events --follow` does.
+    if (idleTimeoutS === 0 || this.tunnels.size > 0 || this.exposes.size > 0 || this.inspector.watched) return
     if (this.control.idleForMs() >= idleTimeoutS * 1000) void this.shutdown(`idle for ${idleTimeoutS}s with nothing running`)
   }
 }

@@ -53,6 +53,8 @@ describe('help and version', () => {
         events        Show recent events: starts, stops, crashes and restarts of the
                       supervisor, tunnels and endpoints.
         help          Display help for tunnelctl.
+        inspect       Open the web inspector: every request through your tunnels and
+                      endpoints, live, with replay.
         replay        Send a recorded request again to the same tunnel or endpoint,
                       and show the answer.
         version       Print the version of tunnelctl, and of the platform and Node.js

@@ -32,7 +32,7 @@ describe('the npm package', () => {
   it('ships the built CLI, the oclif manifest and nothing of the sources or tests', async () => {
     const list = await execa('tar', ['-tzf', tarball])
     const files = list.stdout.split('\n')
-    expect(files).toEqual(expect.arrayContaining(['package/bin/run.js', 'package/oclif.manifest.json', 'package/dist/commands/tunnel/start.js', 'package/dist/supervisor.js']))
+    expect(files).toEqual(expect.arrayContaining(['package/bin/run.js', 'package/oclif.manifest.json', 'package/dist/commands/tunnel/start.js', 'package/dist/supervisor.js', 'package/dist/supervisor/inspect/page/index.html', 'package/dist/supervisor/inspect/page/inspector.js']))
     expect(files.filter((f) => /^package\/(src|test)\//.test(f))).toEqual([])
   })
 

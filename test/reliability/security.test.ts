@@ -1,10 +1,10 @@
-import {execa} from 'execa'
 import {chmodSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {TestHome, waitFor} from '../helpers/cli.js'
 import {recordFigure} from '../helpers/figures.js'
 import {App, visit} from '../helpers/http.js'
+import {IS_ROOT, runAsNobody} from '../helpers/other-user.js'
 
 /** Nobody else in: permissions, no secret at rest or in `ps`. */
 let t: TestHome
@@ -15,14 +15,10 @@ afterEach(async () => {
   expect(await t.cleanup(), 'processes left behind').toEqual([])
 })
 
-const IS_ROOT = process.getuid?.() === 0
-const NOBODY = 65_534
-
 /** Tries to connect to the socket as the unprivileged user nobody; resolves with the error code, or 'connected'. */
-async function connectAsNobody(socket: string): Promise<string> {
+function connectAsNobody(socket: string): Promise<string> {
   const script = `require('net').connect(process.argv[1]).on('connect', () => { console.log('connected'); process.exit(0) }).on('error', (e) => { console.log(e.code); process.exit(0) })`
-  const {stdout} = await execa('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '-e', script, socket])
-  return stdout.trim()
+  return runAsNobody(script, [socket])
 }
 
 describe('the runtime directory and the socket', () => {
