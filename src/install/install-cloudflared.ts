@@ -3,7 +3,7 @@
  * platform, downloaded into a private directory beside the target, verified, tried, and renamed into
  * place, so that <home>/bin/cloudflared is at any moment either absent, the old one, or a verified one.
  */
-import {chmod, lstat, mkdir, mkdtemp, rename, rm, stat} from 'node:fs/promises'
+import {chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, stat} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 import {TunnelctlError} from '../errors.js'
 import {acquireLock} from '../lock-file.js'
@@ -19,6 +19,7 @@ const EXTRACT_TIMEOUT_MS = 60_000
 // A lock older than lock-file.ts's stale limit is taken over: a second install then downloads too,
 // and the rename keeps the file whole either way.
 const LOCK_WAIT_MS = 60_000
+const WORK_PREFIX = '.install-'
 
 export interface InstallResult {
   tag: string
@@ -54,6 +55,7 @@ export async function installCloudflared(paths: Paths, release: CloudflaredRelea
   }
 
   try {
+    await removeLeftovers(paths)
     // Another install may have finished while this one waited for the lock.
     return (await installedAt(paths, release.tag)) ?? (await downloadAndPlace(paths, release, options))
   } finally {
@@ -63,7 +65,7 @@ export async function installCloudflared(paths: Paths, release: CloudflaredRelea
 
 async function downloadAndPlace(paths: Paths, release: CloudflaredRelease, options: InstallOptions): Promise<InstallResult> {
   // Beside the target, so the rename is atomic; mkdtemp makes it 0700 under a name no one can guess.
-  const work = await mkdtemp(join(paths.binDir, '.install-'))
+  const work = await mkdtemp(join(paths.binDir, WORK_PREFIX))
   try {
     const download = join(work, release.asset.name)
     await downloadVerified(release.asset, download, options)
@@ -82,6 +84,15 @@ async function downloadAndPlace(paths: Paths, release: CloudflaredRelease, optio
   } finally {
     await rm(work, {recursive: true, force: true})
   }
+}
+
+/**
+ * Work directories of installs that were killed before they could remove their own (SIGKILL, or
+ * Ctrl-C mid-download): with the lock held, no install is using one.
+ */
+async function removeLeftovers(paths: Paths): Promise<void> {
+  const names = await readdir(paths.binDir)
+  await Promise.all(names.filter((name) => name.startsWith(WORK_PREFIX)).map((name) => rm(join(paths.binDir, name), {recursive: true, force: true})))
 }
 
 /** The macOS asset is a tarball holding `cloudflared`: that one regular file is taken, nothing else is trusted. */

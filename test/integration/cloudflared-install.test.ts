@@ -4,7 +4,7 @@ import {delimiter, dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {DEFAULT_CLOUDFLARED_TAG} from '../../src/install/cloudflared-release.js'
 import {findOnPath} from '../../src/providers/find-executable.js'
-import {TestHome} from '../helpers/cli.js'
+import {TestHome, waitFor} from '../helpers/cli.js'
 import {unusedPort} from '../helpers/ports.js'
 import {ConnectProxy, FAKE_CLOUDFLARED, FAKE_CLOUDFLARED_TAG, ReleaseServer, testCertificate} from '../helpers/release-server.js'
 
@@ -125,6 +125,20 @@ describe('tunnelctl cloudflared install', () => {
     expect(install.exitCode).toBe(1)
     expect(install.stderr).toMatch(/it was cut off after 1024 of \d+ bytes: the server sent nothing for 1 s \(set TUNNELCTL_DOWNLOAD_TIMEOUT for a slow link\)\. Nothing was installed\.$/)
     expect(binEntries()).toEqual([])
+  })
+
+  it('an install killed mid-download leaves a work directory that the next install removes', async () => {
+    server.behaviour = 'stalled'
+    const killed = t.spawn(['cloudflared', 'install'])
+    await waitFor('the download to begin in a work directory', () => binEntries().some((name) => name.startsWith('.install-')), 20_000)
+    killed.kill('SIGKILL')
+    await killed.catch(() => undefined)
+    expect(binEntries().filter((name) => name.startsWith('.install-'))).toHaveLength(1)
+
+    server.behaviour = 'good'
+    const install = await t.run(['cloudflared', 'install', '--version', FAKE_CLOUDFLARED_TAG])
+    expect(install.exitCode, install.stderr).toBe(0)
+    expect(binEntries()).toEqual(['cloudflared'])
   })
 
   it('two installs at once both succeed, with one download and a whole file', async () => {
