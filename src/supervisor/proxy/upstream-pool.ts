@@ -12,6 +12,14 @@ import {connectTo, type ProxyTarget} from './upstream.js'
  */
 const IDLE_TIMEOUT_MS = 1_000
 
+/**
+ * Where every connection to a target reads into, shared since reads are handled one at a time and
+ * copied out before the next. Node's own reads stop at 64 KiB and give each its own buffer; a large
+ * body arrives in fewer, larger reads here, and each goes on in one write, and a small answer takes a
+ * copy of its own size only.
+ */
+const READS = Buffer.allocUnsafe(256 * 1024)
+
 export interface UpstreamRequest {
   /** The request line and header lines, ready to write. */
   head: string
@@ -77,7 +85,7 @@ export class UpstreamPools {
   private connect(target: ProxyTarget, key: string, keep: boolean): Connection {
     let idle = this.idle.get(key)
     if (!idle) this.idle.set(key, (idle = []))
-    const connection = new Connection(connectTo(target), keep ? idle : undefined, () => this.open.delete(connection))
+    const connection = new Connection(target, keep ? idle : undefined, () => this.open.delete(connection))
     this.open.add(connection)
     return connection
   }
@@ -219,7 +227,8 @@ export class Exchange implements ResponseSink {
       let flowing = socket.write(chunk)
       if (chunked) flowing = socket.write('\r\n')
       socket.uncork()
-      if (!flowing) body.pause()
+      // A chunk larger than the high-water mark is "too much" even when the kernel has taken all of it.
+      if (!flowing && socket.writableLength >= socket.writableHighWaterMark) body.pause()
     }
 
     const onDrain = () => body.resume()
@@ -243,17 +252,26 @@ export class Exchange implements ResponseSink {
 
 /** A connection to a target, serving one exchange at a time, and back in its pool's idle list between them. */
 class Connection {
+  readonly socket: Socket
   private exchange: Exchange | undefined
   /** Requests completed on it. */
   served = 0
 
   /** `idle`: the pool's list to go back to after a request; none for a connection used once. */
   constructor(
-    readonly socket: Socket,
+    target: ProxyTarget,
     private readonly idle: Connection[] | undefined,
     onClosed: () => void,
   ) {
-    socket.on('data', (chunk: Buffer) => this.read(chunk))
+    const socket = connectTo(target, {
+      buffer: READS,
+      callback: (length) => {
+        this.read(Buffer.from(READS.subarray(0, length)))
+        // Pausing is the exchange's to do, through the socket.
+        return true
+      },
+    })
+    this.socket = socket
     socket.on('end', () => this.readEnd())
     // Every failure ends in 'close', which fails the exchange under way.
     socket.on('error', () => {})

@@ -1,5 +1,5 @@
 import {type ClientRequest, request as httpRequest, type IncomingMessage, type RequestOptions} from 'node:http'
-import {connect, type LookupFunction, type Socket, type TcpNetConnectOpts} from 'node:net'
+import {connect, type LookupFunction, type OnReadOpts, type Socket, type TcpNetConnectOpts} from 'node:net'
 import type {HeaderLines} from './forwarding.js'
 
 export type ProxyTarget = {kind: 'port'; port: number} | {kind: 'unix'; path: string}
@@ -13,9 +13,9 @@ const bothLoopbacks: LookupFunction = (_hostname, options, callback) => {
 /** How the proxy reaches a port: on either loopback address, and without Nagle, so that what it writes goes out at once instead of waiting for the upstream's ACK. */
 const PORT_CONNECTION: Omit<TcpNetConnectOpts, 'port'> = {host: 'localhost', lookup: bothLoopbacks, autoSelectFamily: true, noDelay: true}
 
-/** A new connection to `target`. */
-export function connectTo(target: ProxyTarget): Socket {
-  return target.kind === 'unix' ? connect({path: target.path}) : connect({...PORT_CONNECTION, port: target.port})
+/** A new connection to `target`; `onread`: see net.connect, for a reader that takes the bytes itself. */
+export function connectTo(target: ProxyTarget, onread?: OnReadOpts): Socket {
+  return target.kind === 'unix' ? connect({path: target.path, onread}) : connect({...PORT_CONNECTION, port: target.port, onread})
 }
 
 /** An upgrade request for `target`, on a connection of its own, which the upgrade keeps. */
