@@ -84,14 +84,16 @@ class Relay implements ResponseHandler {
    * of a large body are. Such a write goes out at once instead, and the upstream is paused only when
    * the client has not taken it: waiting for 'drain' after every chunk would stall the body as often.
    */
-  body(chunk: Buffer): void {
+  body(chunk: Buffer): boolean {
     const {response} = this
-    if (response.write(chunk)) return
+    if (response.write(chunk)) return false
     response.socket?.uncork()
-    if (response.writableLength < response.writableHighWaterMark) return
+    if (response.writableLength === 0) return true
+    if (response.writableLength < response.writableHighWaterMark) return false
     const exchange = this.exchange!
     exchange.pause()
     this.response.once('drain', () => exchange.resume())
+    return false
   }
 
   end(trailers: HeaderLines): void {

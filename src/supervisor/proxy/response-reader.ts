@@ -127,7 +127,8 @@ export class ResponseReader {
 
   private keepPartial(data: Buffer, offset: number): void {
     if (data.length - offset > MAX_HEAD_BYTES) throw new MalformedResponse('response head or chunk line too long')
-    this.partial = data.subarray(offset)
+    // A copy: the bytes pushed may be overwritten once push returns (see ResponseSink.body).
+    this.partial = Buffer.from(data.subarray(offset))
   }
 
   private readLine(text: string): void {

@@ -14,11 +14,14 @@ const IDLE_TIMEOUT_MS = 1_000
 
 /**
  * Where every connection to a target reads into, shared since reads are handled one at a time and
- * copied out before the next. Node's own reads stop at 64 KiB and give each its own buffer; a large
- * body arrives in fewer, larger reads here, and each goes on in one write, and a small answer takes a
- * copy of its own size only.
+ * copied out before the next. Node's own reads stop at 64 KiB and give each its own buffer, which
+ * piles up as garbage until V8 counts enough of it to collect: a large body arrives here in fewer,
+ * larger reads, each goes on in one write, and is copied into the connection's own buffer, used
+ * again as soon as the client has taken what it held. A small read takes a copy of its own size.
  */
 const READS = Buffer.allocUnsafe(256 * 1024)
+/** Reads from this size up are copied into the connection's own buffer; smaller ones into Node's pool. */
+const OWN_BUFFER_FROM = 16 * 1024
 
 export interface UpstreamRequest {
   /** The request line and header lines, ready to write. */
@@ -40,6 +43,12 @@ export interface ExchangeFailure {
 }
 
 export interface ResponseHandler extends ResponseSink {
+  /**
+   * Takes part of the body. True when nothing holds on to `chunk` once this returns (the client
+   * has all of it): its memory is then used again for the next read. Anything that keeps a chunk
+   * (a copy for a recording) must copy it.
+   */
+  body(chunk: Buffer): boolean
   /** The head came without any of the body, which may follow much later (event streams, long polls): time to send the head on its own. */
   headAlone(): void
   /** The connection failed or the response could not be read; nothing more will come. */
@@ -102,6 +111,8 @@ export class Exchange implements ResponseSink {
   /** The head has been handed on, and nothing after it yet. */
   private headOnly = false
   private stopUpload = () => {}
+  /** Something still holds on to a part of the bytes last received. */
+  held = false
 
   constructor(
     private readonly connection: Connection,
@@ -119,6 +130,7 @@ export class Exchange implements ResponseSink {
    */
   receive(chunk: Buffer): 'complete' | 'incomplete' | 'unreadable' {
     this.responded = true
+    this.held = false
     try {
       this.reader.push(chunk)
     } catch {
@@ -171,7 +183,7 @@ export class Exchange implements ResponseSink {
   body(chunk: Buffer): void {
     if (this.finished) return
     this.headOnly = false
-    this.handler.body(chunk)
+    if (!this.handler.body(chunk)) this.held = true
   }
 
   end(trailers: HeaderLines): void {
@@ -212,8 +224,11 @@ export class Exchange implements ResponseSink {
     if (!this.finished) this.connection.socket.pause()
   }
 
+  /** The client has taken everything written to it. */
   resume(): void {
-    if (!this.finished) this.connection.socket.resume()
+    if (this.finished) return
+    this.connection.drained(this)
+    this.connection.socket.resume()
   }
 
   /** Streams the request's body after its head, at the pace the upstream reads it. */
@@ -254,6 +269,10 @@ export class Exchange implements ResponseSink {
 class Connection {
   readonly socket: Socket
   private exchange: Exchange | undefined
+  /** Where large reads are copied to. */
+  private own: Buffer | undefined
+  /** The one last left with a client that had not taken all of it: free again once that client has drained. */
+  private lent: Buffer | undefined
   /** Requests completed on it. */
   served = 0
 
@@ -266,7 +285,7 @@ class Connection {
     const socket = connectTo(target, {
       buffer: READS,
       callback: (length) => {
-        this.read(Buffer.from(READS.subarray(0, length)))
+        this.read(length)
         // Pausing is the exchange's to do, through the socket.
         return true
       },
@@ -293,6 +312,8 @@ class Connection {
     this.socket.setTimeout(request.body ? 0 : responseTimeoutMs)
     const exchange = new Exchange(this, handler, request, responseTimeoutMs)
     this.exchange = exchange
+    // Lent to the last exchange's client, which may not have drained.
+    this.lent = undefined
     this.socket.write(request.head, 'latin1')
     if (request.body) exchange.upload(request.body, request.chunked)
     return exchange
@@ -302,11 +323,31 @@ class Connection {
     this.socket.destroy()
   }
 
-  private read(chunk: Buffer): void {
+  /** The client of `exchange` has taken everything written to it, what was lent included. */
+  drained(exchange: Exchange): void {
+    if (exchange !== this.exchange || !this.lent) return
+    this.own = this.lent
+    this.lent = undefined
+  }
+
+  private read(length: number): void {
     const exchange = this.exchange
     // Bytes nobody asked for: the server is out of step with us, and nothing it sends can be trusted.
     if (!exchange || exchange.finished) return this.destroy()
+    let chunk: Buffer
+    if (length < OWN_BUFFER_FROM) {
+      chunk = Buffer.from(READS.subarray(0, length))
+    } else {
+      this.own ??= Buffer.allocUnsafeSlow(READS.length)
+      READS.copy(this.own, 0, 0, length)
+      chunk = this.own.subarray(0, length)
+    }
+
     const outcome = exchange.receive(chunk)
+    if (exchange.held && chunk.buffer === this.own?.buffer) {
+      this.lent = this.own
+      this.own = undefined
+    }
     if (outcome === 'unreadable') this.destroy()
     else if (outcome === 'complete') this.settle(exchange)
   }
