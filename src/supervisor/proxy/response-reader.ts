@@ -127,7 +127,7 @@ export class ResponseReader {
 
   private keepPartial(data: Buffer, offset: number): void {
     if (data.length - offset > MAX_HEAD_BYTES) throw new MalformedResponse('response head or chunk line too long')
-    // A copy: the bytes pushed may be overwritten once push returns (see ResponseSink.body).
+    // A copy: whoever pushed the bytes may use their memory again once push returns.
     this.partial = Buffer.from(data.subarray(offset))
   }
 

@@ -13,11 +13,11 @@ import {connectTo, type ProxyTarget} from './upstream.js'
 const IDLE_TIMEOUT_MS = 1_000
 
 /**
- * Where every connection to a target reads into, shared since reads are handled one at a time and
- * copied out before the next. Node's own reads stop at 64 KiB and give each its own buffer, which
- * piles up as garbage until V8 counts enough of it to collect: a large body arrives here in fewer,
- * larger reads, each goes on in one write, and is copied into the connection's own buffer, used
- * again as soon as the client has taken what it held. A small read takes a copy of its own size.
+ * Where every connection to a target reads into (net's onread), shared since reads are handled one
+ * at a time and copied out before the next. Node's own reads stop at 64 KiB and give each a new
+ * buffer, garbage that piles up until V8 has counted enough of it to collect. Here a large body
+ * comes in fewer, larger reads, each goes on in one write, and is copied into the connection's own
+ * buffer, used again once the client has taken it; a small read gets a copy of its own size.
  */
 const READS = Buffer.allocUnsafe(256 * 1024)
 /** Reads from this size up are copied into the connection's own buffer; smaller ones into Node's pool. */
@@ -242,7 +242,7 @@ export class Exchange implements ResponseSink {
       let flowing = socket.write(chunk)
       if (chunked) flowing = socket.write('\r\n')
       socket.uncork()
-      // A chunk larger than the high-water mark is "too much" even when the kernel has taken all of it.
+      // A write says to wait after any chunk larger than the high-water mark; wait only when bytes stay queued.
       if (!flowing && socket.writableLength >= socket.writableHighWaterMark) body.pause()
     }
 
