@@ -9,6 +9,7 @@ import {exposeLocal} from './local-endpoint.js'
 import {BENCH_PROVIDER, rssMb} from './scale.js'
 
 const ROUNDS = 5
+/** The origin's /1g answer. */
 const DOWNLOAD_BYTES = 2 ** 30
 const DOWNLOAD = fileURLToPath(new URL('download.js', import.meta.url))
 const MAX_SMALL_COST = 0.05
@@ -33,8 +34,8 @@ async function record(home, on) {
   await new Promise((resolve) => setTimeout(resolve, SETTINGS_APPLIED_MS))
 }
 
-async function download(url, host) {
-  const {stdout} = await runCommand([process.execPath, DOWNLOAD, url, host], process.env)
+async function download(url, headers) {
+  const {stdout} = await runCommand([process.execPath, DOWNLOAD, url, JSON.stringify(headers)], process.env)
   const {bytes, ms} = JSON.parse(stdout)
   if (bytes !== DOWNLOAD_BYTES) throw new Error(`the download through the proxy brought ${bytes} bytes of ${DOWNLOAD_BYTES}`)
   return ms
@@ -44,14 +45,14 @@ async function measureCost(home, originPort) {
   const endpoint = await exposeLocal(home, originPort)
   const runs = {off: [], on: [], downloadOff: [], downloadOn: []}
   const url = `http://127.0.0.1:${endpoint.proxyPort}/`
-  const downloadUrl = `${url}download?bytes=${DOWNLOAD_BYTES}`
+  const downloadUrl = `${url}1g`
   try {
     for (let round = 0; round < ROUNDS; round++) {
       // Alternating which goes first, so that neither always follows the other's garbage.
       for (const on of round % 2 === 0 ? [false, true] : [true, false]) {
         await record(home, on)
         ;(on ? runs.on : runs.off).push(await loadHttp(url, endpoint.headers))
-        ;(on ? runs.downloadOn : runs.downloadOff).push(await download(downloadUrl, endpoint.headers.host))
+        ;(on ? runs.downloadOn : runs.downloadOff).push(await download(downloadUrl, endpoint.headers))
       }
     }
   } finally {

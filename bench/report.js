@@ -52,9 +52,13 @@ export function renderTable(rows) {
       row.met === undefined ? '' : row.met ? 'yes' : 'NO',
     ]
   })
-  const widths = COLUMNS.map((name, i) => Math.max(name.length, ...cells.map((line) => line[i].length)))
+  return aligned(COLUMNS, cells)
+}
+
+function aligned(header, cells) {
+  const widths = header.map((name, i) => Math.max(name.length, ...cells.map((line) => line[i].length)))
   const line = (values) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd()
-  return [line(COLUMNS), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')
 }
 
 function describeTarget({target, unit}) {
@@ -66,8 +70,41 @@ function describeTarget({target, unit}) {
 
 function format(n, unit) {
   if (unit === 'req/s') return `${Math.round(n)} req/s`
+  if (unit === 'MiB/s') return `${Math.round(n)} MiB/s`
   if (unit === 'MB') return `${n.toFixed(1)} MB`
   // autocannon's latencies come in whole milliseconds: 0 means under one.
   if (n === 0) return '<1 ms'
   return `${n.toFixed(n < 10 ? 2 : 1)} ms`
+}
+
+/**
+ * The proxies side by side, as the issue that asked for them tabulates them: per load, each one's
+ * ratio to direct in the same rounds and the CPU it spent per request, and whether tunnelctl met its
+ * target (Caddy's ratio, and 0.7 of nginx's).
+ */
+export function renderComparison(rows) {
+  const compared = rows.filter((row) => row.comparison)
+  const proxies = [...new Set(compared.map((row) => row.comparison.proxy))]
+  const loads = [...new Set(compared.map((row) => row.comparison.row))]
+  const header = ['row', ...proxies, 'target', 'met']
+  const cells = loads.map((load) => {
+    const of = (proxy) => compared.find((row) => row.comparison.row === load && row.comparison.proxy === proxy)
+    const tunnelctl = of('tunnelctl')
+    return [
+      load,
+      ...proxies.map((proxy) => {
+        const row = of(proxy)
+        return row ? `${row.ratio.toFixed(2)} (${cpu(row.cpuUs)})` : ''
+      }),
+      tunnelctl?.target ? `>= ${tunnelctl.target.minRatio.toFixed(2)}` : '',
+      tunnelctl?.met === undefined ? '' : tunnelctl.met ? 'yes' : 'NO',
+    ]
+  })
+  return aligned(header, cells)
+}
+
+/** CPU per request (per round trip, or per download), in the unit that keeps it short. */
+function cpu(us) {
+  if (us === undefined || Number.isNaN(us)) return 'CPU ?'
+  return us >= 10_000 ? `${(us / 1e6).toFixed(2)} s CPU` : `${Math.round(us)} µs CPU`
 }

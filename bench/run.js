@@ -13,7 +13,8 @@ import {LOCAL_HOST} from './local-endpoint.js'
 import {startOrigin} from './origin-process.js'
 import {measureProxyLoad} from './proxy-load.js'
 import {measureRecording} from './recording.js'
-import {judge, machine, renderTable, writeResults} from './report.js'
+import {startPeers, stopPeers} from './peers.js'
+import {judge, machine, renderComparison, renderTable, writeResults} from './report.js'
 import {BENCH_PROVIDER, measureScale} from './scale.js'
 import {measureTimeToUrl} from './time-to-url.js'
 import {measureWebSocket} from './websocket.js'
@@ -22,10 +23,13 @@ const RESULTS = fileURLToPath(new URL('results.json', import.meta.url))
 // Quick tunnels for the scale section point at ports from here up; nothing needs to listen there.
 const FIRST_TUNNEL_PORT = 41_000
 
+/** Sections named on the command line (`node bench/run.js proxy WebSocket`) run alone, and their figures are printed but not recorded: a part of a run is no record. */
+const only = process.argv.slice(2)
 const startedAt = new Date()
 const machineAtStart = machine()
 const home = new BenchHome()
 let origin
+let peers = []
 /** Pids still running after `supervisor stop`, killed by the cleanup: there should be none. */
 let leftAfterStop = []
 const rows = []
@@ -47,16 +51,18 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 try {
   await configure()
   origin = await startOrigin()
+  peers = await startPeers(origin.port)
+  for (const peer of peers) if (peer.skipped) console.error(`bench: ${peer.name} left out: ${peer.skipped}`)
   const sections = [
     ['cold start', () => measureColdStart(home)],
     ['CLI latency', () => measureCliLatency(home, {tunnels: 0, withVersion: true})],
     ['time to URL', () => measureTimeToUrl(home, origin.port)],
-    ['proxy', () => measureProxyLoad(home, origin.port)],
-    ['WebSocket', () => measureWebSocket(home, origin.port)],
+    ['proxy', () => measureProxyLoad(home, origin.port, peers)],
+    ['WebSocket', () => measureWebSocket(home, origin.port, peers)],
     ['scale', () => measureScale(home, {originPort: origin.port, firstTunnelPort: FIRST_TUNNEL_PORT})],
     ['recording', () => measureRecording(home, origin.port)],
-  ]
-  for (const [name, measure] of sections.filter(([name]) => only.length === 0 || only.includes(name))) {
+  ].filter(([name]) => only.length === 0 || only.includes(name))
+  for (const [name, measure] of sections) {
     if (interrupted) break
     console.error(`bench: ${name}…`)
     try {
@@ -71,6 +77,7 @@ try {
   failed = true
   console.error(error)
 } finally {
+  await stopPeers(peers)
   await origin?.stop()
   leftAfterStop = await home.cleanup()
   if (leftAfterStop.length > 0) console.error(`bench: killed ${leftAfterStop.length} process(es) that outlived \`supervisor stop\`: ${leftAfterStop.join(', ')}`)
@@ -87,21 +94,20 @@ const results = {
     'Medians of repeated runs; each ratio is to a baseline measured in the same run.',
     'CLI times are wall time from spawn to exit of `node bin/run.js …`, interleaved with `node -e 0` runs.',
     'Time to URL: the moment is when the fake cloudflared wrote its URL row (FAKE_CLOUDFLARED_REGISTER_DELAY_MS=0: it registers its connection right after, so the tunnel is usable then); overhead = URL on the CLI stdout minus that moment.',
-    'Proxy: autocannon in its own process, the origin (bench/origin.js) in another, the proxy in the supervisor; 5 rounds of direct, proxied and proxied with auth one after another, medians over the rounds (a ratio is the median of the ratios within each round); latency in whole ms (autocannon).',
+    'Proxy: autocannon (or the download client, bench/download.js) in its own process, the origin (bench/origin.js) in another, tunnelctl\'s proxy in the supervisor, Caddy (reverse_proxy) and nginx (one worker, upstream keepalive, proxy_buffering on as by default) in front of the same origin when installed; rounds of direct, tunnelctl (and with auth on the first row), Caddy and nginx one after another, medians over the rounds (a ratio is the median of the ratios within each round); latency in whole ms (autocannon). CPU: utime+stime from /proc of the supervisor (all of tunnelctl\'s proxy work) or of the peer\'s processes, before and after each load, per request including warm-up (per round trip for WebSocket, per download for the 1 GiB row).',
     'Scale: tunnels and endpoints started through the control socket, 100 concurrent POSTs each, on a freshly started supervisor; the printf provider takes ~0 ms, so restore times are tunnelctl\'s own.',
   ],
   results: rows,
   leftAfterSupervisorStop: leftAfterStop.length,
 }
-// A run of some sections only is no record of the whole: it is printed, not written.
 if (only.length === 0) writeResults(RESULTS, results)
-else console.error(JSON.stringify(rows.map(({metric, stats}) => ({metric, rounds: stats?.rounds?.map(Math.round)}))))
 const {cpu, cores, node, loadAverage1mAtStart, loadAverage1mAtEnd} = results.machine
 const load = `load ${loadAverage1mAtStart.toFixed(1)} at start, ${loadAverage1mAtEnd.toFixed(1)} at end`
 console.log(`tunnelctl bench, ${results.date}, ${cores} x ${cpu}, Node ${node}, ${load}, ${results.durationSeconds} s\n`)
 console.log(renderTable(rows))
+if (rows.some((row) => row.comparison)) console.log(`\nEach proxy's ratio to direct (CPU it spent per request):\n${renderComparison(rows)}`)
 console.log(`\n${results.notes.join('\n')}`)
-if (only.length === 0) console.log(`\nWrote ${RESULTS}.`)
+console.log(only.length === 0 ? `\nWrote ${RESULTS}.` : `\nOnly ${only.join(', ')}: ${RESULTS} left as it was.`)
 process.exitCode = failed ? 1 : 0
 
 async function configure() {

@@ -1,37 +1,49 @@
-// Item 5: one WebSocket message's round trip (sent, echoed by the origin, received), sequential,
-// on a connection straight to the origin and on one through the proxy, in alternating blocks.
+// One WebSocket message's round trip (sent, echoed by the origin, received), sequential, on a
+// connection straight to the origin, on one through tunnelctl's proxy and on one through each peer,
+// in alternating blocks.
 import {once} from 'node:events'
 import {performance} from 'node:perf_hooks'
 import WebSocket from 'ws'
-import {summarize} from './harness.js'
+import {median, summarize} from './harness.js'
 import {exposeLocal} from './local-endpoint.js'
+import {comparisonRows, measured, variants} from './proxy-load.js'
 
 const WARMUP = 200
 const ROUND_TRIPS = 2000
 const BLOCK = 100
 const MESSAGE = 'x'.repeat(64)
 
-export async function measureWebSocket(home, originPort) {
+export async function measureWebSocket(home, originPort, peers) {
   const endpoint = await exposeLocal(home, originPort)
-  const direct = await connect(`ws://127.0.0.1:${originPort}/`, {})
-  const proxied = await connect(`ws://127.0.0.1:${endpoint.proxyPort}/`, endpoint.headers)
+  const ways = variants(home, originPort, endpoint, peers)
+  const sockets = []
   try {
-    await roundTrips(direct, WARMUP)
-    await roundTrips(proxied, WARMUP)
-    const samples = {direct: [], proxied: []}
+    for (const way of ways) sockets.push(await connect(`ws://127.0.0.1:${way.port}/`, way.headers))
+    for (const socket of sockets) await roundTrips(socket, WARMUP)
+    const samples = ways.map(() => [])
+    const cpuUs = ways.map(() => 0)
     for (let done = 0; done < ROUND_TRIPS; done += BLOCK) {
-      samples.direct.push(...(await roundTrips(direct, BLOCK)))
-      samples.proxied.push(...(await roundTrips(proxied, BLOCK)))
+      for (const [index, way] of ways.entries()) {
+        const {times, cpuUs: spent} = await measured(way, async () => ({times: await roundTrips(sockets[index], BLOCK)}))
+        samples[index].push(...times)
+        cpuUs[index] += spent ?? Number.NaN
+      }
     }
 
-    const directStats = summarize(samples.direct)
+    // Round trips per second, so that a ratio to direct reads as the other rows' do: higher is better.
+    const stats = (index) => ({...summarize(samples[index]), roundTripsPerSecond: 1000 / median(samples[index])})
+    const row = 'WebSocket echo round trip'
+    const measure = (name) => {
+      const index = ways.findIndex((way) => way.name === name)
+      return {stats: stats(index), ratio: median(samples[0]) / median(samples[index]), cpuUs: cpuUs[index] / ROUND_TRIPS}
+    }
+
     return [
-      {metric: 'WebSocket: echo round trip, direct', unit: 'ms', stats: directStats, note: `${ROUND_TRIPS} sequential ${MESSAGE.length}-byte messages`},
-      {metric: 'WebSocket: echo round trip, through the proxy', unit: 'ms', stats: summarize(samples.proxied), baseline: {label: 'direct', stats: directStats}},
+      {metric: `${row}: direct`, unit: 'ms', stats: stats(0), note: `${ROUND_TRIPS} sequential ${MESSAGE.length}-byte messages per way, in blocks of ${BLOCK}; ratios are direct's median over the proxy's`},
+      ...comparisonRows(row, ways, 'ms', measure, stats(0)),
     ]
   } finally {
-    direct.terminate()
-    proxied.terminate()
+    for (const socket of sockets) socket.terminate()
     await endpoint.stop()
   }
 }

@@ -1,6 +1,7 @@
+import {createHash, randomBytes} from 'node:crypto'
 import {once} from 'node:events'
 import {mkdtemp, rm} from 'node:fs/promises'
-import {request as httpRequest, type RequestListener} from 'node:http'
+import {type IncomingMessage, request as httpRequest, type RequestListener} from 'node:http'
 import {type AddressInfo, createServer as createNetServer, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -199,6 +200,40 @@ describe('reaching the upstream', () => {
 })
 
 describe('streaming', () => {
+  it('passes large bodies on byte for byte to clients that read slowly and quickly at once, over kept connections', async () => {
+    // The proxy reads the app's bytes into buffers it uses again once a client has taken them: a
+    // client that lags behind must never get bytes of a later read, nor another client's.
+    const bodies = new Map(['/a', '/b', '/c', '/d'].map((path) => [path, randomBytes(12 * 1024 * 1024 + 17)]))
+    const {port} = await upstreamOnPort((request, response) => {
+      const body = bodies.get(request.url!)!
+      // Half of them by Content-Length, half in chunks of odd sizes.
+      if (request.url === '/a' || request.url === '/c') response.writeHead(200, {'content-length': body.length})
+      for (let offset = 0; offset < body.length; offset += 100_003) response.write(body.subarray(offset, offset + 100_003))
+      response.end()
+    })
+    harness.proxy.setRoute('app.test', {source: AN_ENDPOINT, target: {kind: 'port', port}})
+
+    const fetchBody = async (path: string, slow: boolean) => {
+      const get = httpRequest({host: '127.0.0.1', port: harness.proxy.port, path, headers: {host: 'app.test'}})
+      defer(() => get.destroy())
+      get.end()
+      const [response] = (await once(get, 'response')) as [IncomingMessage]
+      const hash = createHash('sha256')
+      for await (const chunk of response) {
+        hash.update(chunk as Buffer)
+        if (slow) await delay(2)
+      }
+
+      return hash.digest('hex')
+    }
+
+    const sha = (path: string) => createHash('sha256').update(bodies.get(path)!).digest('hex')
+    for (let round = 0; round < 2; round++) {
+      const got = await Promise.all([fetchBody('/a', true), fetchBody('/b', false), fetchBody('/c', false), fetchBody('/d', true)])
+      expect(got, `round ${round}`).toEqual(['/a', '/b', '/c', '/d'].map(sha))
+    }
+  })
+
   it('passes an upload on chunk by chunk, before the client has finished sending', async () => {
     let firstChunk!: (chunk: string) => void
     const firstChunkArrived = new Promise<string>((resolve) => (firstChunk = resolve))

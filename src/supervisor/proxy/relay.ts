@@ -81,12 +81,23 @@ class Relay implements ResponseHandler {
     this.response.flushHeaders()
   }
 
-  body(chunk: Buffer): void {
+  /**
+   * node:http holds every write back until the next tick (so that the head goes out with the body),
+   * and says to wait whenever a write is larger than the socket's high-water mark, which most reads
+   * of a large body are. Such a write goes out at once instead, and the upstream is paused only when
+   * the client has not taken it: waiting for 'drain' after every chunk would stall the body as often.
+   */
+  body(chunk: Buffer): boolean {
     this.recording?.body(chunk)
-    if (this.response.write(chunk)) return
+    const {response} = this
+    if (response.write(chunk)) return false
+    response.socket?.uncork()
+    if (response.writableLength === 0) return true
+    if (response.writableLength < response.writableHighWaterMark) return false
     const exchange = this.exchange!
     exchange.pause()
     this.response.once('drain', () => exchange.resume())
+    return false
   }
 
   end(trailers: HeaderLines): void {

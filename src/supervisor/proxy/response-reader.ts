@@ -127,7 +127,8 @@ export class ResponseReader {
 
   private keepPartial(data: Buffer, offset: number): void {
     if (data.length - offset > MAX_HEAD_BYTES) throw new MalformedResponse('response head or chunk line too long')
-    this.partial = data.subarray(offset)
+    // A copy: whoever pushed the bytes may use their memory again once push returns.
+    this.partial = Buffer.from(data.subarray(offset))
   }
 
   private readLine(text: string): void {

@@ -12,6 +12,17 @@ import {connectTo, type ProxyTarget} from './upstream.js'
  */
 const IDLE_TIMEOUT_MS = 1_000
 
+/**
+ * Where every connection to a target reads into (net's onread), shared since reads are handled one
+ * at a time and copied out before the next. Node's own reads stop at 64 KiB and give each a new
+ * buffer, garbage that piles up until V8 has counted enough of it to collect. Here a large body
+ * comes in fewer, larger reads, each goes on in one write, and is copied into the connection's own
+ * buffer, used again once the client has taken it; a small read gets a copy of its own size.
+ */
+const READS = Buffer.allocUnsafe(256 * 1024)
+/** Reads from this size up are copied into the connection's own buffer; smaller ones into Node's pool. */
+const OWN_BUFFER_FROM = 16 * 1024
+
 export interface UpstreamRequest {
   /** The request line and header lines, ready to write. */
   head: string
@@ -32,6 +43,12 @@ export interface ExchangeFailure {
 }
 
 export interface ResponseHandler extends ResponseSink {
+  /**
+   * Takes part of the body. True when nothing holds on to `chunk` once this returns (the client
+   * has all of it): its memory is then used again for the next read. Anything that keeps a chunk
+   * (a copy for a recording) must copy it.
+   */
+  body(chunk: Buffer): boolean
   /** The head came without any of the body, which may follow much later (event streams, long polls): time to send the head on its own. */
   headAlone(): void
   /** The connection failed or the response could not be read; nothing more will come. */
@@ -77,7 +94,7 @@ export class UpstreamPools {
   private connect(target: ProxyTarget, key: string, keep: boolean): Connection {
     let idle = this.idle.get(key)
     if (!idle) this.idle.set(key, (idle = []))
-    const connection = new Connection(connectTo(target), keep ? idle : undefined, () => this.open.delete(connection))
+    const connection = new Connection(target, keep ? idle : undefined, () => this.open.delete(connection))
     this.open.add(connection)
     return connection
   }
@@ -94,6 +111,8 @@ export class Exchange implements ResponseSink {
   /** The head has been handed on, and nothing after it yet. */
   private headOnly = false
   private stopUpload = () => {}
+  /** Something still holds on to a part of the bytes last received. */
+  held = false
 
   constructor(
     private readonly connection: Connection,
@@ -111,6 +130,7 @@ export class Exchange implements ResponseSink {
    */
   receive(chunk: Buffer): 'complete' | 'incomplete' | 'unreadable' {
     this.responded = true
+    this.held = false
     try {
       this.reader.push(chunk)
     } catch {
@@ -163,7 +183,7 @@ export class Exchange implements ResponseSink {
   body(chunk: Buffer): void {
     if (this.finished) return
     this.headOnly = false
-    this.handler.body(chunk)
+    if (!this.handler.body(chunk)) this.held = true
   }
 
   end(trailers: HeaderLines): void {
@@ -204,8 +224,11 @@ export class Exchange implements ResponseSink {
     if (!this.finished) this.connection.socket.pause()
   }
 
+  /** The client has taken everything written to it. */
   resume(): void {
-    if (!this.finished) this.connection.socket.resume()
+    if (this.finished) return
+    this.connection.drained(this)
+    this.connection.socket.resume()
   }
 
   /** Streams the request's body after its head, at the pace the upstream reads it. */
@@ -219,7 +242,8 @@ export class Exchange implements ResponseSink {
       let flowing = socket.write(chunk)
       if (chunked) flowing = socket.write('\r\n')
       socket.uncork()
-      if (!flowing) body.pause()
+      // A write says to wait after any chunk larger than the high-water mark; wait only when bytes stay queued.
+      if (!flowing && socket.writableLength >= socket.writableHighWaterMark) body.pause()
     }
 
     const onDrain = () => body.resume()
@@ -243,17 +267,30 @@ export class Exchange implements ResponseSink {
 
 /** A connection to a target, serving one exchange at a time, and back in its pool's idle list between them. */
 class Connection {
+  readonly socket: Socket
   private exchange: Exchange | undefined
+  /** Where large reads are copied to. */
+  private own: Buffer | undefined
+  /** The one last left with a client that had not taken all of it: free again once that client has drained. */
+  private lent: Buffer | undefined
   /** Requests completed on it. */
   served = 0
 
   /** `idle`: the pool's list to go back to after a request; none for a connection used once. */
   constructor(
-    readonly socket: Socket,
+    target: ProxyTarget,
     private readonly idle: Connection[] | undefined,
     onClosed: () => void,
   ) {
-    socket.on('data', (chunk: Buffer) => this.read(chunk))
+    const socket = connectTo(target, {
+      buffer: READS,
+      callback: (length) => {
+        this.read(length)
+        // Pausing is the exchange's to do, through the socket.
+        return true
+      },
+    })
+    this.socket = socket
     socket.on('end', () => this.readEnd())
     // Every failure ends in 'close', which fails the exchange under way.
     socket.on('error', () => {})
@@ -275,6 +312,8 @@ class Connection {
     this.socket.setTimeout(request.body ? 0 : responseTimeoutMs)
     const exchange = new Exchange(this, handler, request, responseTimeoutMs)
     this.exchange = exchange
+    // Lent to the last exchange's client, which may not have drained.
+    this.lent = undefined
     this.socket.write(request.head, 'latin1')
     if (request.body) exchange.upload(request.body, request.chunked)
     return exchange
@@ -284,11 +323,31 @@ class Connection {
     this.socket.destroy()
   }
 
-  private read(chunk: Buffer): void {
+  /** The client of `exchange` has taken everything written to it, what was lent included. */
+  drained(exchange: Exchange): void {
+    if (exchange !== this.exchange || !this.lent) return
+    this.own = this.lent
+    this.lent = undefined
+  }
+
+  private read(length: number): void {
     const exchange = this.exchange
     // Bytes nobody asked for: the server is out of step with us, and nothing it sends can be trusted.
     if (!exchange || exchange.finished) return this.destroy()
+    let chunk: Buffer
+    if (length < OWN_BUFFER_FROM) {
+      chunk = Buffer.from(READS.subarray(0, length))
+    } else {
+      this.own ??= Buffer.allocUnsafeSlow(READS.length)
+      READS.copy(this.own, 0, 0, length)
+      chunk = this.own.subarray(0, length)
+    }
+
     const outcome = exchange.receive(chunk)
+    if (exchange.held && chunk.buffer === this.own?.buffer) {
+      this.lent = this.own
+      this.own = undefined
+    }
     if (outcome === 'unreadable') this.destroy()
     else if (outcome === 'complete') this.settle(exchange)
   }

@@ -1,5 +1,5 @@
 import {type ClientRequest, request as httpRequest, type IncomingMessage, type RequestOptions} from 'node:http'
-import {connect, type LookupFunction, type Socket, type TcpNetConnectOpts} from 'node:net'
+import {connect, type LookupFunction, type OnReadOpts, type Socket, type TcpNetConnectOpts} from 'node:net'
 import {connect as connectTls} from 'node:tls'
 import {localAddress, type Scheme} from '../../protocol/local-target.js'
 import type {HeaderLines} from './forwarding.js'
@@ -17,13 +17,28 @@ const bothLoopbacks: LookupFunction = (_hostname, options, callback) => {
 const PORT_CONNECTION: Omit<TcpNetConnectOpts, 'port'> = {host: 'localhost', lookup: bothLoopbacks, autoSelectFamily: true, noDelay: true}
 
 /**
- * A new connection to `target`. An https server on a port is the user's own local dev server, whose
- * certificate is almost always self-signed: it is not verified (cloudflared's --no-tls-verify).
+ * A new connection to `target`; `onread`: see net.connect, for a reader that takes the bytes itself.
+ * An https server on a port is the user's own local dev server, whose certificate is almost always
+ * self-signed: it is not verified (cloudflared's --no-tls-verify).
  */
-export function connectTo(target: ProxyTarget): Socket {
-  if (target.kind === 'unix') return connect({path: target.path})
-  if (target.scheme === 'https') return connectTls({...PORT_CONNECTION, port: target.port, servername: 'localhost', rejectUnauthorized: false})
-  return connect({...PORT_CONNECTION, port: target.port})
+export function connectTo(target: ProxyTarget, onread?: OnReadOpts): Socket {
+  if (target.kind === 'unix') return connect({path: target.path, onread})
+  if (target.scheme === 'https') return readingInto(connectTls({...PORT_CONNECTION, port: target.port, servername: 'localhost', rejectUnauthorized: false}), onread)
+  return connect({...PORT_CONNECTION, port: target.port, onread})
+}
+
+/** A TLS socket takes no onread: what it decrypts is handed to the reader the same way, a buffer at a time. */
+function readingInto(socket: Socket, onread: OnReadOpts | undefined): Socket {
+  if (!onread) return socket
+  socket.on('data', (chunk: Buffer) => {
+    for (let at = 0; at < chunk.length; ) {
+      const buffer = typeof onread.buffer === 'function' ? onread.buffer() : onread.buffer
+      const length = chunk.copy(buffer, 0, at)
+      at += length
+      onread.callback(length, buffer)
+    }
+  })
+  return socket
 }
 
 /** An upgrade request for `target`, on a connection of its own, which the upgrade keeps. */
