@@ -128,6 +128,9 @@ describe('expose start', () => {
     const reply = await visit(lanPort, `devbox.test:${lanPort}`, {path: '/hello?x=1'})
     expect(reply.status, reply.body).toBe(200)
     expect(JSON.parse(reply.body)).toMatchObject({secure: true, url: '/hello?x=1', host: `devbox.test:${lanPort}`})
+    const big = await visit(lanPort, `devbox.test:${lanPort}`, {path: '/big'})
+    expect(big.body.length).toBe(BIG_BODY.length)
+    expect(big.body === BIG_BODY, 'a large body over TLS arrives whole and in order').toBe(true)
 
     const client = new WebSocket(`ws://127.0.0.1:${lanPort}/echo`, {headers: {host: `devbox.test:${lanPort}`}})
     cleanups.push(() => client.terminate())
@@ -156,6 +159,9 @@ describe('expose start', () => {
   })
 })
 
+/** Larger than any one read from the TLS connection, and than the proxy's read buffer: the body arrives in many pieces. */
+const BIG_BODY = Array.from({length: 40_000}, (_, i) => `line ${i}\n`).join('')
+
 /**
  * A local https server as dev servers run one: a self-signed certificate for localhost, made with
  * openssl in a temporary directory. It answers JSON saying what it saw, and echoes WebSocket messages.
@@ -166,6 +172,12 @@ async function httpsDevServer(): Promise<{port: number; server: HttpsServer}> {
   const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')]
   await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', cert])
   const server = createHttpsServer({key: readFileSync(key), cert: readFileSync(cert)}, (request, response) => {
+    if (request.url === '/big') {
+      response.setHeader('content-type', 'text/plain')
+      response.end(BIG_BODY)
+      return
+    }
+
     response.setHeader('content-type', 'application/json')
     response.end(JSON.stringify({secure: 'encrypted' in request.socket, url: request.url, host: request.headers.host}))
   })
