@@ -33,8 +33,6 @@ let peers = []
 /** Pids still running after `supervisor stop`, killed by the cleanup: there should be none. */
 let leftAfterStop = []
 const rows = []
-// `node bench/run.js recording proxy` runs only the sections named.
-const only = process.argv.slice(2)
 let failed = false
 let interrupted = false
 
