@@ -22,10 +22,20 @@ const RSS_ALLOWANCE_MB = 20
 /** The supervisor applies settings once a second. */
 const SETTINGS_APPLIED_MS = 1500
 
-export async function measureRecording(home, originPort) {
-  const rows = [...(await measureCost(home, originPort)), ...(await measureMemory(home, originPort))]
-  await home.cli(['config', 'unset', 'inspect.keep'])
-  return rows
+export async function measureRecordingCost(home, originPort) {
+  try {
+    return await measureCost(home, originPort)
+  } finally {
+    await home.cli(['config', 'unset', 'inspect.keep'])
+  }
+}
+
+export async function measureRecordingMemory(home, originPort) {
+  try {
+    return await measureMemory(home, originPort)
+  } finally {
+    await home.cli(['config', 'unset', 'inspect.keep'])
+  }
 }
 
 async function record(home, on) {

@@ -12,7 +12,7 @@ import {BenchHome} from './home.js'
 import {LOCAL_HOST} from './local-endpoint.js'
 import {startOrigin} from './origin-process.js'
 import {measureProxyLoad} from './proxy-load.js'
-import {measureRecording} from './recording.js'
+import {measureRecordingCost, measureRecordingMemory} from './recording.js'
 import {judge, machine, renderTable, writeResults} from './report.js'
 import {BENCH_PROVIDER, measureScale} from './scale.js'
 import {measureTimeToUrl} from './time-to-url.js'
@@ -29,7 +29,7 @@ let origin
 /** Pids still running after `supervisor stop`, killed by the cleanup: there should be none. */
 let leftAfterStop = []
 const rows = []
-// `node bench/run.js recording proxy` runs only the sections named.
+// `node bench/run.js recording proxy` runs only the sections named; `'recording memory'` only that one.
 const only = process.argv.slice(2)
 let failed = false
 let interrupted = false
@@ -54,9 +54,12 @@ try {
     ['proxy', () => measureProxyLoad(home, origin.port)],
     ['WebSocket', () => measureWebSocket(home, origin.port)],
     ['scale', () => measureScale(home, {originPort: origin.port, firstTunnelPort: FIRST_TUNNEL_PORT})],
-    ['recording', () => measureRecording(home, origin.port)],
+    ['recording cost', () => measureRecordingCost(home, origin.port)],
+    ['recording memory', () => measureRecordingMemory(home, origin.port)],
   ]
-  for (const [name, measure] of sections.filter(([name]) => only.length === 0 || only.includes(name))) {
+  // A section runs when named in full or by its first word: `recording` runs both of its sections.
+  const picked = (name) => only.length === 0 || only.includes(name) || only.includes(name.split(' ')[0])
+  for (const [name, measure] of sections.filter(([name]) => picked(name))) {
     if (interrupted) break
     console.error(`bench: ${name}…`)
     try {
