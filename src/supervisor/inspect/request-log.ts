@@ -3,6 +3,7 @@ import {MEGABYTE, SETTINGS} from '../../config/settings.js'
 import {TunnelctlError} from '../../errors.js'
 import {type CapturedBody, MASKED, MASKED_HEADERS, type RecordedRequest, type RequestProtocol, type RequestSource} from '../../protocol/requests.js'
 import type {BodyCapture} from './body-capture.js'
+import {BodySlabs} from './body-slabs.js'
 import {Recording} from './recording.js'
 
 /** How much the log keeps; the supervisor sets them from inspect.* as the settings change. */
@@ -11,7 +12,7 @@ export interface RequestLogLimits {
   keep: number
   /** Bytes kept of each body; 0 keeps none. */
   bodyBytes: number
-  /** Bytes kept of all bodies together; past it, the oldest requests' bodies are dropped. */
+  /** Bytes all recorded requests may take, their entries' estimated sizes and their kept bodies: past it, the oldest requests' bodies are dropped, then the oldest requests. */
   maxMemory: number
 }
 
@@ -73,6 +74,8 @@ export class Entry {
     readonly id: string,
     readonly sequence: number,
     start: RequestStart,
+    /** Where its source's bodies are kept. */
+    readonly slabs: BodySlabs,
   ) {
     this.source = start.source
     this.method = start.method
@@ -132,6 +135,17 @@ export class Entry {
   }
 }
 
+/**
+ * What an entry takes besides its strings, estimated from heap snapshots of the supervisor: the
+ * object, its body captures, its id, and its places in the log's maps and ring.
+ */
+export const ENTRY_BYTES = 600
+
+/** An entry's estimated size, counted under maxMemory with the bodies: at 0.5 KB or so each, 100 rings of 500 would otherwise take a third of the cap again. */
+export function entryBytes(entry: Entry): number {
+  return ENTRY_BYTES + entry.path.length + entry.visitor.length + entry.requestHead.length + entry.responseHead.length
+}
+
 export function joinLines(lines: string[]): string {
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`
 }
@@ -167,9 +181,10 @@ export const DEFAULT_LIMITS: RequestLogLimits = {
 
 /**
  * Every request the proxy passed on (or refused for a route it has), in memory only: a ring per
- * source of `keep` requests, and the first `bodyBytes` of each body while all kept bodies together
- * stay under `maxMemory`, past which the oldest requests' bodies go first. The proxy's tap
- * (Recording) fills entries in; the control routes and the inspector read them.
+ * source of `keep` requests, and the first `bodyBytes` of each body, while the entries' estimated
+ * sizes and the kept bodies together stay under `maxMemory`: past it the oldest requests' bodies go
+ * first, then, should the entries alone reach it, the oldest requests. The proxy's tap (Recording)
+ * fills entries in; the control routes and the inspector read them.
  */
 export class RequestLog {
   limits: RequestLogLimits
@@ -178,6 +193,10 @@ export class RequestLog {
   /** Entries that hold body bytes, oldest first (a Set keeps its order): the order they give them up in under maxMemory. */
   private readonly holding = new Set<Entry>()
   private held = 0
+  /** Bytes counted under maxMemory: `held` and the entries' estimated sizes. */
+  private used = 0
+  /** Each source's kept bodies, off the heap. */
+  private readonly slabs = new Map<string, BodySlabs>()
   private readonly listeners = new Set<(entry: RecordedRequest) => void>()
   private readonly idPrefix = randomBytes(3).readUIntBE(0, 3).toString(36).padStart(5, '0')
   private sequence = 0
@@ -200,12 +219,15 @@ export class RequestLog {
   /** Records a new request, newest in its source's ring, where the oldest is dropped past `keep`: the proxy's tap fills it in. */
   record(start: RequestStart): Recording {
     const key = sourceKey(start.source)
-    const entry = new Entry(`${this.idPrefix}-${++this.sequence}`, this.sequence, start)
+    let slabs = this.slabs.get(key)
+    if (!slabs) this.slabs.set(key, (slabs = new BodySlabs()))
+    const entry = new Entry(`${this.idPrefix}-${++this.sequence}`, this.sequence, start, slabs)
     let ring = this.rings.get(key)
     if (!ring) this.rings.set(key, (ring = []))
     ring.push(entry)
     this.byId.set(entry.id, entry)
     while (ring.length > this.limits.keep) this.drop(ring.shift()!)
+    this.grow(entry, entryBytes(entry))
     return new Recording(this, entry)
   }
 
@@ -215,20 +237,36 @@ export class RequestLog {
    */
   reserve(entry: Entry, capture: BodyCapture, size: number): number {
     const room = Math.min(size, this.limits.bodyBytes - capture.keptBytes)
-    if (room <= 0 || entry.dropped || capture.released) return 0
+    if (room <= 0 || entry.dropped || capture.closed) return 0
     const {maxMemory} = this.limits
-    if (this.held + room > maxMemory) this.makeRoom(entry, room)
-    const granted = Math.max(0, Math.min(room, maxMemory - this.held))
+    if (this.used + room > maxMemory) this.makeRoom(entry, room)
+    const granted = Math.max(0, Math.min(room, maxMemory - this.used))
     if (granted === 0) return 0
     this.holding.add(entry)
     this.held += granted
+    this.used += granted
     return granted
+  }
+
+  /** `entry` takes `bytes` more than it did (its response's head): counted, making room if need be. */
+  grow(entry: Entry, bytes: number): void {
+    if (entry.dropped) return
+    this.used += bytes
+    if (this.used <= this.limits.maxMemory) return
+    this.makeRoom(entry, 0)
+    this.dropOldest(entry)
+  }
+
+  /** `capture` of `entry` has all it will keep: what it kept aside on the heap joins the rest in its source's slabs. */
+  seal(entry: Entry, capture: BodyCapture): void {
+    if (!entry.dropped && !capture.closed) capture.seal(entry.slabs)
   }
 
   /** The request has ended: its listeners hear of it. */
   complete(entry: Entry): void {
     if (entry.complete) return
     entry.finish()
+    if (entry.responseBody) this.seal(entry, entry.responseBody)
     if (entry.dropped || this.listeners.size === 0) return
     const recorded = entry.toRecorded(false)
     for (const listener of this.listeners) listener(recorded)
@@ -256,6 +294,11 @@ export class RequestLog {
     return this.held
   }
 
+  /** Bytes counted under maxMemory: the kept bodies and the entries' estimated sizes. */
+  get usedBytes(): number {
+    return this.used
+  }
+
   /** `listener` hears of every request as it completes, as a summary; call the result to stop. */
   subscribe(listener: (entry: RecordedRequest) => void): () => void {
     this.listeners.add(listener)
@@ -267,6 +310,7 @@ export class RequestLog {
     const key = sourceKey(source)
     for (const entry of this.rings.get(key) ?? []) this.drop(entry)
     this.rings.delete(key)
+    this.slabs.delete(key)
   }
 
   /**
@@ -275,7 +319,7 @@ export class RequestLog {
    */
   async replay(id: string, body?: Buffer): Promise<RecordedRequest> {
     const entry = this.byId.get(id)
-    if (!entry) throw new TunnelctlError('NOT_FOUND', `No recorded request ${id}: it may have been dropped (inspect.keep). See the recent ones with \`tunnelctl expose logs <id>\` or \`tunnelctl tunnel logs <port>\`.`)
+    if (!entry) throw new TunnelctlError('NOT_FOUND', `No recorded request ${id}: it may have been dropped (inspect.keep), or to stay within inspect.maxMemory. See the recent ones with \`tunnelctl expose logs <id>\` or \`tunnelctl tunnel logs <port>\`.`)
     if (body === undefined && entry.requestBody?.truncated) {
       throw new TunnelctlError(
         'CONFLICT',
@@ -296,19 +340,35 @@ export class RequestLog {
   /** Drops the bodies of the oldest requests that hold any, older than `entry`, until `room` more bytes fit or none is left. */
   private makeRoom(entry: Entry, room: number): void {
     for (const oldest of this.holding) {
-      if (this.held + room <= this.limits.maxMemory || oldest === entry) return
+      if (this.used + room <= this.limits.maxMemory || oldest === entry) return
       this.holding.delete(oldest)
       this.releaseBodies(oldest)
+    }
+  }
+
+  /**
+   * Drops the oldest requests, older than `entry`, while the entries alone pass maxMemory. Bodies
+   * still held beside them (`entry`'s own) are let go as the next bodies need their room.
+   */
+  private dropOldest(entry: Entry): void {
+    // byId keeps the order requests came in, as each ring does: the oldest of all is first in its ring.
+    for (const oldest of this.byId.values()) {
+      if (this.used - this.held <= this.limits.maxMemory || oldest === entry) return
+      this.rings.get(sourceKey(oldest.source))!.shift()
+      this.drop(oldest)
     }
   }
 
   private drop(entry: Entry): void {
     entry.dropped = true
     this.byId.delete(entry.id)
+    this.used -= entryBytes(entry)
     if (this.holding.delete(entry)) this.releaseBodies(entry)
   }
 
   private releaseBodies(entry: Entry): void {
-    this.held -= (entry.requestBody?.release() ?? 0) + (entry.responseBody?.release() ?? 0)
+    const released = (entry.requestBody?.release() ?? 0) + (entry.responseBody?.release() ?? 0)
+    this.held -= released
+    this.used -= released
   }
 }
