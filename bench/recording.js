@@ -22,17 +22,14 @@ const RSS_ALLOWANCE_MB = 20
 /** The supervisor applies settings once a second. */
 const SETTINGS_APPLIED_MS = 1500
 
-export async function measureRecordingCost(home, originPort) {
-  try {
-    return await measureCost(home, originPort)
-  } finally {
-    await home.cli(['config', 'unset', 'inspect.keep'])
-  }
-}
+export const measureRecordingCost = (home, originPort) => restoringKeep(home, () => measureCost(home, originPort))
 
-export async function measureRecordingMemory(home, originPort) {
+export const measureRecordingMemory = (home, originPort) => restoringKeep(home, () => measureMemory(home, originPort))
+
+/** Runs `measure`, then gives inspect.keep back its default, whatever happened. */
+async function restoringKeep(home, measure) {
   try {
-    return await measureMemory(home, originPort)
+    return await measure()
   } finally {
     await home.cli(['config', 'unset', 'inspect.keep'])
   }

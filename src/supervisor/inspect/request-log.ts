@@ -136,12 +136,13 @@ export class Entry {
 }
 
 /**
- * What an entry takes besides its strings, estimated from heap snapshots of the supervisor: the
- * object, its body captures, its id, and its places in the log's maps and ring.
+ * What an entry takes on the heap besides the strings entryBytes counts, as measured in-process for
+ * tens of thousands of them: the object, its body captures, its id, its places in the log's maps
+ * and ring.
  */
 export const ENTRY_BYTES = 600
 
-/** An entry's estimated size, counted under maxMemory with the bodies: at 0.5 KB or so each, 100 rings of 500 would otherwise take a third of the cap again. */
+/** An entry's estimated size, counted under maxMemory with the bodies: full rings of entries take a good part of what the bodies do, and they are as real. */
 export function entryBytes(entry: Entry): number {
   return ENTRY_BYTES + entry.path.length + entry.visitor.length + entry.requestHead.length + entry.responseHead.length
 }
