@@ -44,8 +44,8 @@ export type Replayer = (send: ReplaySend) => Promise<string>
 /**
  * One request as the log holds it: mutable while under way, read as a RecordedRequest. Tens of
  * thousands are held at once, so each is one object with its header lines joined into one string
- * each way: an array of small strings (sliced, for the response, from its whole head) takes
- * several times the memory.
+ * each way (an array of small strings takes several times the memory), and once complete, those
+ * move off the heap, into its source's slabs: they are most of what it holds.
  */
 export class Entry {
   readonly time = Date.now()
@@ -61,14 +61,18 @@ export class Entry {
   bytesIn = 0
   bytesOut = 0
   protocol: RequestProtocol
-  /** Names and values, each followed by a newline, which neither may hold. */
-  readonly requestHead: string
-  responseHead = ''
   requestBody: BodyCapture | undefined
   responseBody: BodyCapture | undefined
   /** Dropped from its ring: captures stop and nothing is told of it. */
   dropped = false
   private completed: (() => void)[] | undefined
+  /** The heads' names and values, each followed by a newline, which neither may hold: strings while under way, then in `heads`. */
+  private requestText: string
+  private responseText = ''
+  private heads: Buffer | undefined
+  private headsOffset = 0
+  private requestHeadLength = 0
+  private responseHeadLength = 0
 
   constructor(
     readonly id: string,
@@ -76,6 +80,8 @@ export class Entry {
     start: RequestStart,
     /** Where its source's bodies are kept. */
     readonly slabs: BodySlabs,
+    /** Where its source's complete requests' heads are kept: apart from the bodies, which go sooner. */
+    private readonly headSlabs: BodySlabs,
   ) {
     this.source = start.source
     this.method = start.method
@@ -83,7 +89,26 @@ export class Entry {
     this.visitor = start.visitor
     this.replayOf = start.replayOf
     this.protocol = start.protocol
-    this.requestHead = joinLines(start.headerLines)
+    this.requestText = joinLines(start.headerLines)
+  }
+
+  get requestHead(): string {
+    return this.heads ? this.heads.toString('latin1', this.headsOffset, this.headsOffset + this.requestHeadLength) : this.requestText
+  }
+
+  get responseHead(): string {
+    const start = this.headsOffset + this.requestHeadLength
+    return this.heads ? this.heads.toString('latin1', start, start + this.responseHeadLength) : this.responseText
+  }
+
+  /** Set while under way, once its response has begun. */
+  set responseHead(text: string) {
+    this.responseText = text
+  }
+
+  /** Bytes of both heads. */
+  get headBytes(): number {
+    return this.heads ? this.requestHeadLength + this.responseHeadLength : this.requestText.length + this.responseText.length
   }
 
   get headerLines(): string[] {
@@ -106,6 +131,14 @@ export class Entry {
     if (this.status !== null && this.firstByteMs === null) this.firstByteMs = this.durationMs
     for (const listener of this.completed ?? []) listener()
     this.completed = undefined
+    if (this.dropped) return
+    this.requestHeadLength = this.requestText.length
+    this.responseHeadLength = this.responseText.length
+    ;({slab: this.heads, offset: this.headsOffset} = this.headSlabs.take(this.requestHeadLength + this.responseHeadLength))
+    this.heads.write(this.requestText, this.headsOffset, 'latin1')
+    this.heads.write(this.responseText, this.headsOffset + this.requestHeadLength, 'latin1')
+    this.requestText = ''
+    this.responseText = ''
   }
 
   elapsedMs(): number {
@@ -140,11 +173,11 @@ export class Entry {
  * tens of thousands of them: the object, its body captures, its id, its places in the log's maps
  * and ring.
  */
-export const ENTRY_BYTES = 600
+export const ENTRY_BYTES = 560
 
 /** An entry's estimated size, counted under maxMemory with the bodies: full rings of entries take a good part of what the bodies do, and they are as real. */
 export function entryBytes(entry: Entry): number {
-  return ENTRY_BYTES + entry.path.length + entry.visitor.length + entry.requestHead.length + entry.responseHead.length
+  return ENTRY_BYTES + entry.path.length + entry.visitor.length + entry.headBytes
 }
 
 export function joinLines(lines: string[]): string {
@@ -196,8 +229,8 @@ export class RequestLog {
   private held = 0
   /** Bytes counted under maxMemory: `held` and the entries' estimated sizes. */
   private used = 0
-  /** Each source's kept bodies, off the heap. */
-  private readonly slabs = new Map<string, BodySlabs>()
+  /** Each source's kept bodies and its complete requests' heads, off the heap. */
+  private readonly slabs = new Map<string, {bodies: BodySlabs; heads: BodySlabs}>()
   private readonly listeners = new Set<(entry: RecordedRequest) => void>()
   private readonly idPrefix = randomBytes(3).readUIntBE(0, 3).toString(36).padStart(5, '0')
   private sequence = 0
@@ -221,8 +254,8 @@ export class RequestLog {
   record(start: RequestStart): Recording {
     const key = sourceKey(start.source)
     let slabs = this.slabs.get(key)
-    if (!slabs) this.slabs.set(key, (slabs = new BodySlabs()))
-    const entry = new Entry(`${this.idPrefix}-${++this.sequence}`, this.sequence, start, slabs)
+    if (!slabs) this.slabs.set(key, (slabs = {bodies: new BodySlabs(), heads: new BodySlabs()}))
+    const entry = new Entry(`${this.idPrefix}-${++this.sequence}`, this.sequence, start, slabs.bodies, slabs.heads)
     let ring = this.rings.get(key)
     if (!ring) this.rings.set(key, (ring = []))
     ring.push(entry)
