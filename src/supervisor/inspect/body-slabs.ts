@@ -14,9 +14,10 @@ const OWN_BUFFER_BYTES = SLAB_BYTES / 8
  * One source's kept bodies (or its complete requests' heads: one BodySlabs each), outside V8's heap,
  * packed into shared slabs, each at its own offset, bodies copied there straight from the chunks:
  * tens of thousands of small bodies then neither grow the heap (whose collector keeps room to spare
- * in proportion, and which the copies would fill with garbage) nor cost a buffer each. A source's bodies are let go in about the order they came, so a
- * slab is freed soon after its last body is, once nothing refers to it. A slab's bytes are never
- * written twice. Buffer's own pool is not used: a slice of it holds on to bytes others let go.
+ * in proportion, and which the copies would fill with garbage) nor cost a buffer each. A source's
+ * bodies, and its heads, are let go in about the order they came, so a slab is freed soon after its
+ * last one is, once nothing refers to it. A slab's bytes are never written twice. Buffer's own pool
+ * is not used: a slice of it holds on to bytes others let go.
  */
 export class BodySlabs {
   private slab: Buffer | undefined
