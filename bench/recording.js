@@ -23,10 +23,17 @@ const RSS_ALLOWANCE_MB = 20
 /** The supervisor applies settings once a second. */
 const SETTINGS_APPLIED_MS = 1500
 
-export async function measureRecording(home, originPort) {
-  const rows = [...(await measureCost(home, originPort)), ...(await measureMemory(home, originPort))]
-  await home.cli(['config', 'unset', 'inspect.keep'])
-  return rows
+export const measureRecordingCost = (home, originPort) => restoringKeep(home, () => measureCost(home, originPort))
+
+export const measureRecordingMemory = (home, originPort) => restoringKeep(home, () => measureMemory(home, originPort))
+
+/** Runs `measure`, then gives inspect.keep back its default, whatever happened. */
+async function restoringKeep(home, measure) {
+  try {
+    return await measure()
+  } finally {
+    await home.cli(['config', 'unset', 'inspect.keep'])
+  }
 }
 
 async function record(home, on) {

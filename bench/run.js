@@ -12,7 +12,7 @@ import {BenchHome} from './home.js'
 import {LOCAL_HOST} from './local-endpoint.js'
 import {startOrigin} from './origin-process.js'
 import {measureProxyLoad} from './proxy-load.js'
-import {measureRecording} from './recording.js'
+import {measureRecordingCost, measureRecordingMemory} from './recording.js'
 import {startPeers, stopPeers} from './peers.js'
 import {judge, machine, renderComparison, renderTable, writeResults} from './report.js'
 import {BENCH_PROVIDER, measureScale} from './scale.js'
@@ -23,7 +23,7 @@ const RESULTS = fileURLToPath(new URL('results.json', import.meta.url))
 // Quick tunnels for the scale section point at ports from here up; nothing needs to listen there.
 const FIRST_TUNNEL_PORT = 41_000
 
-/** Sections named on the command line (`node bench/run.js proxy WebSocket`) run alone, and their figures are printed but not recorded: a part of a run is no record. */
+/** Sections named on the command line (`node bench/run.js proxy WebSocket`, or `'recording memory'`; `recording` names both of its) run alone, and their figures are printed but not recorded: a part of a run is no record. */
 const only = process.argv.slice(2)
 const startedAt = new Date()
 const machineAtStart = machine()
@@ -58,9 +58,12 @@ try {
     ['proxy', () => measureProxyLoad(home, origin.port, peers)],
     ['WebSocket', () => measureWebSocket(home, origin.port, peers)],
     ['scale', () => measureScale(home, {originPort: origin.port, firstTunnelPort: FIRST_TUNNEL_PORT})],
-    ['recording', () => measureRecording(home, origin.port)],
-  ].filter(([name]) => only.length === 0 || only.includes(name))
-  for (const [name, measure] of sections) {
+    ['recording cost', () => measureRecordingCost(home, origin.port)],
+    ['recording memory', () => measureRecordingMemory(home, origin.port)],
+  ]
+  // A section runs when named in full or by its first word: `recording` runs both of its sections.
+  const picked = (name) => only.length === 0 || only.includes(name) || only.includes(name.split(' ')[0])
+  for (const [name, measure] of sections.filter(([name]) => picked(name))) {
     if (interrupted) break
     console.error(`bench: ${name}…`)
     try {

@@ -80,7 +80,7 @@ export const SETTINGS = {
     },
   },
   'inspect.maxMemory': {
-    description: 'Megabytes the recorded bodies may take together; past it the oldest requests lose theirs first.',
+    description: 'Megabytes all recorded requests may take together, their bodies and their entries (estimated); past it the oldest requests lose their bodies first, then the oldest requests go.',
     default: 64,
     parse(raw: string): number {
       if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 16_384) throw badInput(`inspect.maxMemory must be a whole number of megabytes from 1 to 16384, not "${raw}".`)

@@ -75,7 +75,7 @@ describe('supervisor install', () => {
     const status = (await t.json(['supervisor', 'status'])).body
     expect(status).toMatchObject({running: true, pid, configDir: t.home, service: {installed: true, manager: 'systemd', name: unit, file: unitFile}})
     // The unit's sh has exec'd the same node and entry as auto-spawn, told not to idle out.
-    expect(commandLine(pid!)).toBe(`${process.execPath} --max-semi-space-size=4 ${join(ROOT, 'dist', 'supervisor.js')} --no-idle-exit`)
+    expect(commandLine(pid!)).toBe(`${process.execPath} --max-semi-space-size=4 --optimize-for-size ${join(ROOT, 'dist', 'supervisor.js')} --no-idle-exit`)
     expect(readFileSync(join(t.home, 'run', 'supervisor.log'), 'utf8')).toContain(`supervisor ${pid} listening on`)
 
     // Idle for 1 s ends a supervisor a command spawned; the service's stays.

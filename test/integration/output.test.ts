@@ -177,7 +177,7 @@ describe('human output', () => {
       proxy.responseTimeout   120 (default)                         Seconds an app may take to start its answer (its response head) before the proxy answers 504; 0 waits for ever.
       inspect.keep            500 (default)                         Requests recorded per tunnel and endpoint, for logs, replay and the inspector (oldest dropped first); 0 records none.
       inspect.bodyBytes       65536 (default)                       Bytes kept of each recorded request and response body; 0 keeps no bodies.
-      inspect.maxMemory       64 (default)                          Megabytes the recorded bodies may take together; past it the oldest requests lose theirs first.
+      inspect.maxMemory       64 (default)                          Megabytes all recorded requests may take together, their bodies and their entries (estimated); past it the oldest requests lose their bodies first, then the oldest requests go.
       inspect.port            0 (default)                           Port of the web inspector (\`tunnelctl inspect\`) on 127.0.0.1; 0 picks a free one. Read when the inspector starts.
       cloudflare.token        (not set)                             Token of a Cloudflare tunnel; with cloudflare.domain, expose endpoints get <name>.<domain> on it instead of quick tunnels.
       cloudflare.domain       (not set)                             Domain routed to the cloudflare.token tunnel (a wildcard DNS record *.<domain> pointing at it).

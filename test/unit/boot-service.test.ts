@@ -29,7 +29,7 @@ describe('the service for a home', () => {
     const {contents} = serviceFor('linux', {TUNNELCTL_HOME: 'relative/home', PATH: '/opt/bin:/usr/bin', TMPDIR: '/var/tmp'})
     const home = join(process.cwd(), 'relative/home')
     expect(contents).toContain(`export PATH='/opt/bin:/usr/bin' TUNNELCTL_HOME='${home}' TMPDIR='/var/tmp' && unset XDG_RUNTIME_DIR`)
-    expect(contents).toMatch(/exec '\/usr\/bin\/node' '--max-semi-space-size=4' '[^']+\/supervisor\.js' '--no-idle-exit' >>'[^']+\/run\/supervisor\.log' 2>&1"$/m)
+    expect(contents).toMatch(/exec '\/usr\/bin\/node' '--max-semi-space-size=4' '--optimize-for-size' '[^']+\/supervisor\.js' '--no-idle-exit' >>'[^']+\/run\/supervisor\.log' 2>&1"$/m)
   })
 
   it('is not made on platforms without systemd or launchd', () => {

@@ -1,12 +1,16 @@
 import {describe, expect, it} from 'vitest'
 import type {RequestSource} from '../../src/protocol/requests.js'
 import {parseRecordedRequest, parseRequestsQuery} from '../../src/protocol/requests.js'
-import {RequestLog, type RequestLogLimits} from '../../src/supervisor/inspect/request-log.js'
+import {ENTRY_BYTES, RequestLog, type RequestLogLimits} from '../../src/supervisor/inspect/request-log.js'
 import type {Recording} from '../../src/supervisor/inspect/recording.js'
 import {PassThrough} from 'node:stream'
 
 const A: RequestSource = {kind: 'endpoint', id: 'aaaaaaaa'}
 const B: RequestSource = {kind: 'tunnel', port: 3000}
+
+/** What maxMemory counts for an entry of `exchange` (path "/", no request headers, a text/plain answer) besides its bodies. */
+const RESPONSE_HEAD = 'content-type\ntext/plain\n'.length
+const EXCHANGE_ENTRY = ENTRY_BYTES + '/'.length + '127.0.0.1'.length + RESPONSE_HEAD
 
 function log(limits: Partial<RequestLogLimits> = {}): RequestLog {
   return new RequestLog({keep: 500, bodyBytes: 64 * 1024, maxMemory: 64 * 1024 * 1024, ...limits})
@@ -56,7 +60,7 @@ describe('RequestLog', () => {
   })
 
   it('drops the oldest bodies first past maxMemory, and never more than it must', async () => {
-    const requests = log({bodyBytes: 100, maxMemory: 250})
+    const requests = log({bodyBytes: 100, maxMemory: 3 * EXCHANGE_ENTRY + 250})
     const first = await exchange(requests, A, 100)
     const second = await exchange(requests, B, 100)
     expect(requests.heldBytes).toBe(200)
@@ -68,7 +72,7 @@ describe('RequestLog', () => {
   })
 
   it('keeps nothing more of a body whose start was dropped under maxMemory', () => {
-    const requests = log({bodyBytes: 100, maxMemory: 100})
+    const requests = log({bodyBytes: 100, maxMemory: 2 * (ENTRY_BYTES + '/slow'.length + '127.0.0.1'.length) + 100})
     const slow = start(requests, A, '/slow')
     slow.head(200, [])
     slow.body(Buffer.alloc(60, 1))
@@ -82,7 +86,8 @@ describe('RequestLog', () => {
   })
 
   it('keeps what fits of a body larger than the whole cap', async () => {
-    const requests = log({bodyBytes: 1000, maxMemory: 300})
+    // Its response's head is counted when it comes, after the request's body.
+    const requests = log({bodyBytes: 1000, maxMemory: 2 * EXCHANGE_ENTRY - RESPONSE_HEAD + 300})
     await exchange(requests, A, 200)
     const big = await exchange(requests, A, 1000)
     expect(requests.get(big.entry.id)!.requestBody).toMatchObject({size: 1000, truncated: true})
@@ -94,10 +99,56 @@ describe('RequestLog', () => {
     const requests = log({keep: 2, bodyBytes: 50})
     for (let n = 0; n < 10; n++) await exchange(requests, A, 50)
     expect(requests.heldBytes).toBe(100)
+    expect(requests.usedBytes).toBe(100 + 2 * EXCHANGE_ENTRY)
     requests.forget(A)
     expect(requests.heldBytes).toBe(0)
+    expect(requests.usedBytes).toBe(0)
     expect(requests.list()).toEqual([])
     expect(requests.count(A)).toBe(0)
+  })
+
+  it('counts each entry under maxMemory with the bodies, and drops the oldest requests whole once their bodies are gone', async () => {
+    const requests = log({bodyBytes: 100, maxMemory: 3 * EXCHANGE_ENTRY + 150})
+    const first = await exchange(requests, A, 100)
+    const second = await exchange(requests, B, 100)
+    expect(requests.usedBytes).toBe(2 * EXCHANGE_ENTRY + 200)
+    // The third entry and its body: the first's body goes, then the second's (100 + 100 do not fit in 150 beside 3 entries).
+    const third = await exchange(requests, A, 100)
+    expect(requests.get(first.entry.id)!.requestBody).toEqual({base64: '', size: 100, truncated: true})
+    expect(requests.get(second.entry.id)!.requestBody).toEqual({base64: '', size: 100, truncated: true})
+    expect(requests.get(third.entry.id)!.requestBody!.truncated).toBe(false)
+    expect(requests.usedBytes).toBe(3 * EXCHANGE_ENTRY + 100)
+
+    // A fourth entry does not fit beside three even without bodies: the oldest request, of any source, goes whole.
+    const fourth = await exchange(requests, B, 0)
+    expect(requests.get(first.entry.id)).toBeUndefined()
+    expect(requests.list().map((entry) => entry.id)).toEqual([second.entry.id, third.entry.id, fourth.entry.id])
+    expect(requests.count(A)).toBe(1)
+    expect(requests.usedBytes).toBeLessThanOrEqual(3 * EXCHANGE_ENTRY + 150)
+    await expect(requests.replay(first.entry.id)).rejects.toMatchObject({code: 'NOT_FOUND', message: expect.stringContaining('inspect.maxMemory')})
+  })
+
+  it('keeps bodies byte for byte whether they come in one chunk or several, between other bodies, small or large', () => {
+    const requests = log({bodyBytes: 64 * 1024})
+    const bodies = new Map<Recording, Buffer[]>()
+    for (const [path, sizes] of [['/one', [700]], ['/split', [300, 200, 100]], ['/large', [5000, 20_000, 40_000]], ['/binary', [256]]] as const) {
+      const recording = start(requests, A, path)
+      recording.head(200, [])
+      bodies.set(recording, sizes.map((size, n) => (path === '/binary' ? Buffer.from(Array.from({length: size}, (_, byte) => byte)) : Buffer.alloc(size, n + path.length))))
+    }
+
+    // Round robin: each next chunk of a body comes after the others' chunks.
+    for (let round = 0; round < 3; round++) {
+      for (const [recording, chunks] of bodies) if (chunks[round]) recording.body(chunks[round])
+    }
+
+    for (const [recording, chunks] of bodies) {
+      recording.end(null)
+      const whole = Buffer.concat(chunks).subarray(0, 64 * 1024)
+      const {responseBody} = requests.get(recording.entry.id)!
+      expect(Buffer.from(responseBody!.base64, 'base64').equals(whole), recording.entry.path).toBe(true)
+      expect(responseBody!.truncated, recording.entry.path).toBe(whole.length < Buffer.concat(chunks).length)
+    }
   })
 
   it('records nothing with keep 0: the proxy then does no recording work', () => {

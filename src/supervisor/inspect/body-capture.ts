@@ -1,43 +1,76 @@
 import type {CapturedBody} from '../../protocol/requests.js'
+import type {BodySlabs} from './body-slabs.js'
+
+const NOTHING = Buffer.alloc(0)
 
 /**
- * The first bytes of one body, copied out of the chunks as they pass: the chunks themselves go on
- * and are never held. The copy is a latin1 string, which holds each byte as it is: a string is made
- * in V8's heap without the allocation and bookkeeping of a buffer of its own, and a slice of the
- * chunk, or of Buffer's shared pool, would hold on to all of it.
+ * The first bytes of one body, copied out of the chunks as they pass (the chunks themselves go on
+ * and are never held) into its source's slabs, off the heap. A body whose next chunk cannot follow
+ * its bytes in place (another body's came between) keeps the rest as a latin1 string, which holds
+ * each byte as it is, until it is sealed: its bytes then move together again.
  */
 export class BodyCapture {
   /** Bytes of the body seen. */
   size = 0
-  /** Its bytes were let go under the memory cap: it keeps no more, which would read as the body's start. */
-  released = false
-  private kept = ''
+  /** It keeps no more: sealed, or its bytes let go under the memory cap (more would then read as the body's start). */
+  closed = false
+  private slab: Buffer = NOTHING
+  private offset = 0
+  private length = 0
+  private rest = ''
 
-  /** Counts `chunk` and keeps its first `granted` bytes. */
-  add(chunk: Buffer, granted: number): void {
+  /** Counts `chunk` and keeps its first `granted` bytes, in `slabs`. */
+  add(chunk: Buffer, granted: number, slabs: BodySlabs): void {
     this.size += chunk.length
-    if (granted > 0) this.kept += chunk.toString('latin1', 0, granted)
+    if (granted === 0) return
+    if (this.length === 0) ({slab: this.slab, offset: this.offset} = slabs.take(granted))
+    else if (this.rest !== '' || !slabs.extend(this.slab, this.offset + this.length, granted)) {
+      this.rest += chunk.toString('latin1', 0, granted)
+      return
+    }
+
+    chunk.copy(this.slab, this.offset + this.length, 0, granted)
+    this.length += granted
   }
 
   /** Bytes kept. */
   get keptBytes(): number {
-    return this.kept.length
+    return this.length + this.rest.length
+  }
+
+  /** It has all it will keep: a rest moves to `slabs` with the bytes before it. */
+  seal(slabs: BodySlabs): void {
+    this.closed = true
+    if (this.rest === '') return
+    const whole = this.length + this.rest.length
+    const {slab, offset} = slabs.take(whole)
+    this.slab.copy(slab, offset, this.offset, this.offset + this.length)
+    slab.write(this.rest, offset + this.length, 'latin1')
+    this.slab = slab
+    this.offset = offset
+    this.length = whole
+    this.rest = ''
   }
 
   /** Lets go of the kept bytes; returns how many there were. What was seen is still counted, as truncated. */
   release(): number {
-    const {length} = this.kept
-    this.kept = ''
-    this.released = true
-    return length
+    const released = this.keptBytes
+    this.closed = true
+    this.slab = NOTHING
+    this.offset = 0
+    this.length = 0
+    this.rest = ''
+    return released
   }
 
   get truncated(): boolean {
-    return this.kept.length < this.size
+    return this.keptBytes < this.size
   }
 
+  /** The kept bytes: once sealed, a view of its slab, whose bytes are never written again. */
   bytes(): Buffer {
-    return Buffer.from(this.kept, 'latin1')
+    const start = this.slab.subarray(this.offset, this.offset + this.length)
+    return this.rest === '' ? start : Buffer.concat([start, Buffer.from(this.rest, 'latin1')])
   }
 
   toCaptured(): CapturedBody {

@@ -22,8 +22,9 @@ export class Recording {
     const capture = log.limits.bodyBytes > 0 ? (entry.requestBody = new BodyCapture()) : undefined
     body.on('data', (chunk: Buffer) => {
       entry.bytesIn += chunk.length
-      capture?.add(chunk, log.reserve(entry, capture, chunk.length))
+      capture?.add(chunk, log.reserve(entry, capture, chunk.length), entry.slabs)
     })
+    if (capture) body.once('end', () => log.seal(entry, capture))
   }
 
   /** The response's head, as the upstream sent it. */
@@ -31,7 +32,9 @@ export class Recording {
     const {entry} = this
     entry.status = status
     entry.firstByteMs = entry.elapsedMs()
+    const before = entry.responseHead.length
     entry.responseHead = joinLines(lines)
+    this.log.grow(entry, entry.responseHead.length - before)
     const contentType = firstHeader(lines, 'content-type')
     if (contentType !== undefined && EVENT_STREAM.test(contentType)) entry.protocol = 'sse'
     if (this.log.limits.bodyBytes > 0) entry.responseBody = new BodyCapture()
@@ -42,7 +45,7 @@ export class Recording {
     const {entry} = this
     entry.bytesOut += chunk.length
     const capture = entry.responseBody
-    if (capture !== undefined) capture.add(chunk, capture.keptBytes < this.log.limits.bodyBytes ? this.log.reserve(entry, capture, chunk.length) : 0)
+    if (capture !== undefined) capture.add(chunk, capture.keptBytes < this.log.limits.bodyBytes ? this.log.reserve(entry, capture, chunk.length) : 0, entry.slabs)
   }
 
   /** Completes the entry when the response is over, however it ends: its status is the one sent, if any, the proxy's own answers' included. */
