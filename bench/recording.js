@@ -9,6 +9,7 @@ import {exposeLocal} from './local-endpoint.js'
 import {BENCH_PROVIDER, rssMb} from './scale.js'
 
 const ROUNDS = 5
+const SMALL_CONNECTIONS = 50
 /** The origin's /1g answer. */
 const DOWNLOAD_BYTES = 2 ** 30
 const DOWNLOAD = fileURLToPath(new URL('download.js', import.meta.url))
@@ -58,7 +59,7 @@ async function measureCost(home, originPort) {
       // Alternating which goes first, so that neither always follows the other's garbage.
       for (const on of round % 2 === 0 ? [false, true] : [true, false]) {
         await record(home, on)
-        ;(on ? runs.on : runs.off).push(await loadHttp(url, endpoint.headers))
+        ;(on ? runs.on : runs.off).push(await loadHttp(url, {headers: endpoint.headers, connections: SMALL_CONNECTIONS}))
         ;(on ? runs.downloadOn : runs.downloadOff).push(await download(downloadUrl, endpoint.headers))
       }
     }
@@ -70,7 +71,7 @@ async function measureCost(home, originPort) {
   const time = (ms) => ({n: ms.length, median: median(ms), rounds: ms})
   const pairedRatio = (values, baselines) => median(values.map((value, round) => value / baselines[round]))
   const {off, on, downloadOff, downloadOn} = runs
-  const settings = `${LOAD_SETTINGS.tool}, ${LOAD_SETTINGS.connections} connections, ${LOAD_SETTINGS.measuredSeconds} s measured, GETs of a 28-byte answer; median of ${ROUNDS} interleaved rounds`
+  const settings = `${LOAD_SETTINGS.tool}, ${SMALL_CONNECTIONS} connections, ${LOAD_SETTINGS.measuredSeconds} s measured, GETs of a 28-byte answer; median of ${ROUNDS} interleaved rounds`
   return [
     {metric: 'Recording: proxy, small bodies, recording off (inspect.keep 0)', unit: 'req/s', stats: rate(off), note: settings},
     {
