@@ -1,11 +1,11 @@
 // Item 6: a supervisor holding 100 tunnels and 100 endpoints. Tunnels and endpoints are started
 // through the control socket, all at once (100 concurrent POSTs each), as 100 scripts would; `tunnel
 // list` and `tunnel killall` are timed through the CLI, as a user runs them.
-import {readFileSync} from 'node:fs'
 import {performance} from 'node:perf_hooks'
 import {isRunning} from '../dist/process/process-alive.js'
 import {measureCliLatency} from './cli-latency.js'
 import {median, summarize, waitFor} from './harness.js'
+import {rssBytes} from './proc-stat.js'
 
 const COUNT = 100
 const START_TIMEOUT_MS = 120_000
@@ -104,7 +104,7 @@ async function measureRestore(home) {
 }
 
 export function rssMb(pid) {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!match) throw new Error(`no VmRSS for pid ${pid}`)
-  return Number(match[1]) / 1024
+  const bytes = rssBytes(pid)
+  if (bytes === undefined) throw new Error(`no VmRSS for pid ${pid}`)
+  return bytes / 1024 / 1024
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {runningSupervisor} from '../client/connect.js'
-import type {RecordedRequest, RequestSource} from '../protocol/requests.js'
+import {describeSource, type RecordedRequest, type RequestSource} from '../protocol/requests.js'
 import {TunnelctlCommand} from './base-command.js'
 import {countFlag} from './inputs.js'
 import type {Listing} from './listings.js'
@@ -48,7 +48,7 @@ async function requestListing(source: RequestSource, count: number): Promise<Lis
   const client = await runningSupervisor()
   if (!client) return {value: [], text: NOT_RUNNING}
   const requests = await client.listRequests(source, count)
-  if (requests.length === 0) return {value: requests, text: `No requests recorded for ${source.kind === 'tunnel' ? `the tunnel on port ${source.port}` : `endpoint ${source.id}`} yet.`}
+  if (requests.length === 0) return {value: requests, text: `No requests recorded for ${describeSource(source)} yet.`}
   const {renderRequests} = await import('../render/requests.js')
   return {value: requests, text: renderRequests(requests)}
 }

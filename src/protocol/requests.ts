@@ -198,6 +198,11 @@ export function parseRecordedRequestList(value: unknown): RecordedRequest[] {
   return value.map((item) => parseRecordedRequest(item))
 }
 
+/** A source as a sentence names it: `the tunnel on port 3000`, `endpoint 3f9a1c2e`. */
+export function describeSource(source: RequestSource): string {
+  return source.kind === 'tunnel' ? `the tunnel on port ${source.port}` : `endpoint ${source.id}`
+}
+
 /** The same source, compared by value. */
 export function sameSource(a: RequestSource, b: RequestSource): boolean {
   return a.kind === 'tunnel' ? b.kind === 'tunnel' && a.port === b.port : b.kind === 'endpoint' && a.id === b.id

@@ -3,7 +3,7 @@ import {type AddressInfo, createServer as createListener, type Server as Listene
 import type {Duplex} from 'node:stream'
 import {SETTINGS} from '../../config/settings.js'
 import {TunnelctlError} from '../../errors.js'
-import {type RequestProtocol, type RequestSource, sameSource} from '../../protocol/requests.js'
+import {describeSource, type RequestProtocol, type RequestSource, sameSource} from '../../protocol/requests.js'
 import type {VisitorHeader} from '../../providers/provider.js'
 import type {RequestLog} from '../inspect/request-log.js'
 import type {Recording} from '../inspect/recording.js'
@@ -285,10 +285,6 @@ export class ReverseProxy {
 }
 
 type Admission = Endpoint | PlainAnswer
-
-function describeSource(source: RequestSource): string {
-  return source.kind === 'tunnel' ? `the tunnel on port ${source.port}` : `endpoint ${source.id}`
-}
 
 function admission(endpoint: Endpoint, verdict: GateVerdict): Admission {
   if (verdict.kind === 'unauthorized') return UNAUTHORIZED
