@@ -55,13 +55,15 @@ export default class TunnelRun extends TunnelctlCommand {
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({...held.tunnel, warnings: held.warnings})}\n`)
     const forwarding = `Forwarding ${held.tunnel.url} -> ${scheme}://localhost:${port}`
     await showUrl({log: say, warn: (message) => this.warnUser(message)}, forwarding, held.tunnel.url, flags)
-    if (!command) say('Ctrl-C stops it.')
     const requestLines = new AbortController()
     if (!command && !this.jsonEnabled() && !held.tunnel.direct) {
       const {formatRequest} = await import('../../render/requests.js')
       // Request lines are a second stream beside the held one; it ends with the run.
       void client.followRequests({kind: 'tunnel', port}, 1, (request) => this.log(formatRequest(request)), requestLines.signal).catch(() => {})
     }
+
+    // Said with nothing left to wait for before the watch takes the signals: a Ctrl-C typed at once would otherwise kill the run.
+    if (!command) say('Ctrl-C stops it.')
 
     const status = command
       ? await runAroundCommand(held, watch, command, (message) => this.warnUser(message))
