@@ -8,7 +8,7 @@ import {LOAD_SETTINGS, loadHttp} from './load-generator.js'
 import {exposeLocal} from './local-endpoint.js'
 import {BENCH_PROVIDER, rssMb} from './scale.js'
 
-const ROUNDS = 5
+const ROUNDS = 9
 const SMALL_CONNECTIONS = 50
 /** The origin's /1g answer. */
 const DOWNLOAD_BYTES = 2 ** 30

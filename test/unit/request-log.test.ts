@@ -9,7 +9,7 @@ const A: RequestSource = {kind: 'endpoint', id: 'aaaaaaaa'}
 const B: RequestSource = {kind: 'tunnel', port: 3000}
 
 /** What maxMemory counts for an entry of `exchange` (path "/", no request headers, a text/plain answer) besides its bodies. */
-const RESPONSE_HEAD = 'content-type\ntext/plain\n'.length
+const RESPONSE_HEAD = 'content-type\ntext/plain'.length
 const EXCHANGE_ENTRY = ENTRY_BYTES + '/'.length + '127.0.0.1'.length + RESPONSE_HEAD
 
 function log(limits: Partial<RequestLogLimits> = {}): RequestLog {
@@ -49,9 +49,68 @@ describe('RequestLog', () => {
     expect(requests.get(requests.list({source: A})[0].id)).toBeDefined()
   })
 
+  it("takes a full ring's oldest complete entry for the next request, which the older request's late calls no longer touch", async () => {
+    const requests = log({keep: 1})
+    const first = await exchange(requests, A, 0, 5, '/first')
+    const second = start(requests, A, '/second')
+    first.body(Buffer.alloc(7, 3))
+    first.end(500)
+    second.head(201, ['content-type', 'text/plain'])
+    second.body(Buffer.alloc(2, 4))
+    second.end(null)
+    expect(requests.get(first.id)).toBeUndefined()
+    expect(requests.get(second.id)).toMatchObject({path: '/second', status: 201, bytesOut: 2, responseBody: {base64: Buffer.alloc(2, 4).toString('base64'), size: 2, truncated: false}})
+  })
+
+  it('lets a request dropped while under way finish on its own entry', async () => {
+    const requests = log({keep: 1})
+    const long = start(requests, A, '/events')
+    long.head(200, ['content-type', 'text/event-stream'])
+    const next = await exchange(requests, A, 0, 3, '/next')
+    long.body(Buffer.alloc(4))
+    long.end(null)
+    expect(requests.list({source: A}).map((entry) => entry.path)).toEqual(['/next'])
+    expect(requests.get(next.id)).toMatchObject({status: 200, bytesOut: 3})
+  })
+
+  it('records a source anew after forgetting it, passed the same source object', async () => {
+    const requests = log()
+    await exchange(requests, A, 0, 0, '/before')
+    requests.forget(A)
+    await exchange(requests, A, 0, 0, '/after')
+    expect(requests.count(A)).toBe(1)
+    expect(requests.list({source: A}).map((entry) => entry.path)).toEqual(['/after'])
+  })
+
+  it('keeps the newest requests whole while the places of the dropped ones are taken again', async () => {
+    const requests = log({keep: 3})
+    const recordings: Recording[] = []
+    for (let n = 0; n < 300; n++) {
+      const recording = requests.record({source: A, method: 'PUT', path: `/item/${n}`, visitor: '127.0.0.1', protocol: 'http', headerLines: ['x-n', String(n)]})
+      const body = new PassThrough()
+      recording.tapRequestBody(body)
+      body.end(Buffer.alloc(10 + (n % 50), n % 256))
+      for await (const _chunk of body) {
+        // Drained: the tap has seen every chunk.
+      }
+
+      recording.head(200, ['x-answer', `a${n}`])
+      recording.body(Buffer.alloc(5 + (n % 30), (n + 1) % 256))
+      recording.end(null)
+      recordings.push(recording)
+    }
+
+    for (const n of [297, 298, 299]) {
+      const recorded = requests.get(recordings[n].id)!
+      expect(recorded).toMatchObject({path: `/item/${n}`, requestHeaders: [['x-n', String(n)]], responseHeaders: [['x-answer', `a${n}`]]})
+      expect(Buffer.from(recorded.requestBody!.base64, 'base64').equals(Buffer.alloc(10 + (n % 50), n % 256)), `request body ${n}`).toBe(true)
+      expect(Buffer.from(recorded.responseBody!.base64, 'base64').equals(Buffer.alloc(5 + (n % 30), (n + 1) % 256)), `response body ${n}`).toBe(true)
+    }
+  })
+
   it('cuts each body at bodyBytes and counts what it saw', async () => {
     const requests = log({bodyBytes: 10})
-    const {entry} = await exchange(requests, A, 25, 4)
+    const entry = await exchange(requests, A, 25, 4)
     const recorded = requests.get(entry.id)!
     expect(recorded.requestBody).toEqual({base64: Buffer.alloc(10, 1).toString('base64'), size: 25, truncated: true})
     expect(recorded.responseBody).toEqual({base64: Buffer.alloc(4, 2).toString('base64'), size: 4, truncated: false})
@@ -66,9 +125,9 @@ describe('RequestLog', () => {
     expect(requests.heldBytes).toBe(200)
     const third = await exchange(requests, A, 100)
     expect(requests.heldBytes).toBe(200)
-    expect(requests.get(first.entry.id)!.requestBody).toEqual({base64: '', size: 100, truncated: true})
-    expect(requests.get(second.entry.id)!.requestBody!.truncated).toBe(false)
-    expect(requests.get(third.entry.id)!.requestBody!.truncated).toBe(false)
+    expect(requests.get(first.id)!.requestBody).toEqual({base64: '', size: 100, truncated: true})
+    expect(requests.get(second.id)!.requestBody!.truncated).toBe(false)
+    expect(requests.get(third.id)!.requestBody!.truncated).toBe(false)
   })
 
   it('keeps nothing more of a body whose start was dropped under maxMemory', () => {
@@ -80,8 +139,8 @@ describe('RequestLog', () => {
     fast.head(200, [])
     fast.body(Buffer.alloc(60, 2))
     slow.body(Buffer.alloc(10, 3))
-    expect(requests.get(slow.entry.id)!.responseBody).toEqual({base64: '', size: 70, truncated: true})
-    expect(requests.get(fast.entry.id)!.responseBody).toEqual({base64: Buffer.alloc(60, 2).toString('base64'), size: 60, truncated: false})
+    expect(requests.get(slow.id)!.responseBody).toEqual({base64: '', size: 70, truncated: true})
+    expect(requests.get(fast.id)!.responseBody).toEqual({base64: Buffer.alloc(60, 2).toString('base64'), size: 60, truncated: false})
     expect(requests.heldBytes).toBe(60)
   })
 
@@ -90,8 +149,8 @@ describe('RequestLog', () => {
     const requests = log({bodyBytes: 1000, maxMemory: 2 * EXCHANGE_ENTRY - RESPONSE_HEAD + 300})
     await exchange(requests, A, 200)
     const big = await exchange(requests, A, 1000)
-    expect(requests.get(big.entry.id)!.requestBody).toMatchObject({size: 1000, truncated: true})
-    expect(decodedLength(requests.get(big.entry.id)!.requestBody!.base64)).toBe(300)
+    expect(requests.get(big.id)!.requestBody).toMatchObject({size: 1000, truncated: true})
+    expect(decodedLength(requests.get(big.id)!.requestBody!.base64)).toBe(300)
     expect(requests.heldBytes).toBe(300)
   })
 
@@ -114,18 +173,18 @@ describe('RequestLog', () => {
     expect(requests.usedBytes).toBe(2 * EXCHANGE_ENTRY + 200)
     // The third entry and its body: the first's body goes, then the second's (100 + 100 do not fit in 150 beside 3 entries).
     const third = await exchange(requests, A, 100)
-    expect(requests.get(first.entry.id)!.requestBody).toEqual({base64: '', size: 100, truncated: true})
-    expect(requests.get(second.entry.id)!.requestBody).toEqual({base64: '', size: 100, truncated: true})
-    expect(requests.get(third.entry.id)!.requestBody!.truncated).toBe(false)
+    expect(requests.get(first.id)!.requestBody).toEqual({base64: '', size: 100, truncated: true})
+    expect(requests.get(second.id)!.requestBody).toEqual({base64: '', size: 100, truncated: true})
+    expect(requests.get(third.id)!.requestBody!.truncated).toBe(false)
     expect(requests.usedBytes).toBe(3 * EXCHANGE_ENTRY + 100)
 
     // A fourth entry does not fit beside three even without bodies: the oldest request, of any source, goes whole.
     const fourth = await exchange(requests, B, 0)
-    expect(requests.get(first.entry.id)).toBeUndefined()
-    expect(requests.list().map((entry) => entry.id)).toEqual([second.entry.id, third.entry.id, fourth.entry.id])
+    expect(requests.get(first.id)).toBeUndefined()
+    expect(requests.list().map((entry) => entry.id)).toEqual([second.id, third.id, fourth.id])
     expect(requests.count(A)).toBe(1)
     expect(requests.usedBytes).toBeLessThanOrEqual(3 * EXCHANGE_ENTRY + 150)
-    await expect(requests.replay(first.entry.id)).rejects.toMatchObject({code: 'NOT_FOUND', message: expect.stringContaining('inspect.maxMemory')})
+    await expect(requests.replay(first.id)).rejects.toMatchObject({code: 'NOT_FOUND', message: expect.stringContaining('inspect.maxMemory')})
   })
 
   it('keeps bodies byte for byte whether they come in one chunk or several, between other bodies, small or large', () => {
@@ -145,9 +204,9 @@ describe('RequestLog', () => {
     for (const [recording, chunks] of bodies) {
       recording.end(null)
       const whole = Buffer.concat(chunks).subarray(0, 64 * 1024)
-      const {responseBody} = requests.get(recording.entry.id)!
-      expect(Buffer.from(responseBody!.base64, 'base64').equals(whole), recording.entry.path).toBe(true)
-      expect(responseBody!.truncated, recording.entry.path).toBe(whole.length < Buffer.concat(chunks).length)
+      const {responseBody} = requests.get(recording.id)!
+      expect(Buffer.from(responseBody!.base64, 'base64').equals(whole), recording.id).toBe(true)
+      expect(responseBody!.truncated, recording.id).toBe(whole.length < Buffer.concat(chunks).length)
     }
   })
 
@@ -158,7 +217,7 @@ describe('RequestLog', () => {
 
   it('keeps no bodies with bodyBytes 0', async () => {
     const requests = log({bodyBytes: 0})
-    const {entry} = await exchange(requests, A, 30, 30)
+    const entry = await exchange(requests, A, 30, 30)
     expect(requests.get(entry.id)).toMatchObject({requestBody: null, responseBody: null, bytesIn: 30, bytesOut: 30})
     expect(requests.heldBytes).toBe(0)
   })
@@ -202,7 +261,7 @@ describe('RequestLog', () => {
 
   it('refuses to replay a cut body, and an unknown id', async () => {
     const requests = log({bodyBytes: 10})
-    const {entry} = await exchange(requests, A, 20)
+    const entry = await exchange(requests, A, 20)
     await expect(requests.replay(entry.id)).rejects.toMatchObject({code: 'CONFLICT', message: expect.stringContaining('only 10 of its 20 body bytes were kept')})
     await expect(requests.replay('zzzzz-1')).rejects.toMatchObject({code: 'NOT_FOUND'})
   })

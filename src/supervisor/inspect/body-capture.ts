@@ -46,15 +46,25 @@ export class BodyCapture {
     const {slab, offset} = slabs.take(whole)
     this.slab.copy(slab, offset, this.offset, this.offset + this.length)
     slab.write(this.rest, offset + this.length, 'latin1')
+    slabs.giveBack(this.slab)
     this.slab = slab
     this.offset = offset
     this.length = whole
     this.rest = ''
   }
 
-  /** Lets go of the kept bytes; returns how many there were. What was seen is still counted, as truncated. */
-  release(): number {
+  /** Makes it a capture of a new body. */
+  reset(slabs: BodySlabs): this {
+    this.release(slabs)
+    this.size = 0
+    this.closed = false
+    return this
+  }
+
+  /** Lets go of the kept bytes, giving their place back to `slabs`; returns how many there were. What was seen is still counted, as truncated. */
+  release(slabs: BodySlabs): number {
     const released = this.keptBytes
+    if (this.slab !== NOTHING) slabs.giveBack(this.slab)
     this.closed = true
     this.slab = NOTHING
     this.offset = 0
@@ -67,7 +77,7 @@ export class BodyCapture {
     return this.keptBytes < this.size
   }
 
-  /** The kept bytes: once sealed, a view of its slab, whose bytes are never written again. */
+  /** The kept bytes: once sealed, a view of its slab, valid until they are released. */
   bytes(): Buffer {
     const start = this.slab.subarray(this.offset, this.offset + this.length)
     return this.rest === '' ? start : Buffer.concat([start, Buffer.from(this.rest, 'latin1')])

@@ -1,48 +1,63 @@
 import type {ServerResponse} from 'node:http'
 import type {Readable} from 'node:stream'
 import {firstHeader} from '../proxy/forwarding.js'
-import {BodyCapture} from './body-capture.js'
-import {type Entry, joinLines, type RequestLog} from './request-log.js'
+import type {Entry, RequestLog} from './request-log.js'
 
 const EVENT_STREAM = /^\s*text\/event-stream/i
 
 /**
  * The proxy's tap on one request: counts and copies what passes into the request's entry. Each call
  * is a few assignments; body bytes are copied only while the entry and the log have room for them.
+ * The log begins a dropped entry again for a newer request once it is complete: what comes after
+ * that (the last bytes of a body cut short, an upgraded connection's close) no longer touches it.
  */
 export class Recording {
+  private readonly sequence: number
+
   constructor(
     private readonly log: RequestLog,
-    readonly entry: Entry,
-  ) {}
+    private readonly entry: Entry,
+  ) {
+    this.sequence = entry.sequence
+  }
+
+  /** The request's id. */
+  get id(): string {
+    return this.log.idOf(this.sequence)
+  }
+
+  /** Calls `listener` once the request is complete. */
+  onComplete(listener: () => void): void {
+    this.entry.onComplete(listener)
+  }
 
   /** Counts the request's body as it streams to the upstream, keeping its first bytes. Attach it in the tick that starts the upload. */
   tapRequestBody(body: Readable): void {
     const {entry, log} = this
-    const capture = log.limits.bodyBytes > 0 ? (entry.requestBody = new BodyCapture()) : undefined
+    const capture = log.limits.bodyBytes > 0 ? entry.captureRequestBody() : undefined
     body.on('data', (chunk: Buffer) => {
+      if (!this.current) return
       entry.bytesIn += chunk.length
       capture?.add(chunk, log.reserve(entry, capture, chunk.length), entry.slabs)
     })
-    if (capture) body.once('end', () => log.seal(entry, capture))
+    if (capture) body.once('end', () => this.current && log.seal(entry, capture))
   }
 
   /** The response's head, as the upstream sent it. */
   head(status: number, lines: string[]): void {
     const {entry} = this
+    if (!this.current) return
     entry.status = status
-    entry.firstByteMs = entry.elapsedMs()
-    const before = entry.responseHead.length
-    entry.responseHead = joinLines(lines)
-    this.log.grow(entry, entry.responseHead.length - before)
+    this.log.grow(entry, entry.responded(lines))
     const contentType = firstHeader(lines, 'content-type')
     if (contentType !== undefined && EVENT_STREAM.test(contentType)) entry.protocol = 'sse'
-    if (this.log.limits.bodyBytes > 0) entry.responseBody = new BodyCapture()
+    if (this.log.limits.bodyBytes > 0) entry.captureResponseBody()
   }
 
   /** A chunk of the response's body on its way to the client. */
   body(chunk: Buffer): void {
     const {entry} = this
+    if (!this.current) return
     entry.bytesOut += chunk.length
     const capture = entry.responseBody
     if (capture !== undefined) capture.add(chunk, capture.keptBytes < this.log.limits.bodyBytes ? this.log.reserve(entry, capture, chunk.length) : 0, entry.slabs)
@@ -50,15 +65,18 @@ export class Recording {
 
   /** Completes the entry when the response is over, however it ends: its status is the one sent, if any, the proxy's own answers' included. */
   endWith(response: ServerResponse): void {
-    response.once('close', () => {
-      this.entry.status ??= response.headersSent ? response.statusCode : null
-      this.log.complete(this.entry)
-    })
+    response.on('close', () => this.end(response.headersSent ? response.statusCode : null))
   }
 
   /** The request ended without a response through node:http (an upgrade): `status` is what was answered, if anything. */
   end(status: number | null): void {
+    if (!this.current) return
     this.entry.status ??= status
     this.log.complete(this.entry)
+  }
+
+  /** The entry is still this request's. */
+  private get current(): boolean {
+    return this.entry.sequence === this.sequence
   }
 }

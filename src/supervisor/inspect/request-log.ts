@@ -2,8 +2,11 @@ import {randomBytes} from 'node:crypto'
 import {MEGABYTE, SETTINGS} from '../../config/settings.js'
 import {TunnelctlError} from '../../errors.js'
 import {type CapturedBody, MASKED, MASKED_HEADERS, type RecordedRequest, type RequestProtocol, type RequestSource} from '../../protocol/requests.js'
-import type {BodyCapture} from './body-capture.js'
+import {BodyCapture} from './body-capture.js'
+import {AgeOrder, type AgeLinks} from './age-order.js'
 import {BodySlabs} from './body-slabs.js'
+import {EntryRing} from './entry-ring.js'
+import {HeadStore} from './head-store.js'
 import {Recording} from './recording.js'
 
 /** How much the log keeps; the supervisor sets them from inspect.* as the settings change. */
@@ -41,82 +44,152 @@ export interface ReplaySend {
 /** Sends a request through the proxy again; resolves with the id of its new entry once that is complete. */
 export type Replayer = (send: ReplaySend) => Promise<string>
 
+/** An entry's time to its first byte or to its end before it has one. */
+const NOT_YET = -1
+const NO_LINES: string[] = []
+
 /**
  * One request as the log holds it: mutable while under way, read as a RecordedRequest. Tens of
- * thousands are held at once, so each is one object with its header lines joined into one string
- * each way (an array of small strings takes several times the memory), and once complete, those
- * move off the heap, into its source's slabs: they are most of what it holds.
+ * thousands are held at once, so once complete, its path and heads (most of what it holds) move off
+ * the heap, into its source's HeadStore, and it keeps only numbers and references the proxy had
+ * anyway. A full ring's oldest entry, once complete, is begun again as its newest: entries then stay
+ * put in the old generation, where a new object per request, or a string held as long, would be
+ * promoted there and collected again at the rate requests come, which cost the proxy more than all
+ * the rest of recording.
  */
-export class Entry {
-  readonly time = Date.now()
-  readonly started = performance.now()
+export class Entry implements AgeLinks<Entry> {
+  /** When it began, on performance.now()'s clock: its time is read off that clock too, which spares a call per request. */
+  started = 0
+  sequence = 0
   readonly source: RequestSource
-  readonly method: string
-  readonly path: string
-  readonly visitor: string
-  readonly replayOf: string | undefined
+  method = ''
+  private pathText = ''
+  visitor = ''
+  replayOf: string | undefined
   status: number | null = null
-  firstByteMs: number | null = null
-  durationMs: number | null = null
+  /**
+   * Milliseconds to the response's head and to the end, NOT_YET until then: plain numbers, never
+   * null, so that V8 keeps them in place in the entry rather than in a new object each time.
+   */
+  private firstByteAt = NOT_YET
+  private doneAt = NOT_YET
   bytesIn = 0
   bytesOut = 0
-  protocol: RequestProtocol
+  protocol: RequestProtocol = 'http'
   requestBody: BodyCapture | undefined
   responseBody: BodyCapture | undefined
   /** Dropped from its ring: captures stop and nothing is told of it. */
   dropped = false
+  /** Its place among the entries that hold body bytes (RequestLog's `holding`). */
+  older: Entry | undefined
+  newer: Entry | undefined
+  inOrder = false
   private completed: (() => void)[] | undefined
-  /** The heads' names and values, each followed by a newline, which neither may hold: strings while under way, then in `heads`. */
-  private requestText: string
-  private responseText = ''
+  /** The heads' names and values, as Node's rawHeaders, while under way; then joined by newlines, which neither may hold, in `heads`. */
+  private requestLines: string[] = NO_LINES
+  private responseLines: string[] = NO_LINES
   private heads: Buffer | undefined
   private headsOffset = 0
+  private pathLength = 0
   private requestHeadLength = 0
   private responseHeadLength = 0
+  /** Its body captures, kept for when it is begun again. */
+  private requestCapture: BodyCapture | undefined
+  private responseCapture: BodyCapture | undefined
 
   constructor(
-    readonly id: string,
-    readonly sequence: number,
+    private readonly idPrefix: string,
+    sequence: number,
     start: RequestStart,
     /** Where its source's bodies are kept. */
     readonly slabs: BodySlabs,
     /** Where its source's complete requests' heads are kept: apart from the bodies, which go sooner. */
-    private readonly headSlabs: BodySlabs,
+    private readonly headStore: HeadStore,
   ) {
     this.source = start.source
+    this.begin(sequence, start)
+  }
+
+  /** Its id, made when asked for: the log finds entries by sequence. */
+  get id(): string {
+    return idOf(this.idPrefix, this.sequence)
+  }
+
+  /** Makes it the entry of a new request of the same source: only a complete one that was dropped is begun again. */
+  begin(sequence: number, start: RequestStart): void {
+    this.started = performance.now()
+    this.sequence = sequence
     this.method = start.method
-    this.path = start.path
+    this.pathText = start.path
     this.visitor = start.visitor
     this.replayOf = start.replayOf
+    this.status = null
+    this.firstByteAt = NOT_YET
+    this.doneAt = NOT_YET
+    this.bytesIn = 0
+    this.bytesOut = 0
     this.protocol = start.protocol
-    this.requestText = joinLines(start.headerLines)
+    this.requestBody = undefined
+    this.responseBody = undefined
+    this.dropped = false
+    this.requestLines = start.headerLines
+    this.responseLines = NO_LINES
+    this.heads = undefined
+    this.headsOffset = 0
+    this.pathLength = 0
+    this.requestHeadLength = 0
+    this.responseHeadLength = 0
   }
 
-  get requestHead(): string {
-    return this.heads ? this.heads.toString('latin1', this.headsOffset, this.headsOffset + this.requestHeadLength) : this.requestText
+  /** A new capture of its request's body. */
+  captureRequestBody(): BodyCapture {
+    return (this.requestBody = (this.requestCapture ??= new BodyCapture()).reset(this.slabs))
   }
 
-  get responseHead(): string {
-    const start = this.headsOffset + this.requestHeadLength
-    return this.heads ? this.heads.toString('latin1', start, start + this.responseHeadLength) : this.responseText
+  /** A new capture of its response's body. */
+  captureResponseBody(): BodyCapture {
+    return (this.responseBody = (this.responseCapture ??= new BodyCapture()).reset(this.slabs))
   }
 
-  /** Set while under way, once its response has begun. */
-  set responseHead(text: string) {
-    this.responseText = text
+  /** Its path and query, kept with the heads once complete. */
+  get path(): string {
+    return this.heads ? this.heads.toString('latin1', this.headsOffset, this.headsOffset + this.pathLength) : this.pathText
   }
 
-  /** Bytes of both heads. */
-  get headBytes(): number {
-    return this.heads ? this.requestHeadLength + this.responseHeadLength : this.requestText.length + this.responseText.length
-  }
-
+  /** The request's header lines, as Node's rawHeaders. */
   get headerLines(): string[] {
-    return splitLines(this.requestHead)
+    const start = this.headsOffset + this.pathLength
+    return this.heads ? splitLines(this.heads.toString('latin1', start, start + this.requestHeadLength)) : this.requestLines
+  }
+
+  /** The response's header lines, as the upstream sent them. */
+  get responseHeaderLines(): string[] {
+    const start = this.headsOffset + this.pathLength + this.requestHeadLength
+    return this.heads ? splitLines(this.heads.toString('latin1', start, start + this.responseHeadLength)) : this.responseLines
+  }
+
+  /** Its response's head has come, with `lines`: returns the bytes it takes more. */
+  responded(lines: string[]): number {
+    const more = joinedLength(lines) - joinedLength(this.responseLines)
+    this.responseLines = lines
+    this.firstByteAt = this.elapsedMs()
+    return more
+  }
+
+  /** Bytes of its path and both heads. */
+  get headBytes(): number {
+    return this.heads ? this.pathLength + this.requestHeadLength + this.responseHeadLength : this.pathText.length + joinedLength(this.requestLines) + joinedLength(this.responseLines)
   }
 
   get complete(): boolean {
-    return this.durationMs !== null
+    return this.doneAt !== NOT_YET
+  }
+
+  /** Out of its ring: its captures stop, nothing is told of it, and the place of its heads is given back. */
+  drop(): void {
+    this.dropped = true
+    if (this.heads) this.headStore.giveBack(this.heads)
+    this.heads = undefined
   }
 
   /** Calls `listener` once the request is complete. */
@@ -127,18 +200,20 @@ export class Entry {
 
   /** Marks it complete now and calls who waited for that. */
   finish(): void {
-    this.durationMs = this.elapsedMs()
-    if (this.status !== null && this.firstByteMs === null) this.firstByteMs = this.durationMs
+    this.doneAt = this.elapsedMs()
+    if (this.status !== null && this.firstByteAt === NOT_YET) this.firstByteAt = this.doneAt
     for (const listener of this.completed ?? []) listener()
     this.completed = undefined
     if (this.dropped) return
-    this.requestHeadLength = this.requestText.length
-    this.responseHeadLength = this.responseText.length
-    ;({slab: this.heads, offset: this.headsOffset} = this.headSlabs.take(this.requestHeadLength + this.responseHeadLength))
-    this.heads.write(this.requestText, this.headsOffset, 'latin1')
-    this.heads.write(this.responseText, this.headsOffset + this.requestHeadLength, 'latin1')
-    this.requestText = ''
-    this.responseText = ''
+    const stored = this.headStore.store(this.pathText, this.requestLines, this.responseLines)
+    this.heads = stored.slab
+    this.headsOffset = stored.offset
+    this.pathLength = stored.pathLength
+    this.requestHeadLength = stored.requestLength
+    this.responseHeadLength = stored.responseLength
+    this.pathText = ''
+    this.requestLines = NO_LINES
+    this.responseLines = NO_LINES
   }
 
   elapsedMs(): number {
@@ -148,19 +223,19 @@ export class Entry {
   toRecorded(withBodies: boolean): RecordedRequest {
     return {
       id: this.id,
-      time: new Date(this.time).toISOString(),
+      time: new Date(Math.round(performance.timeOrigin + this.started)).toISOString(),
       source: this.source,
       method: this.method,
       path: this.path,
       status: this.status,
-      firstByteMs: this.firstByteMs,
-      durationMs: this.durationMs,
+      firstByteMs: this.firstByteAt === NOT_YET ? null : this.firstByteAt,
+      durationMs: this.doneAt === NOT_YET ? null : this.doneAt,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       visitor: this.visitor,
       protocol: this.protocol,
       requestHeaders: masked(this.headerLines),
-      responseHeaders: masked(splitLines(this.responseHead)),
+      responseHeaders: masked(this.responseHeaderLines),
       requestBody: withBodies ? captured(this.requestBody) : null,
       responseBody: withBodies ? captured(this.responseBody) : null,
       ...(this.replayOf === undefined ? {} : {replayOf: this.replayOf}),
@@ -169,23 +244,30 @@ export class Entry {
 }
 
 /**
- * What an entry takes on the heap besides the strings entryBytes counts, as measured in-process for
- * tens of thousands of them: the object, its body captures, its id, its places in the log's maps
- * and ring.
+ * What an entry takes on the heap besides the bytes entryBytes counts, as measured in-process for
+ * tens of thousands of them: the object, its body captures, its place in its ring.
  */
 export const ENTRY_BYTES = 560
 
 /** An entry's estimated size, counted under maxMemory with the bodies: full rings of entries take a good part of what the bodies do, and they are as real. */
 export function entryBytes(entry: Entry): number {
-  return ENTRY_BYTES + entry.path.length + entry.visitor.length + entry.headBytes
+  return ENTRY_BYTES + entry.visitor.length + entry.headBytes
 }
 
-export function joinLines(lines: string[]): string {
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`
+function idOf(prefix: string, sequence: number): string {
+  return `${prefix}-${sequence}`
 }
 
+/** The length of `lines` joined by newlines, counted without joining them. */
+function joinedLength(lines: string[]): number {
+  let length = lines.length === 0 ? 0 : lines.length - 1
+  for (const line of lines) length += line.length
+  return length
+}
+
+/** Lines joined by newlines, apart again: header lines come in pairs, so no joined lines are one empty line. */
 function splitLines(joined: string): string[] {
-  return joined === '' ? [] : joined.slice(0, -1).split('\n')
+  return joined === '' ? [] : joined.split('\n')
 }
 
 function masked(lines: string[]): [string, string][] {
@@ -196,6 +278,11 @@ function masked(lines: string[]): [string, string][] {
   }
 
   return pairs
+}
+
+/** The bytes of a kept body as a buffer of their own, which stays as it is when the body is let go and its place taken again. */
+function copyOf(bytes: Buffer | undefined): Buffer | undefined {
+  return bytes && Buffer.from(bytes)
 }
 
 function captured(body: BodyCapture | undefined): CapturedBody | null {
@@ -213,6 +300,15 @@ export const DEFAULT_LIMITS: RequestLogLimits = {
   maxMemory: SETTINGS['inspect.maxMemory'].default * MEGABYTE,
 }
 
+/** One source's requests, and where their bodies and, once complete, their heads are kept, off the heap. */
+interface SourceRecords {
+  ring: EntryRing<Entry>
+  bodies: BodySlabs
+  heads: HeadStore
+  /** Forgotten: its tunnel or endpoint is gone, and one of the same name starts anew. */
+  gone: boolean
+}
+
 /**
  * Every request the proxy passed on (or refused for a route it has), in memory only: a ring per
  * source of `keep` requests, and the first `bodyBytes` of each body, while the entries' estimated
@@ -222,15 +318,14 @@ export const DEFAULT_LIMITS: RequestLogLimits = {
  */
 export class RequestLog {
   limits: RequestLogLimits
-  private readonly rings = new Map<string, Entry[]>()
-  private readonly byId = new Map<string, Entry>()
-  /** Entries that hold body bytes, oldest first (a Set keeps its order): the order they give them up in under maxMemory. */
-  private readonly holding = new Set<Entry>()
+  private readonly sources = new Map<string, SourceRecords>()
+  /** Each source's records by the source object the proxy passes, which stays the same for a route: no key to make per request. */
+  private readonly bySourceObject = new WeakMap<RequestSource, SourceRecords>()
+  /** Entries that hold body bytes, oldest first: the order they give them up in under maxMemory. */
+  private readonly holding = new AgeOrder<Entry>()
   private held = 0
   /** Bytes counted under maxMemory: `held` and the entries' estimated sizes. */
   private used = 0
-  /** Each source's kept bodies and its complete requests' heads, off the heap. */
-  private readonly slabs = new Map<string, {bodies: BodySlabs; heads: BodySlabs}>()
   private readonly listeners = new Set<(entry: RecordedRequest) => void>()
   private readonly idPrefix = randomBytes(3).readUIntBE(0, 3).toString(36).padStart(5, '0')
   private sequence = 0
@@ -252,17 +347,49 @@ export class RequestLog {
 
   /** Records a new request, newest in its source's ring, where the oldest is dropped past `keep`: the proxy's tap fills it in. */
   record(start: RequestStart): Recording {
-    const key = sourceKey(start.source)
-    let slabs = this.slabs.get(key)
-    if (!slabs) this.slabs.set(key, (slabs = {bodies: new BodySlabs(), heads: new BodySlabs()}))
-    const entry = new Entry(`${this.idPrefix}-${++this.sequence}`, this.sequence, start, slabs.bodies, slabs.heads)
-    let ring = this.rings.get(key)
-    if (!ring) this.rings.set(key, (ring = []))
-    ring.push(entry)
-    this.byId.set(entry.id, entry)
-    while (ring.length > this.limits.keep) this.drop(ring.shift()!)
+    const records = this.recordsOf(start.source)
+    const {ring} = records
+    const sequence = ++this.sequence
+    let entry: Entry | undefined
+    while (ring.length >= this.limits.keep) {
+      const oldest = ring.shift()!
+      this.drop(oldest)
+      if (oldest.complete) entry = oldest
+    }
+
+    if (entry) entry.begin(sequence, start)
+    else entry = new Entry(this.idPrefix, sequence, start, records.bodies, records.heads)
+    ring.push(entry, this.limits.keep)
     this.grow(entry, entryBytes(entry))
     return new Recording(this, entry)
+  }
+
+  /** The id of the request recorded `sequence`th. */
+  idOf(sequence: number): string {
+    return idOf(this.idPrefix, sequence)
+  }
+
+  private recordsOf(source: RequestSource): SourceRecords {
+    const known = this.bySourceObject.get(source)
+    if (known && !known.gone) return known
+    const key = sourceKey(source)
+    let records = this.sources.get(key)
+    if (!records) this.sources.set(key, (records = {ring: new EntryRing(), bodies: new BodySlabs(), heads: new HeadStore(), gone: false}))
+    this.bySourceObject.set(source, records)
+    return records
+  }
+
+  /** The entry whose id is `id`, if the log still holds it. */
+  private find(id: string): Entry | undefined {
+    const dash = id.lastIndexOf('-')
+    const sequence = Number(id.slice(dash + 1))
+    if (id.slice(0, dash) !== this.idPrefix || !Number.isSafeInteger(sequence) || String(sequence) !== id.slice(dash + 1)) return undefined
+    for (const {ring} of this.sources.values()) {
+      const entry = ring.find(sequence)
+      if (entry) return entry
+    }
+
+    return undefined
   }
 
   /**
@@ -308,19 +435,19 @@ export class RequestLog {
 
   /** Summaries, oldest first: of one source, or of all. `limit`: only the newest that many. */
   list(filter: {source?: RequestSource; limit?: number} = {}): RecordedRequest[] {
-    const entries = filter.source ? (this.rings.get(sourceKey(filter.source)) ?? []) : [...this.rings.values()].flat().sort((a, b) => a.sequence - b.sequence)
+    const entries = filter.source ? (this.sources.get(sourceKey(filter.source))?.ring.toArray() ?? []) : [...this.sources.values()].flatMap(({ring}) => ring.toArray()).sort((a, b) => a.sequence - b.sequence)
     const newest = filter.limit === undefined ? entries : entries.slice(-filter.limit)
     return newest.map((entry) => entry.toRecorded(false))
   }
 
   /** One request with its bodies. */
   get(id: string): RecordedRequest | undefined {
-    return this.byId.get(id)?.toRecorded(true)
+    return this.find(id)?.toRecorded(true)
   }
 
   /** Requests of `source` the log holds. */
   count(source: RequestSource): number {
-    return this.rings.get(sourceKey(source))?.length ?? 0
+    return this.sources.get(sourceKey(source))?.ring.length ?? 0
   }
 
   /** Bytes of body kept, over all requests. */
@@ -342,9 +469,11 @@ export class RequestLog {
   /** Forgets every request of `source`: its tunnel or endpoint is gone. */
   forget(source: RequestSource): void {
     const key = sourceKey(source)
-    for (const entry of this.rings.get(key) ?? []) this.drop(entry)
-    this.rings.delete(key)
-    this.slabs.delete(key)
+    const records = this.sources.get(key)
+    if (!records) return
+    records.gone = true
+    for (const entry of records.ring.toArray()) this.drop(entry)
+    this.sources.delete(key)
   }
 
   /**
@@ -352,7 +481,7 @@ export class RequestLog {
    * `body`; resolves with the new request once it is complete.
    */
   async replay(id: string, body?: Buffer): Promise<RecordedRequest> {
-    const entry = this.byId.get(id)
+    const entry = this.find(id)
     if (!entry) throw new TunnelctlError('NOT_FOUND', `No recorded request ${id}: it may have been dropped (inspect.keep), or to stay within inspect.maxMemory. See the recent ones with \`tunnelctl expose logs <id>\` or \`tunnelctl tunnel logs <port>\`.`)
     if (body === undefined && entry.requestBody?.truncated) {
       throw new TunnelctlError(
@@ -365,7 +494,7 @@ export class RequestLog {
     if (entry.protocol === 'websocket') throw new TunnelctlError('CONFLICT', `Request ${id} is a WebSocket upgrade, which cannot be replayed.`)
     if (!this.replayer) throw new TunnelctlError('INTERNAL', 'The proxy cannot replay requests yet.')
     const {source, method, path, headerLines} = entry
-    const newId = await this.replayer({source, method, path, headerLines, body: body ?? entry.requestBody?.bytes(), replayOf: id})
+    const newId = await this.replayer({source, method, path, headerLines, body: body ?? copyOf(entry.requestBody?.bytes()), replayOf: id})
     const replayed = this.get(newId)
     if (!replayed) throw new TunnelctlError('INTERNAL', `The replay of ${id} was recorded as ${newId}, which was dropped at once (inspect.keep).`)
     return replayed
@@ -373,8 +502,7 @@ export class RequestLog {
 
   /** Drops the bodies of the oldest requests that hold any, older than `entry`, until `room` more bytes fit or none is left. */
   private makeRoom(entry: Entry, room: number): void {
-    for (const oldest of this.holding) {
-      if (this.used + room <= this.limits.maxMemory || oldest === entry) return
+    for (let oldest = this.holding.oldest; oldest !== undefined && oldest !== entry && this.used + room > this.limits.maxMemory; oldest = this.holding.oldest) {
       this.holding.delete(oldest)
       this.releaseBodies(oldest)
     }
@@ -385,23 +513,23 @@ export class RequestLog {
    * still held beside them (`entry`'s own) are let go as the next bodies need their room.
    */
   private dropOldest(entry: Entry): void {
-    // byId keeps the order requests came in, as each ring does: the oldest of all is first in its ring.
-    for (const oldest of this.byId.values()) {
-      if (this.used - this.held <= this.limits.maxMemory || oldest === entry) return
-      this.rings.get(sourceKey(oldest.source))!.shift()
-      this.drop(oldest)
+    while (this.used - this.held > this.limits.maxMemory) {
+      // Each ring keeps the order its requests came in: the oldest of all is the oldest of one of them.
+      let ring: EntryRing<Entry> | undefined
+      for (const {ring: candidate} of this.sources.values()) if (candidate.length > 0 && (!ring || candidate.oldest!.sequence < ring.oldest!.sequence)) ring = candidate
+      if (!ring || ring.oldest === entry) return
+      this.drop(ring.shift()!)
     }
   }
 
   private drop(entry: Entry): void {
-    entry.dropped = true
-    this.byId.delete(entry.id)
     this.used -= entryBytes(entry)
+    entry.drop()
     if (this.holding.delete(entry)) this.releaseBodies(entry)
   }
 
   private releaseBodies(entry: Entry): void {
-    const released = (entry.requestBody?.release() ?? 0) + (entry.responseBody?.release() ?? 0)
+    const released = (entry.requestBody?.release(entry.slabs) ?? 0) + (entry.responseBody?.release(entry.slabs) ?? 0)
     this.held -= released
     this.used -= released
   }

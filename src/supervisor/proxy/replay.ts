@@ -20,7 +20,7 @@ export function replayThrough(accept: (connection: Duplex, entrance: Entrance) =
     const [client, server] = connectionPair()
     let recording: Recording | undefined
     const done = new Promise<void>((settled) => {
-      accept(server, {replay: {of: send.replayOf, source: send.source, recorded: (started) => (recording = started).entry.onComplete(settled)}})
+      accept(server, {replay: {of: send.replayOf, source: send.source, recorded: (started) => (recording = started).onComplete(settled)}})
     })
 
     const body = send.body ?? Buffer.alloc(0)
@@ -39,7 +39,7 @@ export function replayThrough(accept: (connection: Duplex, entrance: Entrance) =
 
         void done.then(() => {
           client.destroy()
-          resolve(recording!.entry.id)
+          resolve(recording!.id)
         })
       })
     })

@@ -1,0 +1,41 @@
+import {describe, expect, it} from 'vitest'
+import {BodySlabs} from '../../src/supervisor/inspect/body-slabs.js'
+
+describe('BodySlabs', () => {
+  it('takes a full slab again only once every placement in it was given back', () => {
+    const slabs = new BodySlabs()
+    const first = slabs.take(1500)
+    const second = slabs.take(500)
+    expect(second.slab).toBe(first.slab)
+    // Past the first slab (2 KiB), then past the second (4 KiB): a third, of 8 KiB.
+    const third = slabs.take(3000)
+    const fourth = slabs.take(3000)
+    expect(new Set([first.slab, third.slab, fourth.slab]).size).toBe(3)
+    slabs.giveBack(first.slab)
+    expect(slabs.take(8000).slab).not.toBe(first.slab)
+  })
+
+  it('takes slabs again as bodies are let go, never overwriting a body still kept', () => {
+    const slabs = new BodySlabs()
+    const kept: {slab: Buffer; offset: number; bytes: Buffer}[] = []
+    const seen = new Set<Buffer>()
+    let seed = 1
+    const random = (below: number) => (seed = (seed * 48_271) % 2_147_483_647) % below
+    for (let round = 0; round < 20_000; round++) {
+      const bytes = Buffer.alloc(1 + random(2000), round % 256)
+      const placement = slabs.take(bytes.length)
+      bytes.copy(placement.slab, placement.offset)
+      kept.push({...placement, bytes})
+      seen.add(placement.slab)
+      // About twenty kept at a time, the oldest let go first as a ring does, now and then one from the middle.
+      while (kept.length > 20) {
+        const [gone] = kept.splice(random(4) === 0 ? random(kept.length) : 0, 1)
+        slabs.giveBack(gone.slab)
+      }
+
+      for (const {slab, offset, bytes: expected} of kept) expect(slab.subarray(offset, offset + expected.length).equals(expected), `round ${round}`).toBe(true)
+    }
+
+    expect(seen.size, 'slabs made for 20,000 bodies, twenty kept at a time').toBeLessThan(50)
+  })
+})
