@@ -134,11 +134,8 @@ export class Entry implements AgeLinks<Entry> {
     this.dropped = false
     this.requestLines = start.headerLines
     this.responseLines = NO_LINES
+    // Where its heads were is read only while it has heads (from finish()).
     this.heads = undefined
-    this.headsOffset = 0
-    this.pathLength = 0
-    this.requestHeadLength = 0
-    this.responseHeadLength = 0
   }
 
   /** A new capture of its request's body. */
