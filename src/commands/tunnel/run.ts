@@ -53,16 +53,14 @@ export default class TunnelRun extends TunnelctlCommand {
     const say = command ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => this.log(line)
     for (const warning of held.warnings) this.warnUser(warning)
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({...held.tunnel, warnings: held.warnings})}\n`)
+    // Request lines are a second stream beside the held one; it ends with the run. Their renderer is
+    // loaded before anything is said: once the URL is out, nothing waits on the disk until the watch
+    // takes the signals, so that a Ctrl-C typed at the prompt is the watch's to handle.
+    const requestLines = new AbortController()
+    const formatRequest = !command && !this.jsonEnabled() && !held.tunnel.direct ? (await import('../../render/requests.js')).formatRequest : undefined
     const forwarding = `Forwarding ${held.tunnel.url} -> ${scheme}://localhost:${port}`
     await showUrl({log: say, warn: (message) => this.warnUser(message)}, forwarding, held.tunnel.url, flags)
-    const requestLines = new AbortController()
-    if (!command && !this.jsonEnabled() && !held.tunnel.direct) {
-      const {formatRequest} = await import('../../render/requests.js')
-      // Request lines are a second stream beside the held one; it ends with the run.
-      void client.followRequests({kind: 'tunnel', port}, 1, (request) => this.log(formatRequest(request)), requestLines.signal).catch(() => {})
-    }
-
-    // Said with nothing left to wait for before the watch takes the signals: a Ctrl-C typed at once would otherwise kill the run.
+    if (formatRequest) void client.followRequests({kind: 'tunnel', port}, 1, (request) => this.log(formatRequest(request)), requestLines.signal).catch(() => {})
     if (!command) say('Ctrl-C stops it.')
 
     const status = command
