@@ -1,4 +1,4 @@
-import {describe, expect, it} from 'vitest'
+import {describe, expect, it, vi} from 'vitest'
 import type {RequestSource} from '../../src/protocol/requests.js'
 import {parseRecordedRequest, parseRequestsQuery} from '../../src/protocol/requests.js'
 import {ENTRY_BYTES, RequestLog, type RequestLogLimits} from '../../src/supervisor/inspect/request-log.js'
@@ -105,6 +105,35 @@ describe('RequestLog', () => {
       expect(recorded).toMatchObject({path: `/item/${n}`, requestHeaders: [['x-n', String(n)]], responseHeaders: [['x-answer', `a${n}`]]})
       expect(Buffer.from(recorded.requestBody!.base64, 'base64').equals(Buffer.alloc(10 + (n % 50), n % 256)), `request body ${n}`).toBe(true)
       expect(Buffer.from(recorded.responseBody!.base64, 'base64').equals(Buffer.alloc(5 + (n % 30), (n + 1) % 256)), `response body ${n}`).toBe(true)
+    }
+  })
+
+  it('keeps 64 KiB answers, fifty under way at once, in slabs taken again rather than a buffer each', () => {
+    const requests = log({keep: 100})
+    const made = vi.spyOn(Buffer, 'allocUnsafeSlow')
+    try {
+      const answers = 2000
+      const underWay = 50
+      const bodyOf = (n: number) => Buffer.alloc(64 * 1024, n % 256)
+      const recordings: Recording[] = []
+      for (let first = 0; first < answers; first += underWay) {
+        const batch = Array.from({length: underWay}, (_, k) => requests.record({source: A, method: 'GET', path: `/${first + k}`, visitor: '127.0.0.1', protocol: 'http', headerLines: []}))
+        for (const recording of batch) recording.head(200, ['content-length', String(64 * 1024)], 64 * 1024)
+        // Each body in two chunks, the chunks of the fifty in turn, as fifty connections' reads come.
+        for (const [k, recording] of batch.entries()) recording.body(bodyOf(first + k).subarray(0, 30_000))
+        for (const [k, recording] of batch.entries()) recording.body(bodyOf(first + k).subarray(30_000))
+        for (const recording of batch) recording.end(null)
+        recordings.push(...batch)
+      }
+
+      // The ring's 100 bodies and the fifty under way, four to a slab, emptied ones taken again.
+      expect(made.mock.calls.length, 'buffers made for 2000 answers of 64 KiB').toBeLessThan(50)
+      for (const n of [answers - 100, answers - 51, answers - 1]) {
+        const body = requests.get(recordings[n].id)!.responseBody!
+        expect(Buffer.from(body.base64, 'base64').equals(bodyOf(n)), `answer ${n} kept whole`).toBe(true)
+      }
+    } finally {
+      made.mockRestore()
     }
   })
 

@@ -5,9 +5,10 @@ const NOTHING = Buffer.alloc(0)
 
 /**
  * The first bytes of one body, copied out of the chunks as they pass (the chunks themselves go on
- * and are never held) into its source's slabs, off the heap. A body whose next chunk cannot follow
- * its bytes in place (another body's came between) keeps the rest as a latin1 string, which holds
- * each byte as it is, until it is sealed: its bytes then move together again.
+ * and are never held) into its source's slabs, off the heap. A body of a known length takes room
+ * for all it may keep with its first chunk. Otherwise, a body whose next chunk cannot follow its
+ * bytes in place (another body's came between) keeps the rest as a latin1 string, which holds each
+ * byte as it is, until it is sealed: its bytes then move together again.
  */
 export class BodyCapture {
   /** Bytes of the body seen. */
@@ -17,20 +18,36 @@ export class BodyCapture {
   private slab: Buffer = NOTHING
   private offset = 0
   private length = 0
+  /** Bytes of the slab from `offset` that are its own. */
+  private room = 0
+  /** Bytes it expects to keep, taken with the first chunk. */
+  private expected = 0
   private rest = ''
 
   /** Counts `chunk` and keeps its first `granted` bytes, in `slabs`. */
   add(chunk: Buffer, granted: number, slabs: BodySlabs): void {
     this.size += chunk.length
     if (granted === 0) return
-    if (this.length === 0) ({slab: this.slab, offset: this.offset} = slabs.take(granted))
-    else if (this.rest !== '' || !slabs.extend(this.slab, this.offset + this.length, granted)) {
+    if (this.room === 0) {
+      this.room = Math.max(granted, this.expected)
+      ;({slab: this.slab, offset: this.offset} = slabs.take(this.room))
+    } else if (!this.fits(granted, slabs)) {
       this.rest += chunk.toString('latin1', 0, granted)
       return
     }
 
     chunk.copy(this.slab, this.offset + this.length, 0, granted)
     this.length += granted
+  }
+
+  /** Whether `granted` more bytes can follow its own in place: within its room, or with room taken right after it. */
+  private fits(granted: number, slabs: BodySlabs): boolean {
+    if (this.rest !== '') return false
+    const more = this.length + granted - this.room
+    if (more <= 0) return true
+    if (!slabs.extend(this.slab, this.offset + this.room, more)) return false
+    this.room += more
+    return true
   }
 
   /** Bytes kept. */
@@ -50,14 +67,16 @@ export class BodyCapture {
     this.slab = slab
     this.offset = offset
     this.length = whole
+    this.room = whole
     this.rest = ''
   }
 
-  /** Makes it a capture of a new body. */
-  reset(slabs: BodySlabs): this {
+  /** Makes it a capture of a new body, which expects to keep `expected` bytes. */
+  reset(slabs: BodySlabs, expected: number): this {
     this.release(slabs)
     this.size = 0
     this.closed = false
+    this.expected = expected
     return this
   }
 
@@ -69,6 +88,7 @@ export class BodyCapture {
     this.slab = NOTHING
     this.offset = 0
     this.length = 0
+    this.room = 0
     this.rest = ''
     return released
   }

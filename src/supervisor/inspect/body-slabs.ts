@@ -4,12 +4,15 @@ export interface Placement {
   offset: number
 }
 
-/** A source's first slab; each next one is twice the last, up to SLAB_BYTES: a quiet source holds little. */
+/** A source's first slab for small bodies; each next one is twice the last, up to SLAB_BYTES: a quiet source holds little. */
 const FIRST_SLAB_BYTES = 2048
 const SLAB_BYTES = 32 * 1024
-/** Larger bodies get a buffer of their own: in a slab, they would leave too much of its end unused. */
-const OWN_BUFFER_BYTES = SLAB_BYTES / 8
-
+/** Larger bodies go to slabs of their own size class: among small ones, they would leave too much of a slab's end unused. */
+const LARGE_BODY_BYTES = SLAB_BYTES / 8
+/** Room for four bodies of inspect.bodyBytes' default (64 KiB) each. */
+const LARGE_SLAB_BYTES = 256 * 1024
+/** Larger still (inspect.bodyBytes raised) gets a buffer of its own. */
+const OWN_BUFFER_BYTES = LARGE_SLAB_BYTES / 4
 /**
  * One source's kept bodies (or, inside its HeadStore, its complete requests' heads), outside V8's heap,
  * packed into shared slabs, each at its own offset, bodies copied there straight from the chunks:
@@ -19,32 +22,26 @@ const OWN_BUFFER_BYTES = SLAB_BYTES / 8
  *
  * Each placement is given back once its bytes are let go; a slab whose placements are all given back
  * is taken again for the next bodies, since a busy source lets go of its oldest as fast as new ones
- * come, and a new buffer for each slab would have V8 collect its heap for their memory outside it.
+ * come, and a new buffer for each slab (or each large body) would have V8 collect its whole heap as
+ * often as their memory outside it adds up.
  */
 export class BodySlabs {
-  private slab: Buffer | undefined
-  private used = 0
+  private readonly small = new SlabSeries(FIRST_SLAB_BYTES, SLAB_BYTES, new SparePool(1))
+  private readonly large = new SlabSeries(LARGE_SLAB_BYTES, LARGE_SLAB_BYTES, LARGE_SPARES)
   /** Placements not given back, per slab. */
   private readonly taken = new Map<Buffer, number>()
-  /** A slab whose placements all were given back, to be written again. */
-  private spare: Buffer | undefined
 
   /** Room for `length` bytes of a new body, until `giveBack(slab)`. */
   take(length: number): Placement {
     if (length > OWN_BUFFER_BYTES) return {slab: Buffer.allocUnsafeSlow(length), offset: 0}
-    if (this.slab === undefined || this.used + length > this.slab.length) this.next(length)
-    const slab = this.slab!
-    const offset = this.used
-    this.used += length
-    this.taken.set(slab, (this.taken.get(slab) ?? 0) + 1)
-    return {slab, offset}
+    const placement = (length > LARGE_BODY_BYTES ? this.large : this.small).take(length)
+    this.taken.set(placement.slab, (this.taken.get(placement.slab) ?? 0) + 1)
+    return placement
   }
 
   /** Whether the body whose bytes end at `end` of `slab` may grow there by `length`: nothing came after it, and it fits. Taken if so. */
   extend(slab: Buffer, end: number, length: number): boolean {
-    if (slab !== this.slab || end !== this.used || end + length > slab.length) return false
-    this.used += length
-    return true
+    return this.small.extend(slab, end, length) || this.large.extend(slab, end, length)
   }
 
   /** One more holder of a placement in `slab`, who gives it back as well. */
@@ -60,19 +57,67 @@ export class BodySlabs {
 
     if (count > 1) return void this.taken.set(slab, count - 1)
     this.taken.delete(slab)
-    if (slab === this.slab) this.used = 0
-    else if (slab.length === SLAB_BYTES) this.spare = slab
+    this.small.emptied(slab)
+    this.large.emptied(slab)
+  }
+}
+
+/** Emptied slabs of one size, up to `most` of them. */
+class SparePool {
+  private readonly slabs: Buffer[] = []
+
+  constructor(private readonly most: number) {}
+
+  keep(slab: Buffer): void {
+    if (this.slabs.length < this.most) this.slabs.push(slab)
   }
 
-  private next(length: number): void {
-    const size = Math.max(length, this.slab === undefined ? FIRST_SLAB_BYTES : Math.min(SLAB_BYTES, this.slab.length * 2))
-    if (this.spare !== undefined && this.spare.length >= size) {
-      this.slab = this.spare
-      this.spare = undefined
-    } else {
-      this.slab = Buffer.allocUnsafeSlow(size)
-    }
+  take(): Buffer | undefined {
+    return this.slabs.pop()
+  }
+}
 
+/**
+ * Emptied large slabs kept to be written again, for every source at once: a ring drops its oldest
+ * request as each new one comes in, but its body comes later, so a source holds as many emptied slabs
+ * as it has large bodies under way, over four. Shared, so that sources gone quiet hold none.
+ */
+const LARGE_SPARES = new SparePool(16)
+
+/** Slabs filled one after another, emptied ones kept in `spares` to be written again. */
+class SlabSeries {
+  private slab: Buffer | undefined
+  private used = 0
+
+  constructor(
+    private readonly firstBytes: number,
+    private readonly slabBytes: number,
+    private readonly spares: SparePool,
+  ) {}
+
+  take(length: number): Placement {
+    if (this.slab === undefined || this.used + length > this.slab.length) this.next(length)
+    const offset = this.used
+    this.used += length
+    return {slab: this.slab!, offset}
+  }
+
+  extend(slab: Buffer, end: number, length: number): boolean {
+    if (slab !== this.slab || end !== this.used || end + length > slab.length) return false
+    this.used += length
+    return true
+  }
+
+  /** Every placement in `slab` was given back. */
+  emptied(slab: Buffer): void {
+    if (slab === this.slab) this.used = 0
+    else if (slab.length === this.slabBytes) this.spares.keep(slab)
+  }
+
+  /** A slab for a placement of `length`, which is never more than a full slab. */
+  private next(length: number): void {
+    const size = Math.max(length, this.slab === undefined ? this.firstBytes : Math.min(this.slabBytes, this.slab.length * 2))
+    this.slab = this.spares.take() ?? Buffer.allocUnsafeSlow(size)
     this.used = 0
   }
 }

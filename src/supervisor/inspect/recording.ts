@@ -43,15 +43,15 @@ export class Recording {
     if (capture) body.once('end', () => this.current && log.seal(entry, capture))
   }
 
-  /** The response's head, as the upstream sent it. */
-  head(status: number, lines: string[]): void {
+  /** The response's head, as the upstream sent it, and its body's length if the head gives it. */
+  head(status: number, lines: string[], length?: number): void {
     const {entry} = this
     if (!this.current) return
     entry.status = status
     this.log.grow(entry, entry.responded(lines))
     const contentType = firstHeader(lines, 'content-type')
     if (contentType !== undefined && EVENT_STREAM.test(contentType)) entry.protocol = 'sse'
-    if (this.log.limits.bodyBytes > 0) entry.captureResponseBody()
+    if (this.log.limits.bodyBytes > 0) entry.captureResponseBody(this.expected(length))
   }
 
   /** A chunk of the response's body on its way to the client. */
@@ -73,6 +73,15 @@ export class Recording {
     if (!this.current) return
     this.entry.status ??= status
     this.log.complete(this.entry)
+  }
+
+  /**
+   * Bytes a response body of `length` will keep, if nothing else needs the memory: its capture takes
+   * room for them at once. Only the upstream's word is taken for it: a visitor's Content-Length on a
+   * body that never comes would hold room the memory cap does not count.
+   */
+  private expected(length: number | undefined): number {
+    return length === undefined ? 0 : Math.min(length, this.log.limits.bodyBytes)
   }
 
   /** The entry is still this request's. */

@@ -140,12 +140,12 @@ export class Entry implements AgeLinks<Entry> {
 
   /** A new capture of its request's body. */
   captureRequestBody(): BodyCapture {
-    return (this.requestBody = (this.requestCapture ??= new BodyCapture()).reset(this.slabs))
+    return (this.requestBody = (this.requestCapture ??= new BodyCapture()).reset(this.slabs, 0))
   }
 
-  /** A new capture of its response's body. */
-  captureResponseBody(): BodyCapture {
-    return (this.responseBody = (this.responseCapture ??= new BodyCapture()).reset(this.slabs))
+  /** A new capture of its response's body, which expects to keep `expected` bytes. */
+  captureResponseBody(expected: number): BodyCapture {
+    return (this.responseBody = (this.responseCapture ??= new BodyCapture()).reset(this.slabs, expected))
   }
 
   /** Its path and query, kept with the heads once complete. */

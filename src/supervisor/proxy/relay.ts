@@ -59,7 +59,7 @@ class Relay implements ResponseHandler {
     socket.write(rawResponseHead(status, statusText, endToEnd(lines)), 'latin1')
   }
 
-  head({status, statusText, lines, chunked, codings}: ResponseHead): void {
+  head({status, statusText, lines, chunked, codings, length}: ResponseHead): void {
     const {request} = this
     const headers = endToEnd(lines)
     if (codings !== undefined) {
@@ -74,7 +74,7 @@ class Relay implements ResponseHandler {
     if (this.trailers) headers.push(...linesNamed(lines, 'trailer'))
     // node:http sends the head with the first write of the body or the end, in one write with it.
     this.response.writeHead(status, statusText, headers)
-    this.recording?.head(status, lines)
+    this.recording?.head(status, lines, length)
   }
 
   headAlone(): void {

@@ -34,6 +34,8 @@ export interface ResponseHead extends InterimHead {
   chunked: boolean
   /** Transfer codings other than a final chunked (e.g. `gzip`), which the body still comes in, as Transfer-Encoding listed them. */
   codings?: string
+  /** The body's length in bytes, when a Content-Length frames it. */
+  length?: number
 }
 
 export interface ResponseSink {
@@ -202,6 +204,7 @@ export class ResponseReader {
       keepAlive: statusLine[1] === '1' ? !CLOSE_TOKEN.test(connection) : KEEP_ALIVE_TOKEN.test(connection) && !CLOSE_TOKEN.test(connection),
       idleTimeoutMs: idleTimeout ? Number(idleTimeout[1]) * 1000 : undefined,
       chunked: false,
+      length: undefined,
     }
     if (transferEncoding !== undefined && lengthAt !== undefined) {
       // Transfer-Encoding wins and the length goes (RFC 9112 6.3); a server that sends both is not trusted with another request.
@@ -245,7 +248,7 @@ export class ResponseReader {
       return 'until-close'
     }
 
-    this.remaining = Number(headers[lengthAt + 1])
+    this.remaining = head.length = Number(headers[lengthAt + 1])
     return 'length'
   }
 
