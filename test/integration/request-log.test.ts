@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {createServer, request, type IncomingMessage, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {type AddressInfo, connect} from 'node:net'
+import {once} from 'node:events'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {WebSocket, WebSocketServer} from 'ws'
@@ -17,7 +18,7 @@ interface Seen {
   authorization?: string
 }
 
-/** An app that echoes request bodies, sets a cookie, streams events and takes WebSockets; it remembers what it was sent. */
+/** An app that echoes request bodies, sets a cookie, streams events, answers one request without end and takes WebSockets; it remembers what it was sent. */
 class RecordingApp {
   readonly seen: Seen[] = []
   private readonly server: Server
@@ -30,6 +31,9 @@ class RecordingApp {
       if (req.url === '/events') {
         res.writeHead(200, {'content-type': 'text/event-stream'})
         res.end('data: hello\n\n')
+      } else if (req.url === '/endless') {
+        res.writeHead(200, {'content-type': 'text/plain'})
+        res.write('and on')
       } else if (req.url === '/cookie') {
         res.writeHead(200, {'set-cookie': 'session=s3cr3t; HttpOnly', 'content-type': 'text/plain'})
         res.end('cookie set')
@@ -282,6 +286,30 @@ describe('request logs of an endpoint', () => {
     expect(replay.exitCode, replay.stderr).toBe(0)
     expect(replay.body).toMatchObject({replayOf: refused.id, status: 200, method: 'POST', path: '/private', visitor: 'replay'})
     expect(app.seen.map(({method, url, body}) => ({method, url, body: body.toString()}))).toEqual([{method: 'POST', url: '/private', body: 'x=1'}])
+  })
+})
+
+describe('visitors who go away', () => {
+  it('completes the entry of a visitor gone while its password was checked, with no status', async () => {
+    const {id} = await exposeLocal(['--auth'])
+    const socket = connect(lanPort, '127.0.0.1')
+    await once(socket, 'connect')
+    // A password is checked by bcrypt in a worker: the visitor is gone long before it answers.
+    socket.end(`GET /gone HTTP/1.1\r\nHost: ${LAN_HOST}:${lanPort}\r\nAuthorization: Basic ${Buffer.from('tunnelctl:wrong').toString('base64')}\r\n\r\n`)
+    socket.destroy()
+    const [gone] = await completed(id, 1)
+    expect(gone).toMatchObject({path: '/gone', status: null})
+    expect(app.seen).toEqual([])
+  })
+
+  it('completes the entry of a visitor gone in the middle of an answer', async () => {
+    const {id} = await exposeLocal()
+    const socket = connect(lanPort, '127.0.0.1')
+    socket.write(`GET /endless HTTP/1.1\r\nHost: ${LAN_HOST}:${lanPort}\r\n\r\n`)
+    await within('the head of the endless answer', once(socket, 'data'))
+    socket.destroy()
+    const [cut] = await completed(id, 1)
+    expect(cut).toMatchObject({path: '/endless', status: 200})
   })
 })
 

@@ -30,7 +30,7 @@ async function exchange(requests: RequestLog, source: RequestSource, size: numbe
     // Drained: the tap has seen every chunk.
   }
 
-  recording.head(200, ['content-type', 'text/plain'])
+  recording.head({status: 200, lines: ['content-type', 'text/plain']})
   if (responseSize > 0) recording.body(Buffer.alloc(responseSize, 2))
   recording.end(null)
   return recording
@@ -55,7 +55,7 @@ describe('RequestLog', () => {
     const second = start(requests, A, '/second')
     first.body(Buffer.alloc(7, 3))
     first.end(500)
-    second.head(201, ['content-type', 'text/plain'])
+    second.head({status: 201, lines: ['content-type', 'text/plain']})
     second.body(Buffer.alloc(2, 4))
     second.end(null)
     expect(requests.get(first.id)).toBeUndefined()
@@ -65,7 +65,7 @@ describe('RequestLog', () => {
   it('lets a request dropped while under way finish on its own entry', async () => {
     const requests = log({keep: 1})
     const long = start(requests, A, '/events')
-    long.head(200, ['content-type', 'text/event-stream'])
+    long.head({status: 200, lines: ['content-type', 'text/event-stream']})
     const next = await exchange(requests, A, 0, 3, '/next')
     long.body(Buffer.alloc(4))
     long.end(null)
@@ -94,7 +94,7 @@ describe('RequestLog', () => {
         // Drained: the tap has seen every chunk.
       }
 
-      recording.head(200, ['x-answer', `a${n}`])
+      recording.head({status: 200, lines: ['x-answer', `a${n}`]})
       recording.body(Buffer.alloc(5 + (n % 30), (n + 1) % 256))
       recording.end(null)
       recordings.push(recording)
@@ -118,7 +118,7 @@ describe('RequestLog', () => {
       const recordings: Recording[] = []
       for (let first = 0; first < answers; first += underWay) {
         const batch = Array.from({length: underWay}, (_, k) => requests.record({source: A, method: 'GET', path: `/${first + k}`, visitor: '127.0.0.1', protocol: 'http', headerLines: []}))
-        for (const recording of batch) recording.head(200, ['content-length', String(64 * 1024)], 64 * 1024)
+        for (const recording of batch) recording.head({status: 200, lines: ['content-length', String(64 * 1024)], length: 64 * 1024})
         // Each body in two chunks, the chunks of the fifty in turn, as fifty connections' reads come.
         for (const [k, recording] of batch.entries()) recording.body(bodyOf(first + k).subarray(0, 30_000))
         for (const [k, recording] of batch.entries()) recording.body(bodyOf(first + k).subarray(30_000))
@@ -162,10 +162,10 @@ describe('RequestLog', () => {
   it('keeps nothing more of a body whose start was dropped under maxMemory', () => {
     const requests = log({bodyBytes: 100, maxMemory: 2 * (ENTRY_BYTES + '/slow'.length + '127.0.0.1'.length) + 100})
     const slow = start(requests, A, '/slow')
-    slow.head(200, [])
+    slow.head({status: 200, lines: []})
     slow.body(Buffer.alloc(60, 1))
     const fast = start(requests, A, '/fast')
-    fast.head(200, [])
+    fast.head({status: 200, lines: []})
     fast.body(Buffer.alloc(60, 2))
     slow.body(Buffer.alloc(10, 3))
     expect(requests.get(slow.id)!.responseBody).toEqual({base64: '', size: 70, truncated: true})
@@ -221,7 +221,7 @@ describe('RequestLog', () => {
     const bodies = new Map<Recording, Buffer[]>()
     for (const [path, sizes] of [['/one', [700]], ['/split', [300, 200, 100]], ['/large', [5000, 20_000, 40_000]], ['/binary', [256]]] as const) {
       const recording = start(requests, A, path)
-      recording.head(200, [])
+      recording.head({status: 200, lines: []})
       bodies.set(recording, sizes.map((size, n) => (path === '/binary' ? Buffer.from(Array.from({length: size}, (_, byte) => byte)) : Buffer.alloc(size, n + path.length))))
     }
 
@@ -258,7 +258,7 @@ describe('RequestLog', () => {
     const recording = start(requests, A, '/slow')
     expect(requests.list()[0]).toMatchObject({path: '/slow', status: null, durationMs: null})
     expect(heard).toEqual([])
-    recording.head(204, [])
+    recording.head({status: 204, lines: []})
     recording.end(null)
     recording.end(null)
     stop()
@@ -270,7 +270,7 @@ describe('RequestLog', () => {
   it('masks credentials and cookies in what it shows', () => {
     const requests = log()
     const recording = start(requests, A, '/', ['Authorization', 'Basic dXNlcjpwYXNz', 'Cookie', 'a=b', 'Proxy-Authorization', 'x', 'Accept', '*/*'])
-    recording.head(200, ['Set-Cookie', 'id=1', 'Content-Type', 'text/event-stream'])
+    recording.head({status: 200, lines: ['Set-Cookie', 'id=1', 'Content-Type', 'text/event-stream']})
     recording.end(null)
     const [entry] = requests.list()
     expect(entry.requestHeaders).toEqual([

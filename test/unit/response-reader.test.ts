@@ -37,7 +37,7 @@ describe('ResponseReader', () => {
     for (const pieces of [[response], ...everySplit(response)]) {
       const {heads, body, ended} = read(pieces)
       expect(heads).toEqual([
-        {status: 200, statusText: 'OK', lines: ['Content-Type', 'text/plain', 'Content-Length', '5', 'X-Spaced', 'padded'], keepAlive: true, idleTimeoutMs: undefined, chunked: false, length: 5},
+        {status: 200, statusText: 'OK', lines: ['Content-Type', 'text/plain', 'Content-Length', '5', 'X-Spaced', 'padded'], keepAlive: true, idleTimeoutMs: undefined, chunked: false, length: 5, raw: response.slice(0, response.indexOf('\r\n\r\n'))},
       ])
       expect([body, ended]).toEqual(['hello', true])
     }

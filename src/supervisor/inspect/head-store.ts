@@ -25,10 +25,16 @@ export class HeadStore implements StoredHeads {
   private path: string | undefined
   private requestLines: string[] = []
   private responseLines: string[] = []
+  private responseRaw: string | undefined
 
-  /** Keeps them; what it returns is read at once (the next call changes it), and given back with giveBack once the request is dropped. */
-  store(path: string, requestLines: string[], responseLines: string[]): StoredHeads {
-    if (path === this.path && sameLines(requestLines, this.requestLines) && sameLines(responseLines, this.responseLines)) {
+  /**
+   * Keeps them; what it returns is read at once (the next call changes it), and given back with
+   * giveBack once the request is dropped. `responseRaw`, the response's head as it came, if known,
+   * tells it from the last in one comparison instead of one per line.
+   */
+  store(path: string, requestLines: string[], responseLines: string[], responseRaw: string | undefined): StoredHeads {
+    const sameResponse = responseRaw === undefined ? sameLines(responseLines, this.responseLines) : responseRaw === this.responseRaw
+    if (path === this.path && sameResponse && sameLines(requestLines, this.requestLines)) {
       this.slabs.share(this.slab)
       return this
     }
@@ -48,6 +54,7 @@ export class HeadStore implements StoredHeads {
     this.path = path
     this.requestLines = requestLines
     this.responseLines = responseLines
+    this.responseRaw = responseRaw
     return this
   }
 

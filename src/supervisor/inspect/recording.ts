@@ -3,7 +3,19 @@ import type {Readable} from 'node:stream'
 import {firstHeader} from '../proxy/forwarding.js'
 import type {Entry, RequestLog} from './request-log.js'
 
+const EVENT_STREAM_TYPE = 'text/event-stream'
 const EVENT_STREAM = /^\s*text\/event-stream/i
+
+/** A response's head as the proxy read it. */
+export interface AnsweredHead {
+  status: number
+  /** As Node's rawHeaders: name, value, name, value… */
+  lines: string[]
+  /** The body's length, when the head gives it. */
+  length?: number
+  /** The head as it came, when the proxy read it itself: the same text is the same head. */
+  raw?: string
+}
 
 /**
  * The proxy's tap on one request: counts and copies what passes into the request's entry. Each call
@@ -43,14 +55,15 @@ export class Recording {
     if (capture) body.once('end', () => this.current && log.seal(entry, capture))
   }
 
-  /** The response's head, as the upstream sent it, and its body's length if the head gives it. */
-  head(status: number, lines: string[], length?: number): void {
+  /** The response's head, as the upstream sent it. */
+  head({status, lines, length, raw}: AnsweredHead): void {
     const {entry} = this
     if (!this.current) return
     entry.status = status
-    this.log.grow(entry, entry.responded(lines))
+    this.log.grow(entry, entry.responded(lines, raw))
     const contentType = firstHeader(lines, 'content-type')
-    if (contentType !== undefined && EVENT_STREAM.test(contentType)) entry.protocol = 'sse'
+    // Shorter values (text/plain, text/html) cannot name an event stream: no regular expression run for them.
+    if (contentType !== undefined && contentType.length >= EVENT_STREAM_TYPE.length && EVENT_STREAM.test(contentType)) entry.protocol = 'sse'
     if (this.log.limits.bodyBytes > 0) entry.captureResponseBody(this.expected(length))
   }
 
@@ -63,9 +76,14 @@ export class Recording {
     if (capture !== undefined) capture.add(chunk, capture.keptBytes < this.log.limits.bodyBytes ? this.log.reserve(entry, capture, chunk.length) : 0, entry.slabs)
   }
 
-  /** Completes the entry when the response is over, however it ends: its status is the one sent, if any, the proxy's own answers' included. */
+  /** Completes the entry when the response is over, however it ends (see `closed`). */
   endWith(response: ServerResponse): void {
-    response.on('close', () => this.end(response.headersSent ? response.statusCode : null))
+    response.on('close', () => this.closed(response))
+  }
+
+  /** The response is over, however it ended: the entry's status is the one sent, if any, the proxy's own answers' included. */
+  closed(response: ServerResponse): void {
+    this.end(response.headersSent ? response.statusCode : null)
   }
 
   /** The request ended without a response through node:http (an upgrade): `status` is what was answered, if anything. */

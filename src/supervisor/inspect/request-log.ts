@@ -1,4 +1,6 @@
 import {randomBytes} from 'node:crypto'
+// The global `performance` is a lazy getter in Node 20: reading it costs more than the clock.
+import {performance} from 'node:perf_hooks'
 import {MEGABYTE, SETTINGS} from '../../config/settings.js'
 import {TunnelctlError} from '../../errors.js'
 import {type CapturedBody, MASKED, MASKED_HEADERS, type RecordedRequest, type RequestProtocol, type RequestSource} from '../../protocol/requests.js'
@@ -75,6 +77,8 @@ export class Entry implements AgeLinks<Entry> {
   private doneAt = NOT_YET
   bytesIn = 0
   bytesOut = 0
+  /** Bytes counted for it under maxMemory besides its bodies: given back as they were counted when it is dropped. */
+  counted = 0
   protocol: RequestProtocol = 'http'
   requestBody: BodyCapture | undefined
   responseBody: BodyCapture | undefined
@@ -88,6 +92,8 @@ export class Entry implements AgeLinks<Entry> {
   /** The heads' names and values, as Node's rawHeaders, while under way; then joined by newlines, which neither may hold, in `heads`. */
   private requestLines: string[] = NO_LINES
   private responseLines: string[] = NO_LINES
+  /** The response's head as it came, if the proxy read it itself. */
+  private responseRaw: string | undefined
   private heads: Buffer | undefined
   private headsOffset = 0
   private pathLength = 0
@@ -128,12 +134,14 @@ export class Entry implements AgeLinks<Entry> {
     this.doneAt = NOT_YET
     this.bytesIn = 0
     this.bytesOut = 0
+    this.counted = 0
     this.protocol = start.protocol
     this.requestBody = undefined
     this.responseBody = undefined
     this.dropped = false
     this.requestLines = start.headerLines
     this.responseLines = NO_LINES
+    this.responseRaw = undefined
     // Where its heads were is read only while it has heads (from finish()).
     this.heads = undefined
   }
@@ -165,17 +173,13 @@ export class Entry implements AgeLinks<Entry> {
     return this.heads ? splitLines(this.heads.toString('latin1', start, start + this.responseHeadLength)) : this.responseLines
   }
 
-  /** Its response's head has come, with `lines`: returns the bytes it takes more. */
-  responded(lines: string[]): number {
+  /** Its response's head has come, with `lines` (and as it came, `raw`): returns the bytes it takes more. */
+  responded(lines: string[], raw: string | undefined): number {
     const more = joinedLength(lines) - joinedLength(this.responseLines)
     this.responseLines = lines
+    this.responseRaw = raw
     this.firstByteAt = this.elapsedMs()
     return more
-  }
-
-  /** Bytes of its path and both heads. */
-  get headBytes(): number {
-    return this.heads ? this.pathLength + this.requestHeadLength + this.responseHeadLength : this.pathText.length + joinedLength(this.requestLines) + joinedLength(this.responseLines)
   }
 
   get complete(): boolean {
@@ -202,7 +206,7 @@ export class Entry implements AgeLinks<Entry> {
     for (const listener of this.completed ?? []) listener()
     this.completed = undefined
     if (this.dropped) return
-    const stored = this.headStore.store(this.pathText, this.requestLines, this.responseLines)
+    const stored = this.headStore.store(this.pathText, this.requestLines, this.responseLines, this.responseRaw)
     this.heads = stored.slab
     this.headsOffset = stored.offset
     this.pathLength = stored.pathLength
@@ -211,6 +215,7 @@ export class Entry implements AgeLinks<Entry> {
     this.pathText = ''
     this.requestLines = NO_LINES
     this.responseLines = NO_LINES
+    this.responseRaw = undefined
   }
 
   elapsedMs(): number {
@@ -246,9 +251,12 @@ export class Entry implements AgeLinks<Entry> {
  */
 export const ENTRY_BYTES = 560
 
-/** An entry's estimated size, counted under maxMemory with the bodies: full rings of entries take a good part of what the bodies do, and they are as real. */
-export function entryBytes(entry: Entry): number {
-  return ENTRY_BYTES + entry.visitor.length + entry.headBytes
+/**
+ * A new entry's estimated size, counted under maxMemory with the bodies (full rings of entries take a
+ * good part of what the bodies do, and they are as real); its response's head adds to it.
+ */
+function entryBytes(entry: Entry): number {
+  return ENTRY_BYTES + entry.visitor.length + entry.path.length + joinedLength(entry.headerLines)
 }
 
 function idOf(prefix: string, sequence: number): string {
@@ -410,6 +418,7 @@ export class RequestLog {
   grow(entry: Entry, bytes: number): void {
     if (entry.dropped) return
     this.used += bytes
+    entry.counted += bytes
     if (this.used <= this.limits.maxMemory) return
     this.makeRoom(entry, 0)
     this.dropOldest(entry)
@@ -520,7 +529,7 @@ export class RequestLog {
   }
 
   private drop(entry: Entry): void {
-    this.used -= entryBytes(entry)
+    this.used -= entry.counted
     entry.drop()
     if (this.holding.delete(entry)) this.releaseBodies(entry)
   }

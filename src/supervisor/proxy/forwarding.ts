@@ -10,11 +10,23 @@ export type HeaderLines = string[]
 /** Headers about one connection, not the message (RFC 9110 7.6.1): each hop sets its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
 
+/** Whether a header's name is `name` (in lower case), in any case: told without a lower-case copy, which is a new string per header line. */
+function isNamed(line: string, name: string): boolean {
+  if (line.length !== name.length) return false
+  for (let index = 0; index < name.length; index++) {
+    const code = line.charCodeAt(index)
+    const lower = name.charCodeAt(index)
+    // An upper-case ASCII letter is its lower-case one less 32.
+    if (code !== lower && !(lower >= 97 && lower <= 122 && code === lower - 32)) return false
+  }
+
+  return true
+}
 
 /** The first value of header `name` (in lower case), which is the one Node's headers object would give. */
 export function firstHeader(lines: HeaderLines, name: string): string | undefined {
   for (let index = 0; index < lines.length; index += 2) {
-    if (lines[index].length === name.length && lines[index].toLowerCase() === name) return lines[index + 1]
+    if (isNamed(lines[index], name)) return lines[index + 1]
   }
 
   return undefined
@@ -24,7 +36,7 @@ export function firstHeader(lines: HeaderLines, name: string): string | undefine
 export function linesNamed(lines: HeaderLines, name: string): HeaderLines {
   const found: HeaderLines = []
   for (let index = 0; index < lines.length; index += 2) {
-    if (lines[index].length === name.length && lines[index].toLowerCase() === name) found.push(lines[index], lines[index + 1])
+    if (isNamed(lines[index], name)) found.push(lines[index], lines[index + 1])
   }
 
   return found

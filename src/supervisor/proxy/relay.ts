@@ -43,8 +43,12 @@ class Relay implements ResponseHandler {
   start(): void {
     const exchange = this.pools.send(this.destination.target, upstreamRequest(this.request, this.destination), this, {fresh: this.retried})
     this.exchange = exchange
-    // The client went away: stop the upload and the download with it.
-    this.response.once('close', () => this.complete || exchange.abort())
+    this.response.once('close', () => {
+      // The client went away: stop the upload and the download with it.
+      if (!this.complete) exchange.abort()
+      // One listener for both: a second on every response costs the proxy more than the rest of recording it.
+      this.recording?.closed(this.response)
+    })
   }
 
   /**
@@ -59,7 +63,8 @@ class Relay implements ResponseHandler {
     socket.write(rawResponseHead(status, statusText, endToEnd(lines)), 'latin1')
   }
 
-  head({status, statusText, lines, chunked, codings, length}: ResponseHead): void {
+  head(head: ResponseHead): void {
+    const {status, statusText, lines, chunked, codings} = head
     const {request} = this
     const headers = endToEnd(lines)
     if (codings !== undefined) {
@@ -74,7 +79,7 @@ class Relay implements ResponseHandler {
     if (this.trailers) headers.push(...linesNamed(lines, 'trailer'))
     // node:http sends the head with the first write of the body or the end, in one write with it.
     this.response.writeHead(status, statusText, headers)
-    this.recording?.head(status, lines, length)
+    this.recording?.head(head)
   }
 
   headAlone(): void {
@@ -175,7 +180,7 @@ export function relayUpgrade(request: IncomingMessage, socket: Duplex, head: Buf
   let answered = false
   upstream.on('upgrade', (upstreamResponse, upstreamSocket, upstreamHead) => {
     answered = true
-    recording?.head(101, upstreamResponse.rawHeaders)
+    recording?.head({status: 101, lines: upstreamResponse.rawHeaders})
     recording?.end(101)
     track(upstreamSocket)
     socket.write(rawResponseHead(101, upstreamResponse.statusMessage, switchingProtocolsHeaders(upstreamResponse)))
@@ -186,7 +191,7 @@ export function relayUpgrade(request: IncomingMessage, socket: Duplex, head: Buf
   upstream.on('response', (upstreamResponse) => {
     // The upstream declined to upgrade: pass its answer on, delimited by closing the connection.
     answered = true
-    recording?.head(upstreamResponse.statusCode!, upstreamResponse.rawHeaders)
+    recording?.head({status: upstreamResponse.statusCode!, lines: upstreamResponse.rawHeaders})
     socket.write(rawResponseHead(upstreamResponse.statusCode!, upstreamResponse.statusMessage, [...endToEnd(upstreamResponse.rawHeaders), 'connection', 'close']))
     pipeline(upstreamResponse, socket, () => socket.destroy())
   })

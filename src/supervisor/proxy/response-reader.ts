@@ -36,6 +36,8 @@ export interface ResponseHead extends InterimHead {
   codings?: string
   /** The body's length in bytes, when a Content-Length frames it. */
   length?: number
+  /** The head as it came, status line and all: one string to tell it from another. */
+  raw: string
 }
 
 export interface ResponseSink {
@@ -205,6 +207,7 @@ export class ResponseReader {
       idleTimeoutMs: idleTimeout ? Number(idleTimeout[1]) * 1000 : undefined,
       chunked: false,
       length: undefined,
+      raw: text,
     }
     if (transferEncoding !== undefined && lengthAt !== undefined) {
       // Transfer-Encoding wins and the length goes (RFC 9112 6.3); a server that sends both is not trusted with another request.

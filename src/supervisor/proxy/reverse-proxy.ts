@@ -253,7 +253,6 @@ export class ReverseProxy {
     const endpoint = this.route(request, entrance)
     if ('status' in endpoint) return answer(response, endpoint)
     const recording = this.record(request, endpoint, entrance, 'http')
-    recording?.endWith(response)
     const admitted = this.admit(request, endpoint, entrance)
     if (admitted instanceof Promise) void admitted.then((settled) => this.pass(request, response, settled, recording))
     else this.pass(request, response, admitted, recording)
@@ -262,8 +261,14 @@ export class ReverseProxy {
   private pass(request: IncomingMessage, response: ServerResponse, admitted: Admission, recording: Recording | undefined): void {
     // A refused request's body is recorded too, as it is read and discarded: replaying it is how its owner lets it through.
     if (recording && hasBody(request.rawHeaders)) recording.tapRequestBody(request)
-    if ('status' in admitted) return answer(response, admitted)
-    if (request.socket.destroyed) return
+    // Gone while its password was checked: its response closed before anyone listened.
+    if (request.socket.destroyed) return recording?.end(null)
+    if ('status' in admitted) {
+      recording?.endWith(response)
+      return answer(response, admitted)
+    }
+
+    // The relay completes the recording as the response closes.
     relayRequest(request, response, admitted.destination, this.pools, recording)
   }
 
