@@ -38,4 +38,11 @@ describe('BodySlabs', () => {
 
     expect(seen.size, 'slabs made for 20,000 bodies, twenty kept at a time').toBeLessThan(50)
   })
+
+  it("gives a source's first large body a slab near its size, and larger slabs as more come", () => {
+    const slabs = new BodySlabs()
+    expect(slabs.take(5000).slab.length, 'the first slab of a source with one large head').toBeLessThan(16 * 1024)
+    const later = Array.from({length: 12}, () => slabs.take(60_000).slab.length)
+    expect(later.at(-1), 'room for four 64 KiB bodies once they come one after another').toBe(256 * 1024)
+  })
 })

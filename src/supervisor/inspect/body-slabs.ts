@@ -4,15 +4,17 @@ export interface Placement {
   offset: number
 }
 
-/** A source's first slab for small bodies; each next one is twice the last, up to SLAB_BYTES: a quiet source holds little. */
+/** A source's first slab; each next one is twice the last, up to SLAB_BYTES: a quiet source holds little. */
 const FIRST_SLAB_BYTES = 2048
 const SLAB_BYTES = 32 * 1024
 /** Larger bodies go to slabs of their own size class: among small ones, they would leave too much of a slab's end unused. */
 const LARGE_BODY_BYTES = SLAB_BYTES / 8
-/** Room for four bodies of inspect.bodyBytes' default (64 KiB) each. */
+/** The same for large bodies, up to room for four of inspect.bodyBytes' default (64 KiB) each. */
+const FIRST_LARGE_SLAB_BYTES = 2 * LARGE_BODY_BYTES
 const LARGE_SLAB_BYTES = 256 * 1024
 /** Larger still (inspect.bodyBytes raised) gets a buffer of its own. */
 const OWN_BUFFER_BYTES = LARGE_SLAB_BYTES / 4
+
 /**
  * One source's kept bodies (or, inside its HeadStore, its complete requests' heads), outside V8's heap,
  * packed into shared slabs, each at its own offset, bodies copied there straight from the chunks:
@@ -27,7 +29,7 @@ const OWN_BUFFER_BYTES = LARGE_SLAB_BYTES / 4
  */
 export class BodySlabs {
   private readonly small = new SlabSeries(FIRST_SLAB_BYTES, SLAB_BYTES, new SparePool(1))
-  private readonly large = new SlabSeries(LARGE_SLAB_BYTES, LARGE_SLAB_BYTES, LARGE_SPARES)
+  private readonly large = new SlabSeries(FIRST_LARGE_SLAB_BYTES, LARGE_SLAB_BYTES, LARGE_SPARES)
   /** Placements not given back, per slab. */
   private readonly taken = new Map<Buffer, number>()
 
