@@ -173,13 +173,12 @@ export class Entry implements AgeLinks<Entry> {
     return this.heads ? splitLines(this.heads.toString('latin1', start, start + this.responseHeadLength)) : this.responseLines
   }
 
-  /** Its response's head has come, with `lines` (and as it came, `raw`): returns the bytes it takes more. */
+  /** Its response's head has come (once a request), with `lines` (and as it came, `raw`): returns the bytes it takes more. */
   responded(lines: string[], raw: string | undefined): number {
-    const more = joinedLength(lines) - joinedLength(this.responseLines)
     this.responseLines = lines
     this.responseRaw = raw
     this.firstByteAt = this.elapsedMs()
-    return more
+    return joinedLength(lines)
   }
 
   get complete(): boolean {

@@ -46,7 +46,7 @@ class Relay implements ResponseHandler {
     this.response.once('close', () => {
       // The client went away: stop the upload and the download with it.
       if (!this.complete) exchange.abort()
-      // One listener for both: a second on every response costs the proxy more than the rest of recording it.
+      // One listener for both: with a second on every response, Node keeps an array of listeners and copies it at each close.
       this.recording?.closed(this.response)
     })
   }
