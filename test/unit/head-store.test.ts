@@ -1,8 +1,9 @@
 import {describe, expect, it} from 'vitest'
+import type {Slab} from '../../src/supervisor/inspect/body-slabs.js'
 import {HeadStore, type StoredHeads} from '../../src/supervisor/inspect/head-store.js'
 
 interface Kept {
-  slab: Buffer
+  slab: Slab
   offset: number
   length: number
   text: string
@@ -12,7 +13,7 @@ function keep(stored: StoredHeads, text: string): Kept {
   return {slab: stored.slab, offset: stored.offset, length: stored.pathLength + stored.requestLength + stored.responseLength, text}
 }
 
-const read = ({slab, offset, length}: Kept) => slab.toString('latin1', offset, offset + length)
+const read = ({slab, offset, length}: Kept) => slab.bytes.toString('latin1', offset, offset + length)
 
 describe('HeadStore', () => {
   it('shares the bytes of a request like the last one, and keeps others apart', () => {

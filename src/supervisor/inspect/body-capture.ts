@@ -1,7 +1,8 @@
 import type {CapturedBody} from '../../protocol/requests.js'
-import type {BodySlabs} from './body-slabs.js'
+import {type BodySlabs, Slab} from './body-slabs.js'
 
-const NOTHING = Buffer.alloc(0)
+/** No slab: a capture that keeps nothing yet. */
+const NOTHING = new Slab(Buffer.alloc(0))
 
 /**
  * The first bytes of one body, copied out of the chunks as they pass (the chunks themselves go on
@@ -15,7 +16,7 @@ export class BodyCapture {
   size = 0
   /** It keeps no more: sealed, or its bytes let go under the memory cap (more would then read as the body's start). */
   closed = false
-  private slab: Buffer = NOTHING
+  private slab: Slab = NOTHING
   private offset = 0
   private length = 0
   /** Bytes of the slab from `offset` that are its own. */
@@ -36,7 +37,7 @@ export class BodyCapture {
       return
     }
 
-    chunk.copy(this.slab, this.offset + this.length, 0, granted)
+    chunk.copy(this.slab.bytes, this.offset + this.length, 0, granted)
     this.length += granted
   }
 
@@ -61,8 +62,8 @@ export class BodyCapture {
     if (this.rest === '') return
     const whole = this.length + this.rest.length
     const {slab, offset} = slabs.take(whole)
-    this.slab.copy(slab, offset, this.offset, this.offset + this.length)
-    slab.write(this.rest, offset + this.length, 'latin1')
+    this.slab.bytes.copy(slab.bytes, offset, this.offset, this.offset + this.length)
+    slab.bytes.write(this.rest, offset + this.length, 'latin1')
     slabs.giveBack(this.slab)
     this.slab = slab
     this.offset = offset
@@ -99,7 +100,7 @@ export class BodyCapture {
 
   /** The kept bytes: once sealed, a view of its slab, valid until they are released. */
   bytes(): Buffer {
-    const start = this.slab.subarray(this.offset, this.offset + this.length)
+    const start = this.slab.bytes.subarray(this.offset, this.offset + this.length)
     return this.rest === '' ? start : Buffer.concat([start, Buffer.from(this.rest, 'latin1')])
   }
 

@@ -1,6 +1,18 @@
+/** A buffer that holds the bytes of several bodies, and how many of them it still holds. */
+export class Slab {
+  /** Placements not given back: a count of its own, where a map from buffers to counts cost a lookup per body. */
+  taken = 0
+
+  constructor(
+    readonly bytes: Buffer,
+    /** The series it was made for, which takes it again once emptied; none for a body's own buffer. */
+    readonly series?: SlabSeries,
+  ) {}
+}
+
 /** Where a body's kept bytes begin: a slab and the offset in it. */
 export interface Placement {
-  slab: Buffer
+  slab: Slab
   offset: number
 }
 
@@ -30,37 +42,27 @@ const OWN_BUFFER_BYTES = LARGE_SLAB_BYTES / 4
 export class BodySlabs {
   private readonly small = new SlabSeries(FIRST_SLAB_BYTES, SLAB_BYTES, new SparePool(1))
   private readonly large = new SlabSeries(FIRST_LARGE_SLAB_BYTES, LARGE_SLAB_BYTES, LARGE_SPARES)
-  /** Placements not given back, per slab. */
-  private readonly taken = new Map<Buffer, number>()
 
   /** Room for `length` bytes of a new body, until `giveBack(slab)`. */
   take(length: number): Placement {
-    if (length > OWN_BUFFER_BYTES) return {slab: Buffer.allocUnsafeSlow(length), offset: 0}
-    const placement = (length > LARGE_BODY_BYTES ? this.large : this.small).take(length)
-    this.taken.set(placement.slab, (this.taken.get(placement.slab) ?? 0) + 1)
+    const placement = length > OWN_BUFFER_BYTES ? {slab: new Slab(Buffer.allocUnsafeSlow(length)), offset: 0} : (length > LARGE_BODY_BYTES ? this.large : this.small).take(length)
+    placement.slab.taken++
     return placement
   }
 
   /** Whether the body whose bytes end at `end` of `slab` may grow there by `length`: nothing came after it, and it fits. Taken if so. */
-  extend(slab: Buffer, end: number, length: number): boolean {
-    return this.small.extend(slab, end, length) || this.large.extend(slab, end, length)
+  extend(slab: Slab, end: number, length: number): boolean {
+    return slab.series !== undefined && slab.series.extend(slab, end, length)
   }
 
   /** One more holder of a placement in `slab`, who gives it back as well. */
-  share(slab: Buffer): void {
-    const count = this.taken.get(slab)
-    if (count !== undefined) this.taken.set(slab, count + 1)
+  share(slab: Slab): void {
+    slab.taken++
   }
 
   /** A placement in `slab` is let go: its bytes are read no more. */
-  giveBack(slab: Buffer): void {
-    const count = this.taken.get(slab)
-    if (count === undefined) return
-
-    if (count > 1) return void this.taken.set(slab, count - 1)
-    this.taken.delete(slab)
-    this.small.emptied(slab)
-    this.large.emptied(slab)
+  giveBack(slab: Slab): void {
+    if (--slab.taken === 0) slab.series?.emptied(slab)
   }
 }
 
@@ -88,7 +90,7 @@ const LARGE_SPARES = new SparePool(16)
 
 /** Slabs filled one after another, emptied ones kept in `spares` to be written again. */
 class SlabSeries {
-  private slab: Buffer | undefined
+  private slab: Slab | undefined
   private used = 0
 
   constructor(
@@ -98,28 +100,28 @@ class SlabSeries {
   ) {}
 
   take(length: number): Placement {
-    if (this.slab === undefined || this.used + length > this.slab.length) this.next(length)
+    if (this.slab === undefined || this.used + length > this.slab.bytes.length) this.next(length)
     const offset = this.used
     this.used += length
     return {slab: this.slab!, offset}
   }
 
-  extend(slab: Buffer, end: number, length: number): boolean {
-    if (slab !== this.slab || end !== this.used || end + length > slab.length) return false
+  extend(slab: Slab, end: number, length: number): boolean {
+    if (slab !== this.slab || end !== this.used || end + length > slab.bytes.length) return false
     this.used += length
     return true
   }
 
   /** Every placement in `slab` was given back. */
-  emptied(slab: Buffer): void {
+  emptied(slab: Slab): void {
     if (slab === this.slab) this.used = 0
-    else if (slab.length === this.slabBytes) this.spares.keep(slab)
+    else if (slab.bytes.length === this.slabBytes) this.spares.keep(slab.bytes)
   }
 
   /** A slab for a placement of `length`, which is never more than a full slab. */
   private next(length: number): void {
-    const size = Math.max(length, this.slab === undefined ? this.firstBytes : Math.min(this.slabBytes, this.slab.length * 2))
-    this.slab = this.spares.take() ?? Buffer.allocUnsafeSlow(size)
+    const size = Math.max(length, this.slab === undefined ? this.firstBytes : Math.min(this.slabBytes, this.slab.bytes.length * 2))
+    this.slab = new Slab(this.spares.take() ?? Buffer.allocUnsafeSlow(size), this)
     this.used = 0
   }
 }

@@ -1,8 +1,8 @@
-import {BodySlabs} from './body-slabs.js'
+import {BodySlabs, Slab} from './body-slabs.js'
 
 /** Where a complete request's path, request head and response head are kept, one after the other. */
 export interface StoredHeads {
-  readonly slab: Buffer
+  readonly slab: Slab
   readonly offset: number
   readonly pathLength: number
   readonly requestLength: number
@@ -17,7 +17,7 @@ export interface StoredHeads {
  */
 export class HeadStore implements StoredHeads {
   private readonly slabs = new BodySlabs()
-  slab: Buffer = Buffer.alloc(0)
+  slab = new Slab(Buffer.alloc(0))
   offset = 0
   pathLength = 0
   requestLength = 0
@@ -42,7 +42,7 @@ export class HeadStore implements StoredHeads {
     const request = requestLines.join('\n')
     const response = responseLines.join('\n')
     const {slab, offset} = this.slabs.take(path.length + request.length + response.length)
-    slab.write(path + request + response, offset, 'latin1')
+    slab.bytes.write(path + request + response, offset, 'latin1')
     // The last stored keeps a share of its own, so that its bytes stay while a next request may share them.
     this.slabs.share(slab)
     if (this.path !== undefined) this.slabs.giveBack(this.slab)
@@ -58,7 +58,7 @@ export class HeadStore implements StoredHeads {
     return this
   }
 
-  giveBack(stored: Buffer): void {
+  giveBack(stored: Slab): void {
     this.slabs.giveBack(stored)
   }
 }

@@ -6,7 +6,7 @@ import {TunnelctlError} from '../../errors.js'
 import {type CapturedBody, MASKED, MASKED_HEADERS, type RecordedRequest, type RequestProtocol, type RequestSource} from '../../protocol/requests.js'
 import {BodyCapture} from './body-capture.js'
 import {AgeOrder, type AgeLinks} from './age-order.js'
-import {BodySlabs} from './body-slabs.js'
+import {BodySlabs, type Slab} from './body-slabs.js'
 import {EntryRing} from './entry-ring.js'
 import {HeadStore} from './head-store.js'
 import {Recording} from './recording.js'
@@ -94,7 +94,7 @@ export class Entry implements AgeLinks<Entry> {
   private responseLines: string[] = NO_LINES
   /** The response's head as it came, if the proxy read it itself. */
   private responseRaw: string | undefined
-  private heads: Buffer | undefined
+  private heads: Slab | undefined
   private headsOffset = 0
   private pathLength = 0
   private requestHeadLength = 0
@@ -158,19 +158,19 @@ export class Entry implements AgeLinks<Entry> {
 
   /** Its path and query, kept with the heads once complete. */
   get path(): string {
-    return this.heads ? this.heads.toString('latin1', this.headsOffset, this.headsOffset + this.pathLength) : this.pathText
+    return this.heads ? this.heads.bytes.toString('latin1', this.headsOffset, this.headsOffset + this.pathLength) : this.pathText
   }
 
   /** The request's header lines, as Node's rawHeaders. */
   get headerLines(): string[] {
     const start = this.headsOffset + this.pathLength
-    return this.heads ? splitLines(this.heads.toString('latin1', start, start + this.requestHeadLength)) : this.requestLines
+    return this.heads ? splitLines(this.heads.bytes.toString('latin1', start, start + this.requestHeadLength)) : this.requestLines
   }
 
   /** The response's header lines, as the upstream sent them. */
   get responseHeaderLines(): string[] {
     const start = this.headsOffset + this.pathLength + this.requestHeadLength
-    return this.heads ? splitLines(this.heads.toString('latin1', start, start + this.responseHeadLength)) : this.responseLines
+    return this.heads ? splitLines(this.heads.bytes.toString('latin1', start, start + this.responseHeadLength)) : this.responseLines
   }
 
   /** Its response's head has come (once a request), with `lines` (and as it came, `raw`): returns the bytes it takes more. */
@@ -202,7 +202,7 @@ export class Entry implements AgeLinks<Entry> {
   finish(): void {
     this.doneAt = this.elapsedMs()
     if (this.status !== null && this.firstByteAt === NOT_YET) this.firstByteAt = this.doneAt
-    for (const listener of this.completed ?? []) listener()
+    if (this.completed) for (const listener of this.completed) listener()
     this.completed = undefined
     if (this.dropped) return
     const stored = this.headStore.store(this.pathText, this.requestLines, this.responseLines, this.responseRaw)

@@ -41,7 +41,10 @@ class Relay implements ResponseHandler {
   ) {}
 
   start(): void {
-    const exchange = this.pools.send(this.destination.target, upstreamRequest(this.request, this.destination), this, {fresh: this.retried})
+    const upstream = upstreamRequest(this.request, this.destination)
+    // In the tick the upload starts (only a request without a body is ever sent again).
+    if (upstream.body) this.recording?.tapRequestBody(upstream.body)
+    const exchange = this.pools.send(this.destination.target, upstream, this, {fresh: this.retried})
     this.exchange = exchange
     this.response.once('close', () => {
       // The client went away: stop the upload and the download with it.

@@ -67,6 +67,13 @@ export interface Entrance {
   replay?: ReplayEntrance
 }
 
+/** A connection as the proxy knows it: how it came in, and its address once read. */
+interface Arrival {
+  entrance: Entrance
+  /** The connection's remote address, read once: Node's getter goes through several calls each time it is read. */
+  address?: string
+}
+
 export interface ReplayEntrance {
   /** The id of the request replayed. */
   of: string
@@ -97,7 +104,7 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000
 export class ReverseProxy {
   private readonly server: Server
   private readonly endpoints = new Map<string, Endpoint>()
-  private readonly entrances = new WeakMap<Duplex, Entrance>()
+  private readonly arrivals = new WeakMap<Duplex, Arrival>()
   private readonly vouched = new Map<VisitorHeader, {listener: Listener; port: number}>()
   private readonly sockets = new Set<Duplex>()
   private readonly passwordChecks: PasswordChecker
@@ -162,8 +169,21 @@ export class ReverseProxy {
 
   /** Serves a connection accepted elsewhere as if it had been made to the proxy, so the visitor's own address is seen; see Entrance for the rest. */
   accept(socket: Duplex, entrance: Entrance = {}): void {
-    this.entrances.set(socket, entrance)
+    this.arrivals.set(socket, {entrance})
     this.server.emit('connection', socket)
+  }
+
+  /** How a connection came in: one made to the proxy's own port was not handed to accept(). */
+  private arrivalOf(socket: Duplex): Arrival {
+    let arrival = this.arrivals.get(socket)
+    if (!arrival) this.arrivals.set(socket, (arrival = {entrance: {}}))
+    return arrival
+  }
+
+  /** Who sent `request` (see visitorAddress); the connection's address is read once per connection. */
+  private visitorOf(request: IncomingMessage, arrival: Arrival): string {
+    const {visitorHeader} = arrival.entrance
+    return visitorHeader ? visitorAddress(request, visitorHeader) : (arrival.address ??= visitorAddress(request))
   }
 
   /**
@@ -224,22 +244,23 @@ export class ReverseProxy {
    * Whether a request may reach its endpoint, or what to answer instead. Connects to nothing. A
    * promise only while bcrypt runs: see BasicAuthGate.check.
    */
-  private admit(request: IncomingMessage, endpoint: Endpoint, entrance: Entrance): Admission | Promise<Admission> {
+  private admit(request: IncomingMessage, endpoint: Endpoint, arrival: Arrival): Admission | Promise<Admission> {
+    const {entrance} = arrival
     if (!endpoint.gate || entrance.replay) return endpoint
     const host = hostKey(entrance.host ?? firstHeader(request.rawHeaders, 'host')!)
-    const verdict = endpoint.gate.check(firstHeader(request.rawHeaders, 'authorization'), () => `${host} ${visitorAddress(request, entrance.visitorHeader)}`)
+    const verdict = endpoint.gate.check(firstHeader(request.rawHeaders, 'authorization'), () => `${host} ${this.visitorOf(request, arrival)}`)
     return verdict instanceof Promise ? verdict.then((settled) => admission(endpoint, settled)) : admission(endpoint, verdict)
   }
 
   /** Starts recording a request its endpoint is known for, unless nothing is recorded. */
-  private record(request: IncomingMessage, endpoint: Endpoint, entrance: Entrance, protocol: RequestProtocol): Recording | undefined {
+  private record(request: IncomingMessage, endpoint: Endpoint, arrival: Arrival, protocol: RequestProtocol): Recording | undefined {
     if (!this.requestLog?.recording) return undefined
-    const {replay} = entrance
+    const {replay} = arrival.entrance
     const recording = this.requestLog.record({
       source: endpoint.source,
       method: request.method!,
       path: request.url!,
-      visitor: replay ? 'replay' : visitorAddress(request, entrance.visitorHeader),
+      visitor: replay ? 'replay' : this.visitorOf(request, arrival),
       protocol,
       headerLines: request.rawHeaders,
       replayOf: replay?.of,
@@ -249,36 +270,36 @@ export class ReverseProxy {
   }
 
   private forward(request: IncomingMessage, response: ServerResponse): void {
-    const entrance = this.entrances.get(request.socket) ?? {}
-    const endpoint = this.route(request, entrance)
+    const arrival = this.arrivalOf(request.socket)
+    const endpoint = this.route(request, arrival.entrance)
     if ('status' in endpoint) return answer(response, endpoint)
-    const recording = this.record(request, endpoint, entrance, 'http')
-    const admitted = this.admit(request, endpoint, entrance)
+    const recording = this.record(request, endpoint, arrival, 'http')
+    const admitted = this.admit(request, endpoint, arrival)
     if (admitted instanceof Promise) void admitted.then((settled) => this.pass(request, response, settled, recording))
     else this.pass(request, response, admitted, recording)
   }
 
   private pass(request: IncomingMessage, response: ServerResponse, admitted: Admission, recording: Recording | undefined): void {
-    // A refused request's body is recorded too, as it is read and discarded: replaying it is how its owner lets it through.
-    if (recording && hasBody(request.rawHeaders)) recording.tapRequestBody(request)
     // Gone while its password was checked: its response closed before anyone listened.
     if (request.socket.destroyed) return recording?.end(null)
     if ('status' in admitted) {
+      // A refused request's body is recorded too, as it is read and discarded: replaying it is how its owner lets it through.
+      if (recording && hasBody(request.rawHeaders)) recording.tapRequestBody(request)
       recording?.endWith(response)
       return answer(response, admitted)
     }
 
-    // The relay completes the recording as the response closes.
+    // The relay records the request's body as it sends it, and completes the recording as the response closes.
     relayRequest(request, response, admitted.destination, this.pools, recording)
   }
 
   private async forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy())
-    const entrance = this.entrances.get(request.socket) ?? {}
-    const endpoint = this.route(request, entrance)
+    const arrival = this.arrivalOf(request.socket)
+    const endpoint = this.route(request, arrival.entrance)
     if ('status' in endpoint) return answerOnSocket(socket, endpoint)
-    const recording = this.record(request, endpoint, entrance, 'websocket')
-    const admitted = await this.admit(request, endpoint, entrance)
+    const recording = this.record(request, endpoint, arrival, 'websocket')
+    const admitted = await this.admit(request, endpoint, arrival)
     if ('status' in admitted) {
       recording?.end(admitted.status)
       return answerOnSocket(socket, admitted)
