@@ -1,6 +1,8 @@
 // Issue 14: what recording every request costs the proxy (inspect.keep 500, the default, against
 // inspect.keep 0, which records nothing), in interleaved rounds, and the supervisor's memory once
-// 100 endpoints each hold inspect.keep requests with bodies up to the memory cap.
+// 100 endpoints each hold inspect.keep requests with bodies up to the memory cap. The cost's targets
+// are judged on the instructions it takes (recording-instructions.js): on a shared machine a round's
+// time moves by more than they are.
 import {Agent, request} from 'node:http'
 import {fileURLToPath} from 'node:url'
 import {median, runCommand} from './harness.js'
@@ -11,10 +13,8 @@ import {BENCH_PROVIDER, rssMb} from './scale.js'
 const ROUNDS = 9
 const SMALL_CONNECTIONS = 50
 /** The origin's /1g answer. */
-const DOWNLOAD_BYTES = 2 ** 30
+export const DOWNLOAD_BYTES = 2 ** 30
 const DOWNLOAD = fileURLToPath(new URL('download.js', import.meta.url))
-const MAX_SMALL_COST = 0.05
-const MAX_DOWNLOAD_COST = 0.02
 const ENDPOINTS = 100
 const KEEP = 500
 /** Bytes of each request body: with the origin's 28-byte answer, 100 x 500 of them pass the 64 MB cap. */
@@ -37,12 +37,14 @@ async function restoringKeep(home, measure) {
   }
 }
 
-async function record(home, on) {
+/** Switches recording on (inspect.keep's default) or off, and waits for the supervisor to have read it. */
+export async function record(home, on) {
   await home.cli(on ? ['config', 'unset', 'inspect.keep'] : ['config', 'set', 'inspect.keep', '0'])
   await new Promise((resolve) => setTimeout(resolve, SETTINGS_APPLIED_MS))
 }
 
-async function download(url, headers) {
+/** One download of /1g, in a process of its own; resolves with its time in ms. */
+export async function download(url, headers) {
   const {stdout} = await runCommand([process.execPath, DOWNLOAD, url, JSON.stringify(headers)], process.env)
   const {bytes, ms} = JSON.parse(stdout)
   if (bytes !== DOWNLOAD_BYTES) throw new Error(`the download through the proxy brought ${bytes} bytes of ${DOWNLOAD_BYTES}`)
@@ -69,8 +71,12 @@ async function measureCost(home, originPort) {
 
   const rate = (results) => ({n: results.length, median: median(results.map((result) => result.requestsPerSecond)), rounds: results.map((result) => result.requestsPerSecond)})
   const time = (ms) => ({n: ms.length, median: median(ms), rounds: ms})
-  const pairedRatio = (values, baselines) => median(values.map((value, round) => value / baselines[round]))
+  const ratios = (values, baselines) => values.map((value, round) => value / baselines[round])
+  /** The rounds' ratios' spread: how far apart this machine's time put two rounds of the same code. */
+  const spread = (values) => `rounds' ratios ${Math.min(...values).toFixed(2)}x to ${Math.max(...values).toFixed(2)}x; the target is judged on instructions`
   const {off, on, downloadOff, downloadOn} = runs
+  const smallRatios = ratios(on.map((r) => r.requestsPerSecond), off.map((r) => r.requestsPerSecond))
+  const downloadRatios = ratios(downloadOn, downloadOff)
   const settings = `${LOAD_SETTINGS.tool}, ${SMALL_CONNECTIONS} connections, ${LOAD_SETTINGS.measuredSeconds} s measured, GETs of a 28-byte answer; median of ${ROUNDS} interleaved rounds`
   return [
     {metric: 'Recording: proxy, small bodies, recording off (inspect.keep 0)', unit: 'req/s', stats: rate(off), note: settings},
@@ -79,8 +85,8 @@ async function measureCost(home, originPort) {
       unit: 'req/s',
       stats: rate(on),
       baseline: {label: 'off', stats: rate(off)},
-      ratio: pairedRatio(on.map((r) => r.requestsPerSecond), off.map((r) => r.requestsPerSecond)),
-      target: {minRatio: 1 - MAX_SMALL_COST},
+      ratio: median(smallRatios),
+      note: spread(smallRatios),
     },
     {metric: 'Recording: proxy, 1 GiB download, recording off', unit: 'ms', stats: time(downloadOff), note: `one GET of ${DOWNLOAD_BYTES} bytes per round, read by a client in its own process`},
     {
@@ -88,8 +94,8 @@ async function measureCost(home, originPort) {
       unit: 'ms',
       stats: time(downloadOn),
       baseline: {label: 'off', stats: time(downloadOff)},
-      ratio: pairedRatio(downloadOn, downloadOff),
-      target: {maxRatio: 1 + MAX_DOWNLOAD_COST},
+      ratio: median(downloadRatios),
+      note: spread(downloadRatios),
     },
   ]
 }

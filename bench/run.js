@@ -13,6 +13,7 @@ import {LOCAL_HOST} from './local-endpoint.js'
 import {startOrigin} from './origin-process.js'
 import {measureProxyLoad} from './proxy-load.js'
 import {measureRecordingCost, measureRecordingMemory} from './recording.js'
+import {measureRecordingInstructions} from './recording-instructions.js'
 import {startPeers, stopPeers} from './peers.js'
 import {judge, machine, renderComparison, renderTable, writeResults} from './report.js'
 import {BENCH_PROVIDER, measureScale} from './scale.js'
@@ -23,7 +24,7 @@ const RESULTS = fileURLToPath(new URL('results.json', import.meta.url))
 // Quick tunnels for the scale section point at ports from here up; nothing needs to listen there.
 const FIRST_TUNNEL_PORT = 41_000
 
-/** Sections named on the command line (`node bench/run.js proxy WebSocket`, or `'recording memory'`; `recording` names both of its) run alone, and their figures are printed but not recorded: a part of a run is no record. */
+/** Sections named on the command line (`node bench/run.js proxy WebSocket`, or `'recording memory'`; `recording` names all three of its) run alone, and their figures are printed but not recorded: a part of a run is no record. */
 const only = process.argv.slice(2)
 const startedAt = new Date()
 const machineAtStart = machine()
@@ -60,8 +61,10 @@ try {
     ['scale', () => measureScale(home, {originPort: origin.port, firstTunnelPort: FIRST_TUNNEL_PORT})],
     ['recording cost', () => measureRecordingCost(home, origin.port)],
     ['recording memory', () => measureRecordingMemory(home, origin.port)],
+    // Last: it puts a supervisor under callgrind in place of the bench's own.
+    ['recording instructions', () => measureRecordingInstructions(home, origin.port)],
   ]
-  // A section runs when named in full or by its first word: `recording` runs both of its sections.
+  // A section runs when named in full or by its first word: `recording` runs all three of its sections.
   const picked = (name) => only.length === 0 || only.includes(name) || only.includes(name.split(' ')[0])
   for (const [name, measure] of sections.filter(([name]) => picked(name))) {
     if (interrupted) break
@@ -97,6 +100,7 @@ const results = {
     'Time to URL: the moment is when the fake cloudflared wrote its URL row (FAKE_CLOUDFLARED_REGISTER_DELAY_MS=0: it registers its connection right after, so the tunnel is usable then); overhead = URL on the CLI stdout minus that moment.',
     'Proxy: autocannon (or the download client, bench/download.js) in its own process, the origin (bench/origin.js) in another, tunnelctl\'s proxy in the supervisor, Caddy (reverse_proxy) and nginx (one worker, upstream keepalive, proxy_buffering on as by default) in front of the same origin when installed; rounds of direct, tunnelctl (and with auth on the first row), Caddy and nginx one after another, medians over the rounds (a ratio is the median of the ratios within each round); latency in whole ms (autocannon). CPU: utime+stime from /proc of the supervisor (all of tunnelctl\'s proxy work) or of the peer\'s processes, before and after each load, per request including warm-up (per round trip for WebSocket, per download for the 1 GiB row).',
     'Scale: tunnels and endpoints started through the control socket, 100 concurrent POSTs each, on a freshly started supervisor; the printf provider takes ~0 ms, so restore times are tunnelctl\'s own.',
+    'Recording cost: inspect.keep 500 (the default) against 0 in interleaved rounds, timed, and counted in instructions with the supervisor under valgrind\'s callgrind (where /usr/bin/valgrind is installed); the targets (5% for small bodies, 2% for a 1 GiB download) are judged on the counts, which a shared machine does not move.',
   ],
   results: rows,
   leftAfterSupervisorStop: leftAfterStop.length,
