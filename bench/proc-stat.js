@@ -7,18 +7,25 @@ const TICKS_PER_SECOND = 100
 /** User plus system CPU time of the processes, in µs, or undefined where /proc cannot tell (not Linux). */
 export function cpuMicros(pids) {
   let ticks = 0
-  try {
-    for (const pid of pids) {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      // The command name, in parentheses, may hold spaces: the fields are counted after it.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
-    }
-  } catch {
-    return undefined
+  for (const pid of pids) {
+    const split = cpuSplit(pid)
+    if (split === undefined) return undefined
+    ticks += split.user + split.system
   }
 
   return (ticks * 1e6) / TICKS_PER_SECOND
+}
+
+/** A process's CPU time in user space and in the kernel, in clock ticks, or undefined where /proc cannot tell. */
+export function cpuSplit(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name, in parentheses, may hold spaces: the fields are counted after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return {user: Number(fields[11]), system: Number(fields[12])}
+  } catch {
+    return undefined
+  }
 }
 
 /** Resident set size of a process in bytes, or undefined. */

@@ -73,6 +73,7 @@ function format(n, unit) {
   if (unit === 'MiB/s') return `${Math.round(n)} MiB/s`
   if (unit === 'MB') return `${n.toFixed(1)} MB`
   if (unit.startsWith('instr/')) return `${Math.round(n).toLocaleString('en-US')} instr`
+  if (unit === 'ratio') return `${n.toFixed(3)}x`
   // autocannon's latencies come in whole milliseconds: 0 means under one.
   if (n === 0) return '<1 ms'
   return `${n.toFixed(n < 10 ? 2 : 1)} ms`
