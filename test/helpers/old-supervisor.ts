@@ -25,7 +25,11 @@ export class OldSupervisor {
       if (req.url === '/v1/status') {
         res.end(JSON.stringify({version: OLD_VERSION, pid: this.pid, startedAt: new Date().toISOString(), socket, configDir: this.home, tunnels}))
       } else if (req.url === '/v1/shutdown') {
-        res.end(JSON.stringify({stopped: []}), () => server.close())
+        // It stops listening before it answers. The client waits for the exit of the pid its status
+        // named, and this one's is not running, so the client probes again at once: a real
+        // supervisor has stopped listening by the time its process has gone.
+        server.close()
+        res.end(JSON.stringify({stopped: []}))
       } else {
         res.statusCode = 409
         res.end(JSON.stringify({error: {code: 'VERSION_MISMATCH', message: 'old'}}))
