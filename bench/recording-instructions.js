@@ -12,7 +12,7 @@ import {median, runCommand, waitFor} from './harness.js'
 import {loadHttp} from './load-generator.js'
 import {exposeLocal} from './local-endpoint.js'
 import {cpuSplit} from './proc-stat.js'
-import {DOWNLOAD_BYTES, download, record} from './recording.js'
+import {DOWNLOAD_BYTES, download, record, restoringKeep} from './recording.js'
 
 const VALGRIND = '/usr/bin/valgrind'
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon')
@@ -42,7 +42,9 @@ const START_TIMEOUT_MS = 120_000
  * taken, and is read off a dump (`-d`) when the load is over. Ends it as it found it: the next
  * command starts an ordinary supervisor.
  */
-export async function measureRecordingInstructions(home, originPort) {
+export const measureRecordingInstructions = (home, originPort) => restoringKeep(home, () => underCallgrind(home, originPort))
+
+async function underCallgrind(home, originPort) {
   if (spawnSync(VALGRIND, ['--version']).status !== 0) {
     console.error(`bench: recording instructions left out: ${VALGRIND} is not installed (Debian's valgrind)`)
     return []
@@ -59,7 +61,6 @@ export async function measureRecordingInstructions(home, originPort) {
   } finally {
     supervisor.kill('SIGTERM')
     await exited
-    await home.cli(['config', 'unset', 'inspect.keep'])
     rmSync(dumps, {recursive: true, force: true})
   }
 }
@@ -119,7 +120,7 @@ async function measure(home, originPort, counter, share) {
     {metric: `Recording: supervisor instructions, ${what}, recording off`, unit, stats: stats(found.off), note},
     {metric: `Recording: supervisor instructions, ${what}, recording on`, unit, stats: stats(found.on), baseline: {label: 'off', stats: stats(found.off)}, ratio: pairedRatio(found), target},
   ]
-  const how = `callgrind, V8's optimising compiler left out (see COMPILER), user space only; median of ${ROUNDS} interleaved rounds' ratios in one supervisor`
+  const how = `callgrind, user space only, the functions of V8's optimising compiler (v8::internal::compiler::) left out; median of ${ROUNDS} interleaved rounds' ratios in one supervisor`
   const smallRatio = pairedRatio(counts.small)
   // Without the kernel's share, which recording leaves as it is, a count of user-space instructions makes the cost look larger than it is.
   const smallTarget = {maxRatio: 1 + MAX_SMALL_COST}

@@ -29,7 +29,7 @@ export const measureRecordingCost = (home, originPort) => restoringKeep(home, ()
 export const measureRecordingMemory = (home, originPort) => restoringKeep(home, () => measureMemory(home, originPort))
 
 /** Runs `measure`, then gives inspect.keep back its default, whatever happened. */
-async function restoringKeep(home, measure) {
+export async function restoringKeep(home, measure) {
   try {
     return await measure()
   } finally {
